@@ -1,0 +1,35 @@
+# omnikpi: PGXS build.  `make test` and `make demo` also work on a machine that
+# has no PostgreSQL development files yet: their scripts install what is missing
+# first, so the PGXS part below is only included once pg_config can point at it.
+
+EXTENSION    = omnikpi
+MODULE_big   = omnikpi
+OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA         = $(sort $(wildcard sql/omnikpi--*.sql))
+REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+PG_CPPFLAGS  = -I$(srcdir)/src
+PG_CFLAGS    = -Wextra -Wno-unused-parameter -Wmissing-prototypes
+PG_CONFIG   ?= pg_config
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+
+# `make` alone builds the extension, as in any PGXS project.
+.DEFAULT_GOAL := all
+
+.PHONY: test
+
+# Installs missing packages, builds with -Werror, installs, runs every suite in
+# a throw-away cluster and exits non-zero on any failure.
+test:
+	bash test/run.sh
+
+ifneq ($(wildcard $(PG_SERVER_INCLUDEDIR)/postgres.h),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "PostgreSQL server development files not found (pg_config: $(PG_CONFIG))." >&2
+	@echo "Install postgresql-server-dev-15, or run 'make test', which installs it." >&2
+	@exit 1
+endif

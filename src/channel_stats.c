@@ -1,0 +1,184 @@
+/*
+ * channel_stats.c: the arithmetic of one channel's count, sum, min and max,
+ * and of the KPI over many channels.  No server calls, so it can be tested
+ * and fuzzed outside PostgreSQL.
+ *
+ * Sums are compensated: the working state keeps each sum as an unevaluated
+ * pair (high, low) whose sum is the channel's total.  Plain aggregation uses
+ * Neumaier's summation (cheap, and accurate to about one rounding whatever
+ * the number of rows, so the row order barely matters).  Moving windows use
+ * error-free transformations (TwoSum) that keep the pair exactly equal to the
+ * sum as long as the values span fewer than about 106 bits, which covers
+ * every realistic rating or score, so removing a value undoes adding it; when
+ * a low part itself had to be rounded, the caller learns it and stops
+ * trusting removals.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "omnikpi.h"
+
+/* s + err == a + b exactly (Knuth's TwoSum; no branch, no FMA needed). */
+static inline double
+two_sum(double a, double b, double *err)
+{
+	double		s = a + b;
+	double		b_virtual = s - a;
+
+	*err = (a - (s - b_virtual)) + (b - b_virtual);
+	return s;
+}
+
+/*
+ * Add value to the compensated sum (*high, *low).  Returns false when the
+ * result is not exactly high + low + value (the low part was rounded).
+ */
+static bool
+compensated_add(double *high, double *low, double value)
+{
+	double		err_high;
+	double		err_low;
+	double		s = two_sum(*high, value, &err_high);
+	double		t = two_sum(*low, err_high, &err_low);
+
+	*high = two_sum(s, t, low);
+	return err_low == 0.0;
+}
+
+/* Start a channel's stats with its first value. */
+void
+omnikpi_channel_stats_init(ChannelStats *stats, double *sum_low, double value)
+{
+	stats->count = 1;
+	stats->sum = value;
+	stats->min = value;
+	stats->max = value;
+	*sum_low = 0.0;
+}
+
+/*
+ * Add one value keeping (high, low) normalized and exact when possible, for
+ * moving windows that must later remove it.  Returns whether the sum stayed
+ * exact.
+ */
+bool
+omnikpi_channel_stats_add_exact(ChannelStats *stats, double *sum_low, double value)
+{
+	if (channel_stats_count_value(stats, sum_low, value))
+		return true;
+	return compensated_add(&stats->sum, sum_low, value);
+}
+
+/*
+ * Remove a value added earlier (moving-aggregate mode).  min and max cannot
+ * be undone and are left as they are: the moving state never shows them.
+ * Returns whether the sum stayed exact.
+ */
+bool
+omnikpi_channel_stats_remove(ChannelStats *stats, double *sum_low, double value)
+{
+	stats->count--;
+	if (stats->count == 0)
+	{
+		stats->sum = 0.0;
+		*sum_low = 0.0;
+		return true;
+	}
+	return compensated_add(&stats->sum, sum_low, -value);
+}
+
+/* Merge another channel's stats (a stored summary has no low part). */
+void
+omnikpi_channel_stats_merge(ChannelStats *into, double *into_low, const ChannelStats *from)
+{
+	if (into->count == 0)
+	{
+		*into = *from;
+		*into_low = 0.0;
+		return;
+	}
+	into->count += from->count;
+	if (from->min < into->min)
+		into->min = from->min;
+	if (from->max > into->max)
+		into->max = from->max;
+	(void) compensated_add(&into->sum, into_low, from->sum);
+}
+
+/*
+ * Why a channel's stats cannot have come from real values, or NULL when they
+ * can.  The sum may differ from count * mean by the rounding of summation,
+ * which is bounded by count * eps * (sum of |values|) <= count^2 * eps * M.
+ */
+const char *
+omnikpi_channel_stats_invalid(const ChannelStats *stats)
+{
+	double		n = (double) stats->count;
+	double		magnitude;
+	double		tolerance;
+
+	if (stats->count < 1)
+		return "A channel's count must be at least 1.";
+	if (!isfinite(stats->sum) || !isfinite(stats->min) || !isfinite(stats->max))
+		return "Sums, minimums and maximums must be finite.";
+	if (stats->min > stats->max)
+		return "A channel's min must not exceed its max.";
+	magnitude = Max(fabs(stats->min), fabs(stats->max));
+	tolerance = n * n * DBL_EPSILON * magnitude;
+	if (stats->sum < n * stats->min - tolerance ||
+		stats->sum > n * stats->max + tolerance)
+		return "A channel's sum must lie between count * min and count * max.";
+	return NULL;
+}
+
+/* Why a scale is unusable, or NULL when it is fine. */
+const char *
+omnikpi_scale_invalid(double scale_min, double scale_max)
+{
+	if (!isfinite(scale_min) || !isfinite(scale_max))
+		return "The scale bounds must be finite.";
+	if (scale_min >= scale_max)
+		return "scale_min must be less than scale_max.";
+	return NULL;
+}
+
+/* The channel's mean value. */
+double
+omnikpi_channel_mean(const ChannelStats *stats, double sum_low)
+{
+	return (stats->sum + sum_low) / (double) stats->count;
+}
+
+/*
+ * The KPI of the seed formulas: every channel's mean, normalized to percent
+ * of the scale, averaged with equal weight per channel.  Channels whose
+ * count is zero (emptied in a moving window) do not count.  sum_low may be
+ * NULL for stored summaries.  The per-channel percentage is clamped to
+ * 0..100 so that the rounding of a mean that sits on a bound cannot push the
+ * result outside the scale.
+ */
+double
+omnikpi_summary_kpi_percent(const ChannelStats *stats, const double *sum_low,
+					int nchannels, double scale_min, double scale_max,
+					bool *isnull)
+{
+	double		factor = 100.0 / (scale_max - scale_min);
+	double		total = 0.0;
+	int			counted = 0;
+	int			i;
+
+	for (i = 0; i < nchannels; i++)
+	{
+		double		percent;
+
+		if (stats[i].count == 0)
+			continue;
+		percent = (omnikpi_channel_mean(&stats[i], sum_low ? sum_low[i] : 0.0) - scale_min) * factor;
+		total += Min(Max(percent, 0.0), 100.0);
+		counted++;
+	}
+	*isnull = (counted == 0);
+	return counted == 0 ? 0.0 : total / counted;
+}

@@ -1,0 +1,169 @@
+/*
+ * summary_moving.c: moving-aggregate mode of omni_experience_rating and
+ * omni_integration_index, so that a sliding window frame costs O(1) per row
+ * instead of re-aggregating the whole frame.
+ *
+ * The moving state is a SummaryState passed as internal: it never leaves the
+ * WindowAgg node, and the window's aggregate context frees it when the frame
+ * restarts.  Removing a row subtracts its value from the channel's
+ * compensated sum; a channel whose count drops to zero stops counting in the
+ * KPI.  The inverse function returns NULL, which makes PostgreSQL recompute
+ * the frame from scratch, when some sum could no longer be kept exactly (its
+ * values span more than about 106 bits), so a moving result always equals
+ * the plain aggregate over the same frame.  min and max are not kept up to
+ * date here: the KPI does not read them, and this state is never output.
+ */
+#include "postgres.h"
+
+#include "omnikpi.h"
+
+
+/*
+ * The moving state, created under the window's aggregate context on the
+ * first row: msfunc must never return NULL, even when that row is skipped.
+ */
+static SummaryState *
+moving_state(FunctionCallInfo fcinfo, SummaryScale scale)
+{
+	MemoryContext aggcxt;
+	SummaryState *state;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "omnikpi moving-aggregate function called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		return omnikpi_summary_state_create_moving(aggcxt, scale);
+	state = (SummaryState *) PG_GETARG_POINTER(0);
+	summary_state_check_scale(state, scale);
+	return state;
+}
+
+/*
+ * One moving step of a row: skip it when the channel or the value is NULL,
+ * else check the value against the scale (on the way in) and add it, or
+ * remove it.  A removal that cannot be exact returns NULL, which asks
+ * PostgreSQL to restart the frame.  The value is argument 2, a float8, or a
+ * boolean counted as 1 or 0 on the scale 0 to 1 when is_flag.
+ */
+static Datum
+moving_step(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
+			bool is_flag, bool remove)
+{
+	SummaryState *state = moving_state(fcinfo, scale);
+	const text *channel;
+	double		value;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(state);
+	channel = PG_GETARG_TEXT_PP(1);
+	if (is_flag)
+		value = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
+	else
+		value = PG_GETARG_FLOAT8(2);
+	if (remove)
+	{
+		if (!omnikpi_summary_state_remove(state, VARDATA_ANY(channel),
+								  VARSIZE_ANY_EXHDR(channel), value))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+	check_value_in_scale(value, scale, measure);
+	omnikpi_summary_state_add(state, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel), value);
+	PG_RETURN_POINTER(state);
+}
+
+/* A scale given as the 4th and 5th arguments of the scaled rating. */
+static SummaryScale
+scale_args(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rating scale bounds must not be NULL")));
+	return omnikpi_rating_scale_arg(PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+}
+
+/* omnikpi_rating_mtrans: moving transition of omni_experience_rating(channel, rating). */
+PG_FUNCTION_INFO_V1(omnikpi_rating_mtrans);
+Datum
+omnikpi_rating_mtrans(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_rating_default_scale, MEASURE_RATING, false, false);
+}
+
+/* omnikpi_rating_minv: inverse of omnikpi_rating_mtrans. */
+PG_FUNCTION_INFO_V1(omnikpi_rating_minv);
+Datum
+omnikpi_rating_minv(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_rating_default_scale, MEASURE_RATING, false, true);
+}
+
+/* omnikpi_rating_scaled_mtrans: moving transition of the scaled rating. */
+PG_FUNCTION_INFO_V1(omnikpi_rating_scaled_mtrans);
+Datum
+omnikpi_rating_scaled_mtrans(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, scale_args(fcinfo), MEASURE_RATING, false, false);
+}
+
+/* omnikpi_rating_scaled_minv: inverse of omnikpi_rating_scaled_mtrans. */
+PG_FUNCTION_INFO_V1(omnikpi_rating_scaled_minv);
+Datum
+omnikpi_rating_scaled_minv(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, scale_args(fcinfo), MEASURE_RATING, false, true);
+}
+
+/* omnikpi_score_mtrans: moving transition of omni_integration_index(channel, score). */
+PG_FUNCTION_INFO_V1(omnikpi_score_mtrans);
+Datum
+omnikpi_score_mtrans(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_score_scale, MEASURE_SCORE, false, false);
+}
+
+/* omnikpi_score_minv: inverse of omnikpi_score_mtrans. */
+PG_FUNCTION_INFO_V1(omnikpi_score_minv);
+Datum
+omnikpi_score_minv(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_score_scale, MEASURE_SCORE, false, true);
+}
+
+/* omnikpi_flag_mtrans: moving transition of omni_integration_index(channel, integrated). */
+PG_FUNCTION_INFO_V1(omnikpi_flag_mtrans);
+Datum
+omnikpi_flag_mtrans(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_flag_scale, MEASURE_SCORE, true, false);
+}
+
+/* omnikpi_flag_minv: inverse of omnikpi_flag_mtrans. */
+PG_FUNCTION_INFO_V1(omnikpi_flag_minv);
+Datum
+omnikpi_flag_minv(PG_FUNCTION_ARGS)
+{
+	return moving_step(fcinfo, omnikpi_flag_scale, MEASURE_SCORE, true, true);
+}
+
+/*
+ * omnikpi_moving_kpi_final: the KPI of the current frame; channels whose
+ * rows have all left the frame do not count.  Read-only.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_moving_kpi_final);
+Datum
+omnikpi_moving_kpi_final(PG_FUNCTION_ARGS)
+{
+	SummaryState *state;
+	double		result;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = (SummaryState *) PG_GETARG_POINTER(0);
+	result = omnikpi_summary_kpi_percent(state->stats, state->sum_low, state->nchannels,
+								 state->scale.min, state->scale.max, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(result);
+}

@@ -1,0 +1,83 @@
+/*
+ * omnikpi_summary_scale.c: the checks of values and scales shared by the aggregates
+ * and the accessors, so that a value outside its scale raises the same error
+ * whether it arrives row by row or inside a stored summary.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "mb/pg_wchar.h"
+
+#include "omnikpi.h"
+
+/* Longest piece of a channel name or input quoted in a message, in bytes. */
+#define MESSAGE_CLIP_BYTES	64
+
+const SummaryScale omnikpi_rating_default_scale = {true, 1.0, 5.0};
+const SummaryScale omnikpi_score_scale = {true, 0.0, 100.0};
+const SummaryScale omnikpi_flag_scale = {true, 0.0, 1.0};
+const SummaryScale omnikpi_no_scale = {false, 0.0, 0.0};
+
+/* The noun used in messages for a value of this measure. */
+static const char *
+measure_noun(SummaryMeasure measure)
+{
+	return measure == MEASURE_RATING ? "rating" : "score";
+}
+
+/* A scale given as arguments: both bounds finite and min < max, or 22023. */
+SummaryScale
+omnikpi_rating_scale_arg(double scale_min, double scale_max)
+{
+	SummaryScale scale;
+	const char *problem = omnikpi_scale_invalid(scale_min, scale_max);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid rating scale %g to %g", scale_min, scale_max),
+				 errdetail("%s", problem)));
+	scale.known = true;
+	scale.min = scale_min;
+	scale.max = scale_max;
+	return scale;
+}
+
+/* The error of check_value_in_scale, out of line to keep the check cheap. */
+void
+omnikpi_report_value_outside_scale(double value, SummaryScale scale, SummaryMeasure measure)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s %g is outside the scale %g to %g",
+					measure_noun(measure), value, scale.min, scale.max),
+			 measure == MEASURE_RATING ?
+			 errhint("Pass the survey's scale, e.g. omni_experience_rating(channel, rating, 0, 10).") : 0));
+}
+
+/* A value of an unscaled summary must still be a number: 22003. */
+void
+omnikpi_check_value_finite(double value)
+{
+	if (!isfinite(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("value %g cannot be summarized", value),
+				 errdetail("Channel summaries hold finite numbers only.")));
+}
+
+/*
+ * A NUL-terminated copy of s for a message, cut at a character boundary with
+ * "..." when longer than MESSAGE_CLIP_BYTES: a 1 MB channel name must not
+ * make a 1 MB error message.
+ */
+char *
+omnikpi_clip_for_message(const char *s, int len)
+{
+	int			keep = pg_mbcliplen(s, len, MESSAGE_CLIP_BYTES);
+
+	if (keep == len)
+		return pnstrdup(s, len);
+	return psprintf("%.*s...", keep, s);
+}

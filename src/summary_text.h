@@ -1,0 +1,43 @@
+/*
+ * summary_text.h: the channel_summary text format, parsed and written without
+ * server calls so that the parser can be fuzzed outside PostgreSQL.
+ *
+ * The format is JSON of a fixed shape, so that it reads easily and
+ * `summary::text::jsonb` works:
+ *
+ *   {"version":1,"scale":[1,5],"channels":{"web":{"n":3,"sum":12,"min":3,"max":5}}}
+ *
+ * "scale" is present only for summaries that carry one.  Keys come in exactly
+ * this order; white space between tokens is allowed on input.  Channel names
+ * use JSON escapes (\" \\ \/ \b \f \n \r \t and \u0001 to \u007f); other
+ * characters are written as they are, in the database encoding.
+ */
+#ifndef SUMMARY_TEXT_H
+#define SUMMARY_TEXT_H
+
+#include "lib/stringinfo.h"
+
+#include "omnikpi.h"
+
+/* Where parsed content goes; add_channel returns a problem or NULL. */
+typedef struct SummaryTextSink
+{
+	void	   *arg;
+	void		(*set_scale) (void *arg, double scale_min, double scale_max);
+	const char *(*add_channel) (void *arg, const char *name, int len,
+								const ChannelStats *stats);
+} SummaryTextSink;
+
+typedef struct SummaryParseError
+{
+	const char *message;		/* a sentence, for errdetail */
+	int			offset;			/* byte offset in the input */
+} SummaryParseError;
+
+extern bool omnikpi_summary_text_parse(const char *text, char *name_buffer,
+							   const SummaryTextSink *sink,
+							   SummaryParseError *error);
+extern void omnikpi_summary_text_append_string(StringInfo out, const char *s, int len);
+extern void omnikpi_summary_text_append_double(StringInfo out, double value);
+
+#endif							/* SUMMARY_TEXT_H */

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+#
+# test/run.sh: what `make test` (and so CI) runs.  On a fresh Debian 12 machine,
+# as root or as a user with sudo, it
+#   1. installs the missing Debian packages (PostgreSQL 15, its server headers,
+#      the build tools),
+#   2. builds with warnings as errors and installs the extension,
+#   3. starts a throw-away cluster on a free local port (test/cluster.sh),
+#   4. runs the pg_regress suite (`make installcheck`: test/sql, expected/),
+#   5. runs every test/suites/*.sh, in name order, against the same cluster,
+#   6. stops the cluster and prints `tests: N passed, M failed` as its last line,
+#      exiting non-zero if anything failed, the build failed, or no test ran.
+#
+# Adding a suite: drop a bash script into test/suites/ (run with bash, so it
+# need not be executable).  It runs from the repo root with PGHOST, PGPORT,
+# PGUSER, PGDATABASE, OMNIKPI_CLUSTER_DIR, OMNIKPI_SERVER_LOG, OMNIKPI_PG_BINDIR
+# and OMNIKPI_SOURCE_DIR exported (and OMNIKPI_PG_BINDIR first on PATH); it may
+# `. test/cluster.sh` for helpers such as omnikpi_psql.  Exit status 0 counts
+# as one passed test, anything else as one failed.  Suites must leave the
+# cluster running and not depend on each other's data (use your own database).
+#
+# Environment: PG_CONFIG (another PostgreSQL's pg_config; then no PostgreSQL
+# packages are installed), OMNIKPI_KEEP_CLUSTER=1 (keep the stopped cluster's
+# dir, with its server.log, for a post-mortem).
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# A make call below that ends up at the "test" target again would recurse
+# without end; refuse instead.
+if [ -n "${OMNIKPI_RUN_TESTS_ACTIVE:-}" ]; then
+	echo "error: test/run.sh called itself (through make?); stopping" >&2
+	exit 1
+fi
+export OMNIKPI_RUN_TESTS_ACTIVE=1
+
+# Remember whether the caller chose a PostgreSQL before cluster.sh sets the default.
+custom_pg_config=${PG_CONFIG:-}
+# shellcheck source=test/cluster.sh
+. test/cluster.sh
+
+passed=0
+failed=0
+failures=()
+
+# finish: stop the cluster first, so that its messages cannot come after the
+# summary line, which CI reads as the closing line.
+finish()
+{
+	omnikpi_cluster_stop
+	echo
+	if [ ${#failures[@]} -gt 0 ]; then
+		echo "failed: ${failures[*]}"
+	fi
+	echo "tests: $passed passed, $failed failed"
+	if [ "$failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+step()
+{
+	echo
+	echo "== $*"
+}
+
+# --- 1. packages ------------------------------------------------------------
+step "checking packages"
+packages=(make gcc libc6-dev)
+if [ -z "$custom_pg_config" ]; then
+	packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
+fi
+omnikpi_ensure_packages "${packages[@]}"
+echo "using $PG_CONFIG ($("$PG_CONFIG" --version))"
+
+# --- 2. build and install -----------------------------------------------------
+step "building with -Werror"
+# -B: a stale object built without -Werror must not hide a warning.  "all" by
+# name, so this never depends on the default goal (when that was "test", a
+# bare make here ran this script again, without end).
+if ! make -B COPT=-Werror all; then
+	failed=$((failed + 1))
+	failures+=("build")
+	finish
+fi
+
+step "installing"
+pkglibdir=$("$PG_CONFIG" --pkglibdir)
+extdir=$("$PG_CONFIG" --sharedir)/extension
+install=(make install)
+if [ ! -w "$pkglibdir" ] || [ ! -w "$extdir" ]; then
+	install=(omnikpi_as_root make install)
+fi
+if ! "${install[@]}"; then
+	failed=$((failed + 1))
+	failures+=("install")
+	finish
+fi
+
+# --- 3. cluster ---------------------------------------------------------------
+step "starting a throw-away cluster"
+omnikpi_cluster_stop_on_exit
+# shellcheck disable=SC2119 # no DIR: a fresh temp dir
+if ! omnikpi_cluster_start; then
+	failed=$((failed + 1))
+	failures+=("cluster-start")
+	finish
+fi
+
+# --- 4. pg_regress --------------------------------------------------------------
+step "pg_regress (make installcheck)"
+# Stale files from an earlier run would be printed as if this run had made them.
+rm -f regression.diffs regression.out
+regress_log=$OMNIKPI_CLUSTER_DIR/installcheck.log
+if make installcheck 2>&1 | tee "$regress_log"; then
+	regress_status=0
+else
+	regress_status=$?
+fi
+# pg_regress prints one line per test: "test name ... ok  12 ms" or
+# "... FAILED  12 ms" (indented, without "test", inside parallel groups).
+regress_ok=$(grep -cE '\.\.\. +ok( |$)' "$regress_log" || true)
+regress_bad=$(grep -cE '\.\.\. +(FAILED|failed)' "$regress_log" || true)
+passed=$((passed + regress_ok))
+failed=$((failed + regress_bad))
+if [ "$regress_bad" -gt 0 ]; then
+	failures+=("pg_regress($regress_bad)")
+elif [ "$regress_status" -ne 0 ]; then
+	# pg_regress or make itself failed (could not connect, missing input, ...).
+	failed=$((failed + 1))
+	failures+=("installcheck")
+fi
+if [ -s regression.diffs ]; then
+	echo
+	echo "---- regression.diffs (first 200 lines) ----"
+	head -n 200 regression.diffs
+	echo "---- end of regression.diffs ($(wc -l <regression.diffs) lines) ----"
+fi
+
+# --- 5. further suites --------------------------------------------------------
+export OMNIKPI_SOURCE_DIR=$PWD
+# Sort bytewise so the order does not depend on the caller's locale.
+mapfile -t suites < <(find test/suites -maxdepth 1 -type f -name '*.sh' 2>/dev/null | LC_ALL=C sort)
+for suite in "${suites[@]}"; do
+	step "suite ${suite#test/suites/}"
+	if bash "$suite" </dev/null; then
+		passed=$((passed + 1))
+		echo "suite ${suite#test/suites/}: ok"
+	else
+		failed=$((failed + 1))
+		failures+=("${suite#test/suites/}")
+		echo "suite ${suite#test/suites/}: FAILED"
+	fi
+done
+
+# A green run that tested nothing is a broken harness (say, an emptied
+# REGRESS), not a success.
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+	echo "error: no test ran (test/sql/ and test/suites/ are empty?)"
+	failed=1
+	failures+=("no-tests")
+fi
+
+# A backend crash shows up in pg_regress only as a failed test, and a crash in
+# a suite's background work may not show at all; the server log says which
+# signal and which statement, and any crash fails the run.
+if grep -qE 'terminated by signal|TRAP:|PANIC:' "$OMNIKPI_SERVER_LOG" 2>/dev/null; then
+	failed=$((failed + 1))
+	failures+=("server-crash")
+	echo
+	echo "---- crashes in the server log ----"
+	grep -E -B2 -A2 'terminated by signal|TRAP:|PANIC:' "$OMNIKPI_SERVER_LOG" | head -n 60
+fi
+
+finish

@@ -1,0 +1,126 @@
+-- channel_summary: the storable two-step state.  Text and binary round trips,
+-- the accessors, rollup of daily summaries equal to the direct aggregate,
+-- scales, and rejection of malformed input.
+
+CREATE TABLE visits (day date, channel text, rating float8, integrated boolean);
+INSERT INTO visits
+SELECT date '2026-03-01' + (g % 31), (ARRAY['web', 'app', 'store', 'call center', 'chat'])[1 + (g * 7 + g / 11) % 5],
+	   1 + (g * 37 % 41) / 10.0, g % 4 <> 0
+FROM generate_series(1, 3000) g;
+INSERT INTO visits VALUES ('2026-03-05', 'kiosk', NULL, NULL), ('2026-03-05', NULL, 4, true);
+
+-- A small summary in its text form: channels in byte order, shortest exact floats.
+SELECT channel_summary(channel, rating)
+FROM (VALUES ('web', 4.1::float8), ('web', 4.5), ('web', 4.3), ('store', 5), ('store', 4)) v(channel, rating);
+SELECT channel_summary(channel, flag)
+FROM (VALUES ('web', true), ('web', false), ('store', true)) v(channel, flag);
+
+-- Accessors on it.  store 4.5 on 1..5 -> 87.5%; web 4.3 -> 82.5%; mean 85.
+WITH s AS (SELECT channel_summary(channel, rating) AS s
+		   FROM (VALUES ('web', 4.1::float8), ('web', 4.5), ('web', 4.3), ('store', 5), ('store', 4)) v(channel, rating))
+SELECT round(experience_rating(s)::numeric, 6) AS rating_1_5,
+	   round(experience_rating(s, 0, 10)::numeric, 6) AS rating_0_10,
+	   channel_count(s)
+FROM s;
+SELECT channel, n, round(mean::numeric, 6) AS mean, min, max
+FROM channels((SELECT channel_summary(channel, rating)
+			   FROM (VALUES ('web', 4.1::float8), ('web', 4.5), ('web', 4.3), ('store', 5), ('store', 4)) v(channel, rating)));
+
+-- integration_index of a flag summary is the percentage of true per channel:
+-- web 50%, store 100% -> 75; of a score summary, the scores themselves.
+SELECT integration_index(channel_summary(channel, flag))
+FROM (VALUES ('web', true), ('web', false), ('store', true)) v(channel, flag);
+SELECT integration_index(channel_summary(channel, score))
+FROM (VALUES ('web', 80::float8), ('store', 60)) v(channel, score);
+
+-- Daily summaries stored in a table, rolled up to the month, equal the direct
+-- aggregate over the same rows (to 1e-12 relative).
+CREATE TABLE daily AS
+SELECT day, channel_summary(channel, rating) AS ratings,
+	   channel_summary(channel, integrated) AS integration
+FROM visits GROUP BY day;
+SELECT count(*) AS days FROM daily;
+SELECT abs(experience_rating(rollup(ratings)) / (SELECT omni_experience_rating(channel, rating) FROM visits) - 1) < 1e-12 AS rating_rollup_exact,
+	   abs(integration_index(rollup(integration)) / (SELECT omni_integration_index(channel, integrated) FROM visits) - 1) < 1e-12 AS index_rollup_exact,
+	   channel_count(rollup(ratings)) AS channels
+FROM daily;
+-- per week, with GROUP BY
+SELECT week, abs(r.kpi - v.kpi) < 1e-9 AS matches
+FROM (SELECT date_trunc('week', day)::date AS week, experience_rating(rollup(ratings)) AS kpi
+	  FROM daily GROUP BY 1) r
+JOIN (SELECT date_trunc('week', day)::date AS week, omni_experience_rating(channel, rating) AS kpi
+	  FROM visits GROUP BY 1) v USING (week)
+ORDER BY week;
+-- rollup skips NULL summaries and gives NULL for none
+SELECT rollup(s) IS NULL AS none FROM (SELECT NULL::channel_summary s) x;
+SELECT channel_count(rollup(s)) FROM (VALUES (NULL::channel_summary), ((SELECT ratings FROM daily LIMIT 1))) v(s);
+
+-- Text round trip through COPY, and binary round trip (send and receive)
+-- through COPY BINARY.
+CREATE TABLE daily_text (day date, ratings channel_summary, integration channel_summary);
+\copy daily TO 'results/omnikpi_daily.txt'
+\copy daily_text FROM 'results/omnikpi_daily.txt'
+CREATE TABLE daily_binary (LIKE daily_text);
+\copy daily TO 'results/omnikpi_daily.bin' WITH (FORMAT binary)
+\copy daily_binary FROM 'results/omnikpi_daily.bin' WITH (FORMAT binary)
+SELECT count(*) AS rows,
+	   bool_and(d.ratings::text = t.ratings::text AND d.integration::text = t.integration::text) AS text_identical,
+	   bool_and(d.ratings::text = b.ratings::text AND d.integration::text = b.integration::text) AS binary_identical
+FROM daily d JOIN daily_text t USING (day) JOIN daily_binary b USING (day);
+-- the text form parses as JSON
+SELECT (ratings::text::jsonb -> 'channels' -> 'web' ->> 'n')::int > 0 AS json_readable FROM daily LIMIT 1;
+
+-- Exact float round trip, odd channel names (quotes, backslashes, control
+-- characters, non-ASCII, empty), and white space on input.
+SELECT channel_summary(channel, v)::text
+FROM (VALUES ('say "hi"', 0.1::float8), (E'back\\slash', 1e-300), (E'tab\there', 1.7976931348623157e308),
+			 ('', -0.5), ('café', 2.2250738585072014e-308), (E'bell\x07', 5e-324)) t(channel, v);
+SELECT s::text = (s::text::channel_summary)::text AS round_trip,
+	   (SELECT bool_and(c.min = c.max) FROM channels(s) c) AS exact_values
+FROM (SELECT channel_summary(channel, v) s
+	  FROM (VALUES ('say "hi"', 0.1::float8), (E'back\\slash', 1e-300), ('', -0.5), ('café', 1/3.0)) t(channel, v)) x;
+SELECT ' { "version" : 1 , "scale" : [ 1 , 5 ] , "channels" : { "we\u0062\/x" : { "n" : 2 , "sum" : 7 , "min" : 3 , "max" : 4 } } } '::channel_summary;
+SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
+	   experience_rating('{"version":1,"channels":{}}') IS NULL AS empty_rating_is_null,
+	   channel_count('{"version":1,"channels":{}}');
+
+-- Reading on a scale that does not hold the values is the aggregate's error.
+SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}', 0, 10);
+SELECT integration_index('{"version":1,"channels":{"web":{"n":1,"sum":120,"min":120,"max":120}}}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT experience_rating('{"version":1,"channels":{}}', 3, 3);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Summaries on different scales are not combined.
+SELECT rollup(s) FROM (VALUES ('{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary),
+							  ('{"version":1,"scale":[0,1],"channels":{"web":{"n":1,"sum":1,"min":1,"max":1}}}')) v(s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT rollup(s) FROM (VALUES ('{"version":1,"scale":[0,10],"channels":{}}'::channel_summary),
+							  ('{"version":1,"scale":[1,5],"channels":{}}')) v(s);
+\echo :LAST_ERROR_SQLSTATE
+-- channel_summary of values rejects non-finite values
+SELECT channel_summary('web', 'NaN'::float8);
+\echo :LAST_ERROR_SQLSTATE
+
+-- Malformed text input: each is 22P02 with the place and the reason.
+SELECT ''::channel_summary;
+SELECT '{"version":2,"channels":{}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1}}'::channel_summary;
+SELECT '{"version":1,"channels":{}} trailing'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":0,"sum":0,"min":0,"max":0}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":-1,"sum":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":NaN,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1e999,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":99999999999999999999,"sum":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":2,"sum":3,"min":2,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":2,"sum":30,"min":1,"max":2}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1},"web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"w\qeb":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"w\u00e9b":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"sum":1,"n":1,"min":1,"max":1}}}'::channel_summary;
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1,"extra":1}}}'::channel_summary;
+SELECT '{"version":1,"scale":[5,1],"channels":{}}'::channel_summary;
+SELECT '{"version":1,"scale":[1,5],"channels":{"web":{"n":1,"sum":9,"min":9,"max":9}}}'::channel_summary;
+\echo :LAST_ERROR_SQLSTATE
