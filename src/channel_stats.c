@@ -161,8 +161,8 @@ omnikpi_channel_mean(const ChannelStats *stats, double sum_low)
  */
 double
 omnikpi_summary_kpi_percent(const ChannelStats *stats, const double *sum_low,
-					int nchannels, double scale_min, double scale_max,
-					bool *isnull)
+							int nchannels, double scale_min, double scale_max,
+							bool *isnull)
 {
 	double		factor = 100.0 / (scale_max - scale_min);
 	double		total = 0.0;

@@ -54,13 +54,13 @@ extern void omnikpi_channel_stats_init(ChannelStats *stats, double *sum_low, dou
 extern bool omnikpi_channel_stats_add_exact(ChannelStats *stats, double *sum_low, double value);
 extern bool omnikpi_channel_stats_remove(ChannelStats *stats, double *sum_low, double value);
 extern void omnikpi_channel_stats_merge(ChannelStats *into, double *into_low,
-								const ChannelStats *from);
+										const ChannelStats *from);
 extern const char *omnikpi_channel_stats_invalid(const ChannelStats *stats);
 extern const char *omnikpi_scale_invalid(double scale_min, double scale_max);
 extern double omnikpi_channel_mean(const ChannelStats *stats, double sum_low);
 extern double omnikpi_summary_kpi_percent(const ChannelStats *stats, const double *sum_low,
-								  int nchannels, double scale_min, double scale_max,
-								  bool *isnull);
+										  int nchannels, double scale_min, double scale_max,
+										  bool *isnull);
 
 /* ---- flat varlena form (channel_summary.c) ---- */
 
@@ -96,8 +96,8 @@ typedef struct ChannelSummary
 extern const char *omnikpi_summary_channel_name(const ChannelSummary *summary, int i, int *len);
 extern SummaryScale omnikpi_summary_scale(const ChannelSummary *summary);
 extern double omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchannels,
-								  SummaryScale scale, SummaryMeasure measure,
-								  bool *isnull);
+										  SummaryScale scale, SummaryMeasure measure,
+										  bool *isnull);
 
 /* ---- working state (summary_state.c) ---- */
 
@@ -138,16 +138,16 @@ extern bool omnikpi_summary_state_is_ours(Datum d);
 extern SummaryState *omnikpi_summary_state_from_expanded(Datum d);
 extern const ExpandedObjectMethods omnikpi_summary_methods;
 extern void omnikpi_summary_state_add(SummaryState *state, const char *name, int len,
-							  double value);
+									  double value);
 extern bool omnikpi_summary_state_remove(SummaryState *state, const char *name, int len,
-								 double value);
+										 double value);
 extern bool omnikpi_summary_state_insert_stats(SummaryState *state, const char *name, int len,
-									   const ChannelStats *stats, bool reject_duplicate);
+											   const ChannelStats *stats, bool reject_duplicate);
 extern void omnikpi_summary_state_merge_flat(SummaryState *state, const ChannelSummary *flat);
 extern void omnikpi_report_scale_mismatch(SummaryScale have, SummaryScale got) pg_attribute_noreturn();
 extern ChannelSummary *omnikpi_summary_state_flatten(SummaryState *state);
 
-/* ---- checks and messages shared by aggregates and accessors (omnikpi_summary_scale.c) ---- */
+/* ---- checks and messages shared by aggregates and accessors (summary_scale.c) ---- */
 
 extern const SummaryScale omnikpi_rating_default_scale;	/* 1 to 5 */
 extern const SummaryScale omnikpi_score_scale;	/* 0 to 100 */
@@ -156,7 +156,15 @@ extern const SummaryScale omnikpi_no_scale;
 
 extern SummaryScale omnikpi_rating_scale_arg(double scale_min, double scale_max);
 extern void omnikpi_report_value_outside_scale(double value, SummaryScale scale,
-									   SummaryMeasure measure) pg_attribute_noreturn();
+											   SummaryMeasure measure) pg_attribute_noreturn();
+
+extern void omnikpi_check_value_finite(double value);
+extern char *omnikpi_clip_for_message(const char *s, int len);
+
+/*
+ * The per-row path of the aggregates, inline: every row of every group goes
+ * through these, and a call each costs as much as the work.
+ */
 
 /* A value outside its scale (NaN and infinities included): 22003. */
 static inline void
@@ -165,13 +173,6 @@ check_value_in_scale(double value, SummaryScale scale, SummaryMeasure measure)
 	if (unlikely(!(value >= scale.min && value <= scale.max)))
 		omnikpi_report_value_outside_scale(value, scale, measure);
 }
-extern void omnikpi_check_value_finite(double value);
-extern char *omnikpi_clip_for_message(const char *s, int len);
-
-/*
- * The per-row path of the aggregates, inline: every row of every group goes
- * through these, and a call each costs as much as the work.
- */
 
 /* Count the value and keep min and max; true when the channel was empty. */
 static inline bool

@@ -18,7 +18,7 @@
  */
 double
 omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchannels, SummaryScale scale,
-					SummaryMeasure measure, bool *isnull)
+							SummaryMeasure measure, bool *isnull)
 {
 	int			i;
 
@@ -38,7 +38,7 @@ kpi_datum(const ChannelSummary *summary, SummaryScale scale, SummaryMeasure meas
 		  bool *isnull)
 {
 	return Float8GetDatum(omnikpi_summary_measure_kpi(SUMMARY_STATS(summary), summary->nchannels,
-											  scale, measure, isnull));
+													  scale, measure, isnull));
 }
 
 /*

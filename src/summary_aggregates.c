@@ -165,7 +165,7 @@ omnikpi_summary_combine(PG_FUNCTION_ARGS)
 		return state_unchanged(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&omnikpi_summary_state_from_datum(PG_GETARG_DATUM(1),
-																 aggcxt)->hdr));
+																		 aggcxt)->hdr));
 	other = PG_GETARG_CHANNEL_SUMMARY_P(1);
 	writable = writable_state(fcinfo->args[0], aggcxt, omnikpi_summary_scale(other));
 	omnikpi_summary_state_merge_flat(writable, other);
@@ -194,15 +194,15 @@ omnikpi_kpi_final(PG_FUNCTION_ARGS)
 		SummaryScale scale = working->scale.known ? working->scale : omnikpi_rating_default_scale;
 
 		result = omnikpi_summary_kpi_percent(working->stats, working->sum_low,
-									 working->nchannels, scale.min, scale.max,
-									 &isnull);
+											 working->nchannels, scale.min, scale.max,
+											 &isnull);
 	}
 	else
 	{
 		ChannelSummary *flat = DatumGetChannelSummaryP(state);
 
 		result = omnikpi_summary_measure_kpi(SUMMARY_STATS(flat), flat->nchannels,
-									 omnikpi_summary_scale(flat), MEASURE_RATING, &isnull);
+											 omnikpi_summary_scale(flat), MEASURE_RATING, &isnull);
 	}
 	if (isnull)
 		PG_RETURN_NULL();

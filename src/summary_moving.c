@@ -62,7 +62,7 @@ moving_step(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 	if (remove)
 	{
 		if (!omnikpi_summary_state_remove(state, VARDATA_ANY(channel),
-								  VARSIZE_ANY_EXHDR(channel), value))
+										  VARSIZE_ANY_EXHDR(channel), value))
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(state);
 	}
@@ -162,7 +162,7 @@ omnikpi_moving_kpi_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	state = (SummaryState *) PG_GETARG_POINTER(0);
 	result = omnikpi_summary_kpi_percent(state->stats, state->sum_low, state->nchannels,
-								 state->scale.min, state->scale.max, &isnull);
+										 state->scale.min, state->scale.max, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(result);

@@ -1,5 +1,5 @@
 /*
- * omnikpi_summary_scale.c: the checks of values and scales shared by the aggregates
+ * summary_scale.c: the checks of values and scales shared by the aggregates
  * and the accessors, so that a value outside its scale raises the same error
  * whether it arrives row by row or inside a stored summary.
  */

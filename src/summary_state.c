@@ -290,7 +290,7 @@ omnikpi_summary_state_remove(SummaryState *state, const char *name, int len, dou
  */
 bool
 omnikpi_summary_state_insert_stats(SummaryState *state, const char *name, int len,
-						   const ChannelStats *stats, bool reject_duplicate)
+								   const ChannelStats *stats, bool reject_duplicate)
 {
 	int			i = lookup(state, name, len, true);
 

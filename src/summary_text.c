@@ -295,7 +295,7 @@ parse_channel(Parser *parser, const SummaryTextSink *sink)
  */
 bool
 omnikpi_summary_text_parse(const char *text, char *name_buffer,
-				   const SummaryTextSink *sink, SummaryParseError *error)
+						   const SummaryTextSink *sink, SummaryParseError *error)
 {
 	Parser		parser;
 	int64		version;

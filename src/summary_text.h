@@ -35,8 +35,8 @@ typedef struct SummaryParseError
 } SummaryParseError;
 
 extern bool omnikpi_summary_text_parse(const char *text, char *name_buffer,
-							   const SummaryTextSink *sink,
-							   SummaryParseError *error);
+									   const SummaryTextSink *sink,
+									   SummaryParseError *error);
 extern void omnikpi_summary_text_append_string(StringInfo out, const char *s, int len);
 extern void omnikpi_summary_text_append_double(StringInfo out, double value);
 
