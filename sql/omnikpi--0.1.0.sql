@@ -845,7 +845,7 @@ COMMENT ON FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass,
 	'creates (or replaces) the KPI views over the given source relations in target_schema, and says which views were skipped for want of a source';
 
 CREATE FUNCTION omnikpi.drop_kpi_views(target_schema name)
-	RETURNS SETOF name
+	RETURNS TABLE (view_name name)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -866,7 +866,8 @@ BEGIN
 		ORDER BY v.position DESC NULLS LAST
 	LOOP
 		EXECUTE format('DROP VIEW %I.%I', target_schema, victim);
-		RETURN NEXT victim;
+		view_name := victim;
+		RETURN NEXT;
 	END LOOP;
 END
 $fn$;
