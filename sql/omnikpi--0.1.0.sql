@@ -757,10 +757,13 @@ DECLARE
 	missing text[];
 	i integer;
 BEGIN
-	IF target_schema IS NULL OR NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
+	IF target_schema IS NULL THEN
+		RAISE EXCEPTION 'target_schema must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
 		RAISE EXCEPTION 'schema "%" does not exist', target_schema
 			USING ERRCODE = 'invalid_schema_name',
-				  HINT = 'Create it first: CREATE SCHEMA ' || coalesce(quote_ident(target_schema), 'kpi') || ';';
+				  HINT = 'Create it first: CREATE SCHEMA ' || quote_ident(target_schema) || ';';
 	END IF;
 	IF NOT (rating_scale_min < rating_scale_max) OR rating_scale_min IN ('Infinity', '-Infinity')
 	   OR rating_scale_max IN ('Infinity', '-Infinity') THEN

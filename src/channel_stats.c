@@ -109,8 +109,11 @@ omnikpi_channel_stats_merge(ChannelStats *into, double *into_low, const ChannelS
 
 /*
  * Why a channel's stats cannot have come from real values, or NULL when they
- * can.  The sum may differ from count * mean by the rounding of summation,
- * which is bounded by count * eps * (sum of |values|) <= count^2 * eps * M.
+ * can.  The sum may differ from the exact sum of the values by rounding: a
+ * stored sum is the correctly rounded compensated sum, and rolling up k
+ * summaries adds at most one rounding of each, so the error stays below
+ * eps * (sum of |values|) <= eps * count * M, with M the larger of |min| and
+ * |max|.  The check allows 16 times that, and the rounding of count * min.
  */
 const char *
 omnikpi_channel_stats_invalid(const ChannelStats *stats)
@@ -126,7 +129,7 @@ omnikpi_channel_stats_invalid(const ChannelStats *stats)
 	if (stats->min > stats->max)
 		return "A channel's min must not exceed its max.";
 	magnitude = Max(fabs(stats->min), fabs(stats->max));
-	tolerance = n * n * DBL_EPSILON * magnitude;
+	tolerance = 16 * DBL_EPSILON * n * magnitude;
 	if (stats->sum < n * stats->min - tolerance ||
 		stats->sum > n * stats->max + tolerance)
 		return "A channel's sum must lie between count * min and count * max.";
@@ -141,6 +144,8 @@ omnikpi_scale_invalid(double scale_min, double scale_max)
 		return "The scale bounds must be finite.";
 	if (scale_min >= scale_max)
 		return "scale_min must be less than scale_max.";
+	if (!isfinite(scale_max - scale_min))
+		return "The scale is wider than double precision can hold.";
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
 
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "utils/float.h"
 
 #include "omnikpi.h"
 #include "summary_text.h"
@@ -59,7 +60,8 @@ builder_set_scale(void *arg, double scale_min, double scale_max)
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(builder->errcode),
-				 errmsg("invalid scale %g to %g in channel_summary", scale_min, scale_max),
+				 errmsg("invalid scale %s to %s in channel_summary",
+						float8out_internal(scale_min), float8out_internal(scale_max)),
 				 errdetail("%s", problem)));
 	builder->scale.known = true;
 	builder->scale.min = scale_min;

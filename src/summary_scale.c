@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "mb/pg_wchar.h"
+#include "utils/float.h"
 
 #include "omnikpi.h"
 
@@ -36,7 +37,8 @@ omnikpi_rating_scale_arg(double scale_min, double scale_max)
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid rating scale %g to %g", scale_min, scale_max),
+				 errmsg("invalid rating scale %s to %s",
+						float8out_internal(scale_min), float8out_internal(scale_max)),
 				 errdetail("%s", problem)));
 	scale.known = true;
 	scale.min = scale_min;
@@ -50,8 +52,9 @@ omnikpi_report_value_outside_scale(double value, SummaryScale scale, SummaryMeas
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("%s %g is outside the scale %g to %g",
-					measure_noun(measure), value, scale.min, scale.max),
+			 errmsg("%s %s is outside the scale %s to %s",
+					measure_noun(measure), float8out_internal(value),
+					float8out_internal(scale.min), float8out_internal(scale.max)),
 			 measure == MEASURE_RATING ?
 			 errhint("Pass the survey's scale, e.g. omni_experience_rating(channel, rating, 0, 10).") : 0));
 }
@@ -63,7 +66,7 @@ omnikpi_check_value_finite(double value)
 	if (!isfinite(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("value %g cannot be summarized", value),
+				 errmsg("value %s cannot be summarized", float8out_internal(value)),
 				 errdetail("Channel summaries hold finite numbers only.")));
 }
 

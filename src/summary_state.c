@@ -12,6 +12,7 @@
 
 #include <math.h>
 
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 #include "omnikpi.h"
@@ -313,13 +314,15 @@ omnikpi_report_scale_mismatch(SummaryScale have, SummaryScale got)
 	if (have.known && got.known)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot mix the scales %g to %g and %g to %g in one aggregate",
-						have.min, have.max, got.min, got.max),
+				 errmsg("cannot mix the scales %s to %s and %s to %s in one aggregate",
+						float8out_internal(have.min), float8out_internal(have.max),
+						float8out_internal(got.min), float8out_internal(got.max)),
 				 errhint("Use one scale for all rows and summaries that are aggregated together.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("cannot mix a channel summary without a scale and one on the scale %g to %g in one aggregate",
-					have.known ? have.min : got.min, have.known ? have.max : got.max),
+			 errmsg("cannot mix a channel summary without a scale and one on the scale %s to %s in one aggregate",
+					float8out_internal(have.known ? have.min : got.min),
+					float8out_internal(have.known ? have.max : got.max)),
 			 errdetail("Summaries of values have no scale; summaries of flags and the states of the KPI aggregates have one.")));
 }
 
