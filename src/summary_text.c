@@ -14,9 +14,6 @@
 
 #include "summary_text.h"
 
-/* Longest number accepted; shortest round-trip output never exceeds 25. */
-#define MAX_NUMBER_CHARS	64
-
 typedef struct Parser
 {
 	const char *start;
@@ -183,15 +180,19 @@ parse_count(Parser *parser, int64 *result)
 	return true;
 }
 
-/* A JSON number that is a finite double. */
+/*
+ * A JSON number that is a finite double.  The JSON grammar is checked first;
+ * strtod, which accepts more (hexadecimal, "inf"), must then end exactly where
+ * the grammar did.
+ */
 static bool
 parse_number(Parser *parser, double *result)
 {
 	const char *begin;
-	char		buffer[MAX_NUMBER_CHARS + 1];
+	const char *digit;
 	char	   *end;
 	double		value;
-	size_t		n;
+	bool		nonzero_digit = false;
 
 	skip_space(parser);
 	begin = parser->p;
@@ -225,19 +226,18 @@ parse_number(Parser *parser, double *result)
 		while (*parser->p >= '0' && *parser->p <= '9')
 			parser->p++;
 	}
-	n = parser->p - begin;
-	if (n > MAX_NUMBER_CHARS)
+	for (digit = begin; digit < parser->p && *digit != 'e' && *digit != 'E'; digit++)
+		if (*digit >= '1' && *digit <= '9')
+			nonzero_digit = true;
+	errno = 0;
+	value = strtod(begin, &end);
+	if (end != parser->p)
 	{
 		parser->p = begin;
-		return fail(parser, "Number is too long.");
+		return fail(parser, "Expected a number.");
 	}
-	memcpy(buffer, begin, n);
-	buffer[n] = '\0';
-	errno = 0;
-	value = strtod(buffer, &end);
 	/* ERANGE with a nonzero finite result is a subnormal, which is fine */
-	if (end != buffer + n || !isfinite(value) ||
-		(errno == ERANGE && value == 0.0 && strpbrk(buffer, "123456789") != NULL))
+	if (!isfinite(value) || (errno == ERANGE && value == 0.0 && nonzero_digit))
 	{
 		parser->p = begin;
 		return fail(parser, "Number is out of range for double precision.");
