@@ -18,12 +18,27 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test
+.PHONY: test demo demo-stop bench
 
 # Installs missing packages, builds with -Werror, installs, runs every suite in
 # a throw-away cluster and exits non-zero on any failure.
 test:
 	bash test/run.sh
+
+# Builds and installs like `make test`, times omnikpi against PostgreSQL's own
+# aggregates and plain SQL in a throw-away cluster, writes bench/results/latest.md.
+bench:
+	bash bench/run.sh
+
+# Builds and installs like `make test`, starts the demo cluster in
+# /tmp/omnikpi-demo (or uses the server the PG* variables name), generates a
+# demo company (INTERACTIONS=1000000 by default), creates the KPI views,
+# prints a report and leaves the server running.  `make demo-stop` stops it.
+demo:
+	bash demo/run.sh
+
+demo-stop:
+	bash demo/stop.sh
 
 ifneq ($(wildcard $(PG_SERVER_INCLUDEDIR)/postgres.h),)
 include $(PGXS)
