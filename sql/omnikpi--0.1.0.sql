@@ -498,17 +498,29 @@ SELECT CASE WHEN c.channels >= 4 THEN '4+' ELSE c.channels::text END AS channel_
 FROM customers c CROSS JOIN data_end e LEFT JOIN revenue r USING (customer_id)
 GROUP BY 1$v$),
 (12, 'churn_retention_monthly', '{interactions}',
- 'Customer churn and retention per month: a customer is active in a month with any contact; retained = active this month and the previous one, churned = active the previous month but not this one; rates are relative to the previous month''s active customers',
+ 'Customer churn and retention per month: a customer is active in a month when they had a contact in the 90 days up to the month''s end (the definition engagement_depth uses); retained = active this month and the previous one, churned = active the previous month but not this one; rates are relative to the previous month''s active customers',
  ARRAY['month', 'first day of the month',
-	   'active_customers', 'customers with a contact in the month',
+	   'active_customers', 'customers with a contact in the 90 days up to the month''s end',
 	   'new_customers', 'active customers never active before',
 	   'retained_customers', 'customers active this month and the previous one',
 	   'churned_customers', 'customers active the previous month but not this one',
 	   'retention_rate_pct', 'retained customers in percent of the previous month''s active customers',
 	   'churn_rate_pct', 'churned customers in percent of the previous month''s active customers'],
- $v$WITH active AS (
-	SELECT DISTINCT customer_id, date_trunc('month', occurred_at)::date AS month
+ $v$WITH contact_days AS (
+	SELECT DISTINCT customer_id, date_trunc('day', occurred_at) AS day
 	FROM %1$I.source_interactions),
+data_months AS (
+	SELECT date_trunc('month', min(occurred_at)) AS first_month, date_trunc('month', max(occurred_at)) AS last_month
+	FROM %1$I.source_interactions),
+active AS (
+	-- a contact on day keeps its customer active in every month whose end lies
+	-- less than 90 days after it
+	SELECT DISTINCT c.customer_id, m.month::date AS month
+	FROM contact_days c
+	CROSS JOIN data_months d
+	CROSS JOIN LATERAL generate_series(date_trunc('month', c.day), least(d.last_month, date_trunc('month', c.day + interval '90 days')),
+									   interval '1 month') AS m(month)
+	WHERE m.month + interval '1 month' <= c.day + interval '90 days'),
 marked AS (
 	SELECT month,
 		lag(month) OVER (PARTITION BY customer_id ORDER BY month) AS previous_month,

@@ -92,7 +92,8 @@ FROM kpi.journey_funnel_monthly ORDER BY month, phase_order;
 -- one channel (40).  Everyone was active within 90 days of the last contact (Feb 10).
 SELECT channel_depth, customers, retained_pct, churned_pct, revenue_per_customer
 FROM kpi.engagement_depth ORDER BY channel_depth;
--- Churn: January 1 and 2 are new; February 1 is retained, 3 new, 2 churned: 50% / 50%.
+-- Churn (active = a contact in the 90 days up to the month's end): January 1 and 2
+-- are new; February 1 and 2 are still active (retained), 3 is new: 100% / 0%.
 SELECT * FROM kpi.churn_retention_monthly ORDER BY month;
 
 -- Conversion, January journeys 10 (email, social, web; converted), 20 (social; converted),
