@@ -75,19 +75,15 @@ typedef struct AttributionSum
 } AttributionSum;
 
 /*
- * The total time-decay weight of a journey, accumulated in one pass over
- * touches in any order (see omnikpi_attribution_decay_add).  Zero it, set
- * half_life_usecs, add every touch, then read
- * omnikpi_attribution_decay_total().
+ * One touch of a time-decay journey: its time while the journey is read, then
+ * its weight (omnikpi_attribution_decay_weights overwrites one with the
+ * other, so a journey of n touches needs one array of n).
  */
-typedef struct AttributionDecaySum
+typedef union AttributionDecayTouch
 {
-	double		half_life_usecs;
-	int64		ntouches;
-	TimestampTz latest;			/* latest touch so far */
-	TimestampTz reference;		/* the weights in sum are relative to it */
-	AttributionSum sum;
-} AttributionDecaySum;
+	TimestampTz touched;
+	double		weight;
+} AttributionDecayTouch;
 
 extern bool omnikpi_attribution_model_parse(const char *name, size_t len,
 											AttributionModel *model);
@@ -110,9 +106,9 @@ extern double omnikpi_attribution_half_life_usecs(const Interval *half_life);
 extern double omnikpi_attribution_decay_weight(TimestampTz latest,
 											   TimestampTz touched,
 											   double half_life_usecs);
-extern void omnikpi_attribution_decay_add(AttributionDecaySum *acc,
-										  TimestampTz touched);
-extern double omnikpi_attribution_decay_total(const AttributionDecaySum *acc);
+extern double omnikpi_attribution_decay_weights(AttributionDecayTouch *touches,
+												int64 ntouches, TimestampTz latest,
+												double half_life_usecs);
 
 /*
  * Share of the touch at 0-based position pos among ntouches, given the

@@ -1,0 +1,182 @@
+-- bench/report.sql: the results as Markdown (run with psql -At).  psql
+-- variables: wall (the bench's wall time), cores and cpu (the machine), load
+-- (the load averages before and after) and module_note (empty, or a warning
+-- that the installed omnikpi.so changed during the run).
+
+-- Milliseconds: whole above 100, else with decimals.
+CREATE FUNCTION pg_temp.ms(x float8) RETURNS text LANGUAGE sql AS $$
+	SELECT CASE WHEN x >= 100 THEN round(x)::text
+				WHEN x >= 10 THEN round(x::numeric, 1)::text
+				ELSE round(x::numeric, 2)::text END
+$$;
+CREATE FUNCTION pg_temp.x(ratio float8) RETURNS text LANGUAGE sql AS $$
+	SELECT to_char(ratio, 'FM99990.00') || '×'
+$$;
+CREATE FUNCTION pg_temp.met(ok bool) RETURNS text LANGUAGE sql AS $$
+	SELECT CASE WHEN ok THEN 'yes' ELSE '**no**' END
+$$;
+
+-- Each result as shown, "median (min–max)", next to its reference (the
+-- floor, or the first contender, of the same run, dataset, part and workers)
+-- and its own serial time.
+CREATE TEMP VIEW r AS
+SELECT b.*, ref.median AS ref_median, ser.median AS serial_median,
+	   pg_temp.ms(b.median) || ' (' || pg_temp.ms(b.min) || '–' || pg_temp.ms(b.max) || ')'
+	   || CASE WHEN b.workers > 0 AND b.min_workers_launched < b.workers
+			   THEN format(' ⚠ %s of %s workers launched', b.min_workers_launched, b.workers)
+			   ELSE '' END AS shown
+FROM bench_result b
+	 JOIN LATERAL (SELECT f.median FROM bench_result f
+				   WHERE f.run = b.run AND f.dataset = b.dataset AND f.part = b.part AND f.workers = b.workers
+				   ORDER BY f.id LIMIT 1) ref ON true
+	 JOIN LATERAL (SELECT s.median FROM bench_result s
+				   WHERE s.run = b.run AND s.part = b.part AND s.contender = b.contender
+					 AND s.subject = b.subject AND s.workers = 0) ser ON true;
+
+SELECT $$# omnikpi benchmark
+$$;
+SELECT format('`make bench` on %s: %s cores (%s), %s; the whole run took %s '
+			  '(1-minute load average %s).',
+			  to_char(now(), 'YYYY-MM-DD'), :'cores', :'cpu', split_part(version(), ' on ', 1), :'wall', :'load')
+	   || :'module_note';
+SELECT $$$$;
+SELECT format('Settings: shared_buffers %s, work_mem %s, jit %s (default thresholds: jit_above_cost %s), '
+			  'max_parallel_workers_per_gather 0 (serial) or 2 per contender, '
+			  'parallel_leader_participation %s; every table prewarmed in shared_buffers.',
+			  current_setting('shared_buffers'), current_setting('work_mem'), current_setting('jit'),
+			  current_setting('jit_above_cost'), current_setting('parallel_leader_participation'));
+SELECT $$$$;
+SELECT 'Rounds: ' || string_agg(format('%s for %s', nrounds, what), ', ' ORDER BY ord) || '.'
+FROM (SELECT min(c.id) AS ord, b.rounds AS nrounds,
+			 CASE c.section WHEN 'kpi' THEN 'the KPIs on ' || c.dataset ELSE c.section END AS what
+	  FROM bench_case c JOIN bench_rounds b USING (run)
+	  GROUP BY 2, 3) x;
+SELECT $$
+Each time is the server's execution time (`EXPLAIN (ANALYZE, TIMING OFF)`), in ms, as
+median (min–max) over the rounds; the contenders of each table ran interleaved in one
+session after one warm-up round (on 10M rows: after the checks, which run them too), and
+ratios are ratios of medians. Before timing, the bench checked that omnikpi and the plain
+SQL return the same results (KPIs to 1e-9, each attribution share to 1e-12). Reproduce
+with `make bench` (`bench/run.sh`).
+
+## Aims
+
+The KPI aggregates on the 10M-row table (met: yes / **no**):
+
+| KPI | part | cost vs `avg()`, serial (aim ≤ 1.15×) | faster than plain SQL, serial (aim ≥ 1.7×) | speed-up with 2 workers (aim ≥ 1.6×) |
+|---|---|---:|---:|---:|$$;
+SELECT format('| `%s` | %s | %s (%s) | %s (%s) | %s (%s) |', o.subject, o.part,
+			  pg_temp.x(o.median / o.ref_median), pg_temp.met(o.median / o.ref_median <= 1.15),
+			  pg_temp.x(p.median / o.median), pg_temp.met(p.median / o.median >= 1.7),
+			  pg_temp.x(o.median / q.median), pg_temp.met(o.median / q.median >= 1.6))
+FROM r o
+	 JOIN r p ON p.run = o.run AND p.part = o.part AND p.workers = 0 AND p.role = 'plain'
+	 JOIN r q ON q.run = o.run AND q.part = o.part AND q.workers = 2 AND q.role = 'omnikpi'
+WHERE o.section = 'kpi' AND o.run LIKE '%large' AND o.role = 'omnikpi' AND o.workers = 0
+ORDER BY o.id;
+SELECT $$
+The others:
+
+| aim | target | measured | met |
+|---|---:|---:|---|$$;
+SELECT format('| monthly rating: `rollup()` of daily summaries vs raw rows, %s | ≥ 20× | %s | %s |', raw.dataset,
+			  pg_temp.x(raw.median / roll.median), pg_temp.met(raw.median / roll.median >= 20))
+FROM r roll JOIN r raw USING (run) WHERE roll.role = 'rollup' AND raw.role = 'raw';
+SELECT format('| attribution_share vs `row_number()`, %s: worst model (%s) | ≤ 1.2× | %s | %s |', dataset, subject,
+			  pg_temp.x(median / ref_median), pg_temp.met(median / ref_median <= 1.2))
+FROM (SELECT DISTINCT ON (dataset) * FROM r WHERE section = 'attribution' AND role = 'omnikpi'
+	  ORDER BY dataset, median / ref_median DESC) w
+ORDER BY dataset;
+SELECT format('| attribution_share vs plain SQL, %s: closest model (%s) | > 1× | %s | %s |', dataset, subject,
+			  pg_temp.x(speedup), pg_temp.met(speedup > 1))
+FROM (SELECT DISTINCT ON (o.dataset) o.dataset, o.subject, p.median / o.median AS speedup
+	  FROM r o JOIN r p USING (run, subject)
+	  WHERE o.section = 'attribution' AND o.role = 'omnikpi' AND p.role = 'plain'
+	  ORDER BY o.dataset, p.median / o.median) c
+ORDER BY dataset;
+SELECT format('| attribution_share(%s), one journey: time per touch at %s ÷ at %s | flat: ≤ 1.5× (quadratic: 100×) | %s | %s |',
+			  CASE WHEN l.subject = 'time_decay' THEN '''time_decay'', touched_at' ELSE '''' || l.subject || '''' END,
+			  l.part, s.part, pg_temp.x((l.median / l.nrows) / (s.median / s.nrows)),
+			  pg_temp.met((l.median / l.nrows) / (s.median / s.nrows) <= 1.5))
+FROM r l JOIN r s USING (run, subject)
+WHERE l.section = 'long journey' AND l.role = 'omnikpi'
+  AND l.nrows = (SELECT max(nrows) FROM bench_case WHERE section = 'long journey')
+  AND s.nrows = (SELECT min(nrows) FROM bench_case WHERE section = 'long journey')
+ORDER BY l.id;
+SELECT format('| rolling 30-row window: moving-aggregate mode vs no inverse, %s | ≥ 5× | %s | %s |', m.dataset,
+			  pg_temp.x(n.median / m.median), pg_temp.met(n.median / m.median >= 5))
+FROM r m JOIN r n USING (run) WHERE m.role = 'moving' AND n.role = 'no_inverse';
+
+SELECT $$
+## 1–2. KPI aggregates vs `avg()` and the plain-SQL two-level `GROUP BY`
+
+The floor is PostgreSQL's `avg()` over the same rows with `channel` read too
+(`avg(rating), count(channel)`; for the boolean form `avg(integrated::int)`). The plain SQL
+is `avg` of the per-channel `avg` (`GROUP BY channel`, or `month, channel`). Interactions have
+8 channels, ratings 1 to 5, scores 0 to 100 and 12 months. × floor: median ÷ the floor's
+median with the same workers; speed-up: serial median ÷ 2-worker median.$$;
+SELECT format(E'\n### `%s`\n\n| rows | part | contender | serial ms | × floor | 2 workers ms | × floor | speed-up |\n|---|---|---|---:|---:|---:|---:|---:|', subject)
+	|| string_agg(format(E'\n| %s | %s | %s | %s | %s | %s | %s | %s |', s.dataset, s.part, s.contender,
+						 s.shown, pg_temp.x(s.median / s.ref_median),
+						 p.shown, pg_temp.x(p.median / p.ref_median),
+						 pg_temp.x(s.median / p.median)), '' ORDER BY s.id)
+FROM r s JOIN r p USING (run, subject, dataset, part, role)
+WHERE s.section = 'kpi' AND s.workers = 0 AND p.workers = 2
+GROUP BY subject ORDER BY min(s.id);
+
+SELECT $$
+## 3. Monthly rating: `rollup()` of daily `channel_summary` rows vs the raw rows
+
+All 12 months, serial. The daily summaries (one row per day, 365 rows) are what a
+materialized view would store.
+
+| rows | contender | ms | × `rollup()` |
+|---|---|---:|---:|$$;
+SELECT format('| %s | %s | %s | %s |', dataset, contender, shown, pg_temp.x(median / ref_median))
+FROM r WHERE section = 'rollup' ORDER BY id;
+
+SELECT $$
+## 4. `attribution_share` vs the `row_number()` floor and plain SQL
+
+About 1M touchpoints per table, in journeys of 1 to 9 or 1 to 99 touches, stored in journey
+order (as after `CLUSTER`), so the window's sort is cheap and the times show the window
+functions. Every contender uses one window, `OVER (PARTITION BY journey ORDER BY touched_at,
+touch_id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`: the plain SQL needs the
+whole-partition frame for the touch count (`count(*)`), and `row_number()` and
+`attribution_share` ignore the frame. (With the default frame, `RANGE ... CURRENT ROW`, the
+executor also tracks peer rows: the same extra work for every contender.) The plain SQL of a
+position model is a `CASE` over `count(*)` and `row_number()`; of time decay, `power(0.5,
+...)` relative to the journey's latest touch, normalized by `sum() OVER`. Serial.
+
+| journeys | model | `row_number()` ms | attribution_share ms | × floor | plain SQL ms | × floor | plain ÷ attribution_share |
+|---|---|---:|---:|---:|---:|---:|---:|$$;
+SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s |', o.dataset, o.subject, pg_temp.ms(o.ref_median),
+			  o.shown, pg_temp.x(o.median / o.ref_median),
+			  p.shown, pg_temp.x(p.median / p.ref_median), pg_temp.x(p.median / o.median))
+FROM r o JOIN r p USING (run, subject)
+WHERE o.section = 'attribution' AND o.role = 'omnikpi' AND p.role = 'plain'
+ORDER BY o.id;
+
+SELECT $$
+### One long journey: time per touch
+
+| journey | contender | ms | ns per touch | × floor |
+|---|---|---:|---:|---:|$$;
+SELECT format('| %s | %s | %s | %s | %s |', dataset,
+			  CASE role WHEN 'floor' THEN '`row_number()` floor'
+						ELSE format('`attribution_share(%s)`', CASE WHEN subject = 'time_decay'
+							THEN '''time_decay'', touched_at' ELSE '''' || subject || '''' END) END,
+			  shown, round(median * 1e6 / nrows), pg_temp.x(median / ref_median))
+FROM r WHERE section = 'long journey' ORDER BY id;
+
+SELECT $$
+## 5. Rolling 30-row `omni_experience_rating`: moving-aggregate mode vs no inverse
+
+`OVER (ORDER BY id ROWS 29 PRECEDING)` over the smaller interactions table. The comparison
+aggregate, created in the bench database only, has the same transition and final functions
+and no `MSFUNC`/`MINVFUNC`, so PostgreSQL recomputes each frame.
+
+| rows | contender | ms | × moving |
+|---|---|---:|---:|$$;
+SELECT format('| %s | %s | %s | %s |', dataset, contender, shown, pg_temp.x(median / ref_median))
+FROM r WHERE section = 'rolling' ORDER BY id;

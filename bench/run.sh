@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh: what `make bench` runs.  omnikpi against PostgreSQL's own
+# floor (avg(), row_number()) and against the plain SQL it replaces.
+#   1. installs the missing Debian packages, builds with -Werror, installs;
+#   2. starts a throw-away cluster (test/cluster.sh) and sets the bench's
+#      settings (ALTER SYSTEM, restart);
+#   3. generates the data server-side (bench/data.sql): interactions at 1M
+#      and 10M rows, journeys of 5 and 50 touches on average, single journeys
+#      of 10k, 100k and 1M touches; VACUUM ANALYZE; prewarm;
+#   4. per run of contenders (bench/cases.sql): checks that they compute the
+#      same results, warms up, then times them interleaved, A B C A B C ...,
+#      with the server's own execution time (bench/harness.sql);
+#   5. writes medians, min, max and ratios as Markdown to
+#      bench/results/latest.md (bench/report.sql) and prints it.
+#
+# Environment: OMNIKPI_BENCH_SCALE=N divides every data size by N and
+# OMNIKPI_BENCH_ROUNDS=R sets every run's rounds; either one makes a trial
+# run, whose report goes to the terminal only.  PG_CONFIG as for make test.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scale=${OMNIKPI_BENCH_SCALE:-1}
+rounds_large=${OMNIKPI_BENCH_ROUNDS:-5}	# runs over 10M rows, and the slow ones
+rounds_attribution=${OMNIKPI_BENCH_ROUNDS:-11}
+rounds=${OMNIKPI_BENCH_ROUNDS:-7}
+output=bench/results/latest.md
+if [ "$scale" != 1 ] || [ -n "${OMNIKPI_BENCH_ROUNDS:-}" ]; then
+	output=
+fi
+started=$(date +%s)
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+
+custom_pg_config=${PG_CONFIG:-}
+# shellcheck source=test/cluster.sh
+. test/cluster.sh
+
+packages=(make gcc libc6-dev)
+if [ -z "$custom_pg_config" ]; then
+	packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
+fi
+omnikpi_ensure_packages "${packages[@]}"
+
+# -B: build from the current sources, whatever was built before.
+make -s -B COPT=-Werror all
+if [ -w "$("$PG_CONFIG" --pkglibdir)" ] && [ -w "$("$PG_CONFIG" --sharedir)/extension" ]; then
+	make -s install
+else
+	omnikpi_as_root make -s install
+fi
+
+omnikpi_cluster_stop_on_exit
+omnikpi_cluster_start
+
+# Settings: the 10M-row table (740 MB) and everything else fit in
+# shared_buffers; every sort and a 1M-touch partition fit in work_mem.
+# max_parallel_workers_per_gather is set per contender; JIT stays at its
+# default (on, above its cost thresholds).
+omnikpi_psql -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET work_mem = '256MB'"
+omnikpi_as_server_user "$OMNIKPI_PG_BINDIR/pg_ctl" -D "$OMNIKPI_CLUSTER_DIR/data" \
+	-l "$OMNIKPI_SERVER_LOG" -w -t 120 restart >/dev/null
+
+echo "generating data"
+data_started=$(date +%s)
+omnikpi_psql -f bench/data.sql \
+	-v large=$((10000000 / scale)) -v small=$((1000000 / scale)) -v touches=$((1000000 / scale)) \
+	-v long="{$((10000 / scale)),$((100000 / scale)),$((1000000 / scale))}" >/dev/null
+echo "data generated in $(($(date +%s) - data_started)) s"
+omnikpi_psql -f bench/harness.sql
+omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" \
+	-v rounds_attribution="$rounds_attribution" -v rounds="$rounds"
+
+mapfile -t runs < <(omnikpi_psql -At -c "SELECT run FROM bench_case GROUP BY run ORDER BY min(id)")
+for run in "${runs[@]}"; do
+	omnikpi_psql -At -v run="$run" <<<"SELECT bench_run(:'run')"
+done
+
+# Other installs of the extension on this machine must not have swapped the
+# module under the bench (each run's session loads it anew).
+module_note=
+if ! cmp -s omnikpi.so "$("$PG_CONFIG" --pkglibdir)/omnikpi.so"; then
+	module_note=" **Warning: the installed omnikpi.so changed during the run, so some times may be of another build.**"
+fi
+elapsed=$(($(date +%s) - started))
+report=$(omnikpi_psql -At -f bench/report.sql \
+	-v wall="$((elapsed / 60)) min $((elapsed % 60)) s" \
+	-v load="$load_before before, $(cut -d' ' -f1 /proc/loadavg) after" -v module_note="$module_note" \
+	-v cores="$(nproc)" -v cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)")
+echo
+if [ -n "$output" ]; then
+	mkdir -p "$(dirname "$output")"
+	printf '%s\n' "$report" >"$output"
+	echo "wrote $output:"
+	echo
+fi
+printf '%s\n' "$report"
