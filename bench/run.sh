@@ -32,25 +32,15 @@ fi
 started=$(date +%s)
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 
-custom_pg_config=${PG_CONFIG:-}
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 
-packages=(make gcc libc6-dev)
-if [ -z "$custom_pg_config" ]; then
-	packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
-fi
-omnikpi_ensure_packages "${packages[@]}"
-
-# -B: build from the current sources, whatever was built before.
-make -s -B COPT=-Werror all
-if [ -w "$("$PG_CONFIG" --pkglibdir)" ] && [ -w "$("$PG_CONFIG" --sharedir)/extension" ]; then
-	make -s install
-else
-	omnikpi_as_root make -s install
-fi
+omnikpi_ensure_build_packages
+omnikpi_build
+omnikpi_install
 
 omnikpi_cluster_stop_on_exit
+# shellcheck disable=SC2119 # no DIR: a fresh temp dir
 omnikpi_cluster_start
 
 # Settings: the 10M-row table (740 MB) and everything else fit in

@@ -36,7 +36,6 @@ if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ] || [ -n "${PGDATABASE:-}" ]; the
 else
 	use_own_server=0
 fi
-custom_pg_config=${PG_CONFIG:-}
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 
@@ -75,26 +74,13 @@ seconds_since()
 
 # --- 1. packages, build, install (as test/run.sh) ------------------------------
 step "checking packages"
-packages=(make gcc libc6-dev)
-if [ -z "$custom_pg_config" ]; then
-	packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
-fi
-omnikpi_ensure_packages "${packages[@]}"
-echo "using $PG_CONFIG ($("$PG_CONFIG" --version))"
+omnikpi_ensure_build_packages
 
 step "building with -Werror"
-# -B: a stale object built without -Werror must not hide a warning; "all" by
-# name, never the default goal.
-make -B COPT=-Werror all
+omnikpi_build
 
 step "installing"
-pkglibdir=$("$PG_CONFIG" --pkglibdir)
-extdir=$("$PG_CONFIG" --sharedir)/extension
-if [ -w "$pkglibdir" ] && [ -w "$extdir" ]; then
-	make install
-else
-	omnikpi_as_root make install
-fi
+omnikpi_install
 
 # --- 2. the server ---------------------------------------------------------------
 started_here=0

@@ -33,8 +33,45 @@
 # purpose: it points at the newest installed server-dev package, which need not be 15.
 
 : "${OMNIKPI_PG_MAJOR:=15}"
+# Whether the caller named its own PostgreSQL (then no PostgreSQL packages are
+# installed); remembered before the default below, and kept when sourced again.
+: "${OMNIKPI_CUSTOM_PG_CONFIG=${PG_CONFIG:-}}"
+export OMNIKPI_CUSTOM_PG_CONFIG
 : "${PG_CONFIG:=/usr/lib/postgresql/$OMNIKPI_PG_MAJOR/bin/pg_config}"
 export PG_CONFIG
+
+# omnikpi_ensure_build_packages: the Debian packages `make test`, `make demo`
+# and `make bench` need to build omnikpi and run a server.
+omnikpi_ensure_build_packages()
+{
+	local packages=(make gcc libc6-dev)
+
+	if [ -z "$OMNIKPI_CUSTOM_PG_CONFIG" ]; then
+		packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
+	fi
+	omnikpi_ensure_packages "${packages[@]}"
+	echo "using $PG_CONFIG ($("$PG_CONFIG" --version))"
+}
+
+# omnikpi_build: build from the current sources with warnings as errors.  -B:
+# a stale object built without -Werror must not hide a warning.  "all" by
+# name, so this never depends on the default goal (when that was "test", a
+# bare make here ran the test script again, without end).
+omnikpi_build()
+{
+	make -B COPT=-Werror all
+}
+
+# omnikpi_install: make install, through sudo when PostgreSQL's directories
+# are not writable.
+omnikpi_install()
+{
+	if [ -w "$("$PG_CONFIG" --pkglibdir)" ] && [ -w "$("$PG_CONFIG" --sharedir)/extension" ]; then
+		make install
+	else
+		omnikpi_as_root make install
+	fi
+}
 
 omnikpi_log()
 {

@@ -35,8 +35,6 @@ if [ -n "${OMNIKPI_RUN_TESTS_ACTIVE:-}" ]; then
 fi
 export OMNIKPI_RUN_TESTS_ACTIVE=1
 
-# Remember whether the caller chose a PostgreSQL before cluster.sh sets the default.
-custom_pg_config=${PG_CONFIG:-}
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 
@@ -68,32 +66,18 @@ step()
 
 # --- 1. packages ------------------------------------------------------------
 step "checking packages"
-packages=(make gcc libc6-dev)
-if [ -z "$custom_pg_config" ]; then
-	packages+=("postgresql-$OMNIKPI_PG_MAJOR" "postgresql-server-dev-$OMNIKPI_PG_MAJOR")
-fi
-omnikpi_ensure_packages "${packages[@]}"
-echo "using $PG_CONFIG ($("$PG_CONFIG" --version))"
+omnikpi_ensure_build_packages
 
 # --- 2. build and install -----------------------------------------------------
 step "building with -Werror"
-# -B: a stale object built without -Werror must not hide a warning.  "all" by
-# name, so this never depends on the default goal (when that was "test", a
-# bare make here ran this script again, without end).
-if ! make -B COPT=-Werror all; then
+if ! omnikpi_build; then
 	failed=$((failed + 1))
 	failures+=("build")
 	finish
 fi
 
 step "installing"
-pkglibdir=$("$PG_CONFIG" --pkglibdir)
-extdir=$("$PG_CONFIG" --sharedir)/extension
-install=(make install)
-if [ ! -w "$pkglibdir" ] || [ ! -w "$extdir" ]; then
-	install=(omnikpi_as_root make install)
-fi
-if ! "${install[@]}"; then
+if ! omnikpi_install; then
 	failed=$((failed + 1))
 	failures+=("install")
 	finish
