@@ -1,7 +1,6 @@
 -- bench/report.sql: the results as Markdown (run with psql -At).  psql
--- variables: wall (the bench's wall time), cores and cpu (the machine), load
--- (the load averages before and after) and module_note (empty, or a warning
--- that the installed omnikpi.so changed during the run).
+-- variables: wall (the bench's wall time), cores and cpu (the machine) and
+-- load (the load averages before and after).
 
 -- Milliseconds: whole above 100, else with decimals.
 CREATE FUNCTION pg_temp.ms(x float8) RETURNS text LANGUAGE sql AS $$
@@ -37,8 +36,7 @@ SELECT $$# omnikpi benchmark
 $$;
 SELECT format('`make bench` on %s: %s cores (%s), %s; the whole run took %s '
 			  '(1-minute load average %s).',
-			  to_char(now(), 'YYYY-MM-DD'), :'cores', :'cpu', split_part(version(), ' on ', 1), :'wall', :'load')
-	   || :'module_note';
+			  to_char(now(), 'YYYY-MM-DD'), :'cores', :'cpu', split_part(version(), ' on ', 1), :'wall', :'load');
 SELECT $$$$;
 SELECT format('Settings: shared_buffers %s, work_mem %s, jit %s (default thresholds: jit_above_cost %s), '
 			  'max_parallel_workers_per_gather 0 (serial) or 2 per contender, '
