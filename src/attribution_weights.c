@@ -181,23 +181,6 @@ omnikpi_attribution_model_shares(AttributionModel model, int64 ntouches,
 }
 
 /*
- * omnikpi_attribution_position_weight: share of the touch at 0-based position
- * pos among ntouches under a position model; NaN for time_decay.  A
- * convenience for tests: the window function computes the shares once per
- * partition.
- */
-double
-omnikpi_attribution_position_weight(AttributionModel model, int64 pos,
-									int64 ntouches)
-{
-	AttributionShares shares;
-
-	if (!omnikpi_attribution_model_shares(model, ntouches, &shares))
-		return NAN;
-	return attribution_share_at(&shares, pos, ntouches);
-}
-
-/*
  * omnikpi_attribution_weights_check: whether custom weights (first, middle,
  * last) can be normalized.  Each must be finite and not negative, and one must
  * be positive.  On failure *bad_index is the first offending weight's index
@@ -292,20 +275,6 @@ omnikpi_attribution_custom_shares(const double *weights, int64 ntouches,
 }
 
 /*
- * omnikpi_attribution_custom_weight: share of the touch at 0-based position
- * pos among ntouches under valid custom weights.  A convenience for tests.
- */
-double
-omnikpi_attribution_custom_weight(const double *weights, int64 pos,
-								  int64 ntouches)
-{
-	AttributionShares shares;
-
-	omnikpi_attribution_custom_shares(weights, ntouches, &shares);
-	return attribution_share_at(&shares, pos, ntouches);
-}
-
-/*
  * omnikpi_attribution_half_life_usecs: a half-life in microseconds, counting a
  * month as 30 days and a day as 24 hours (as interval comparison does).
  * Computed in double: the largest intervals (178 million years) overflow
@@ -336,15 +305,15 @@ time_difference_usecs(TimestampTz later, TimestampTz earlier)
 }
 
 /*
- * omnikpi_attribution_decay_weight: 2^(-(latest - touched) / half_life) for a
+ * decay_weight: 2^(-(latest - touched) / half_life) for a
  * touch at or before latest.  Weights are taken relative to the journey's
  * latest touch rather than to the conversion: normalization cancels the
  * conversion time, and this way the latest touch weighs 1, so the journey's
  * total is at least 1 and cannot underflow to zero however long ago the
  * touches were.
  */
-double
-omnikpi_attribution_decay_weight(TimestampTz latest, TimestampTz touched,
+static double
+decay_weight(TimestampTz latest, TimestampTz touched,
 								 double half_life_usecs)
 {
 	return exp2(-time_difference_usecs(latest, touched) / half_life_usecs);
@@ -388,7 +357,7 @@ omnikpi_attribution_decay_weights(AttributionDecayTouch *touches, int64 ntouches
 
 	for (i = 0; i < ntouches; i++)
 	{
-		double		weight = omnikpi_attribution_decay_weight(latest,
+		double		weight = decay_weight(latest,
 															  touches[i].touched,
 															  half_life_usecs);
 

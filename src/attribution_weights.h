@@ -91,21 +91,14 @@ extern const char *omnikpi_attribution_model_name(AttributionModel model);
 extern bool omnikpi_attribution_model_shares(AttributionModel model,
 											 int64 ntouches,
 											 AttributionShares *shares);
-extern double omnikpi_attribution_position_weight(AttributionModel model,
-												  int64 pos, int64 ntouches);
 
 extern AttributionWeightsCheck omnikpi_attribution_weights_check(const double *weights,
 																 int *bad_index);
 extern void omnikpi_attribution_custom_shares(const double *weights,
 											  int64 ntouches,
 											  AttributionShares *shares);
-extern double omnikpi_attribution_custom_weight(const double *weights,
-												int64 pos, int64 ntouches);
 
 extern double omnikpi_attribution_half_life_usecs(const Interval *half_life);
-extern double omnikpi_attribution_decay_weight(TimestampTz latest,
-											   TimestampTz touched,
-											   double half_life_usecs);
 extern double omnikpi_attribution_decay_weights(AttributionDecayTouch *touches,
 												int64 ntouches, TimestampTz latest,
 												double half_life_usecs);

@@ -66,7 +66,6 @@ static Datum
 transition(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 		   bool is_flag)
 {
-	MemoryContext aggcxt = aggregate_context(fcinfo);
 	SummaryState *state;
 	const text *channel;
 	double		value;
@@ -82,7 +81,16 @@ transition(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 	else
 		omnikpi_check_value_finite(value);
 	channel = PG_GETARG_TEXT_PP(1);
-	state = writable_state(fcinfo->args[0], aggcxt, scale);
+	/*
+	 * Every row after the first finds its own read-write state and needs no
+	 * aggregate context; creating or copying a state asks for it, which is
+	 * where a call outside an aggregate fails.
+	 */
+	state = PG_ARGISNULL(0) ? NULL : summary_state_if_writable(PG_GETARG_DATUM(0));
+	if (state != NULL)
+		summary_state_check_scale(state, scale);
+	else
+		state = writable_state(fcinfo->args[0], aggregate_context(fcinfo), scale);
 	omnikpi_summary_state_add(state, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel), value);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
 }
