@@ -305,16 +305,15 @@ time_difference_usecs(TimestampTz later, TimestampTz earlier)
 }
 
 /*
- * decay_weight: 2^(-(latest - touched) / half_life) for a
- * touch at or before latest.  Weights are taken relative to the journey's
+ * decay_weight: 2^(-(latest - touched) / half_life) for a touch at or
+ * before latest.  Weights are taken relative to the journey's
  * latest touch rather than to the conversion: normalization cancels the
  * conversion time, and this way the latest touch weighs 1, so the journey's
  * total is at least 1 and cannot underflow to zero however long ago the
  * touches were.
  */
 static double
-decay_weight(TimestampTz latest, TimestampTz touched,
-								 double half_life_usecs)
+decay_weight(TimestampTz latest, TimestampTz touched, double half_life_usecs)
 {
 	return exp2(-time_difference_usecs(latest, touched) / half_life_usecs);
 }
