@@ -15,7 +15,11 @@
 #   omnikpi_server_user              print the OS user the server runs as
 #   omnikpi_as_server_user CMD...    run CMD as that user
 #   omnikpi_cluster_start [DIR]      initdb (unless DIR already holds a cluster),
-#                                    start on a free port, export the PG* vars
+#                                    start on a free port, export the PG* vars;
+#                                    OMNIKPI_EXTRA_CONF (postgresql.conf lines, added
+#                                    at initdb) and OMNIKPI_SERVER_ENV (NAME=value
+#                                    words for the server's environment, e.g.
+#                                    LD_PRELOAD) adapt the server to a suite
 #   omnikpi_cluster_stop             stop the server; remove the dir if it was a temp dir
 #                                    (unless OMNIKPI_KEEP_CLUSTER=1)
 #   omnikpi_cluster_stop_on_exit     trap EXIT/INT/TERM/HUP to omnikpi_cluster_stop
@@ -277,6 +281,11 @@ omnikpi_cluster_start()
 			log_min_error_statement = error
 			log_checkpoints = off
 		EOF
+		# Suites that need more (pg_cron preloaded, say) name it here.
+		if [ -n "${OMNIKPI_EXTRA_CONF:-}" ]; then
+			printf '%s\n' "$OMNIKPI_EXTRA_CONF" |
+				omnikpi_as_server_user tee -a "$dir/data/postgresql.conf" >/dev/null || return 1
+		fi
 	fi
 
 	for attempt in 1 2 3 4 5; do
@@ -284,8 +293,9 @@ omnikpi_cluster_start()
 		conf="port = $port"$'\n'"unix_socket_directories = '$dir'"
 		printf '%s\n' "$conf" | omnikpi_as_server_user tee "$dir/data/omnikpi_port.conf" >/dev/null ||
 			return 1
-		if omnikpi_as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$OMNIKPI_SERVER_LOG" \
-			-w -t 120 start >/dev/null 2>&1; then
+		# shellcheck disable=SC2086 # OMNIKPI_SERVER_ENV is a list of NAME=value words
+		if omnikpi_as_server_user env ${OMNIKPI_SERVER_ENV:-} "$bindir/pg_ctl" -D "$dir/data" \
+			-l "$OMNIKPI_SERVER_LOG" -w -t 120 start >/dev/null 2>&1; then
 			break
 		fi
 		# Someone took the port between the probe and the bind: try another.
