@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+#
+# upgrade.sh: released install scripts are frozen, and `ALTER EXTENSION omnikpi
+# UPDATE` from every released version gives the same objects as a fresh
+# install of the current one, while the user's objects built on the old
+# version keep working with unchanged results.  Run by test/run.sh with the
+# throw-away cluster's PG* variables exported.
+
+set -euo pipefail
+# shellcheck source=test/cluster.sh
+. test/cluster.sh
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+
+# 1. A released script must never change: installs out there ran it as it was.
+if ! sha256sum --quiet -c sql/released.sha256; then
+	echo "FAILED: a released install script changed (sql/released.sha256); put the change into an update script instead" >&2
+	exit 1
+fi
+
+current=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" omnikpi.control)
+describe() { omnikpi_psql -d "$1" -f test/upgrade/describe.sql >"$2"; }
+
+omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS omnikpi_fresh" -c "CREATE DATABASE omnikpi_fresh"
+omnikpi_psql -d omnikpi_fresh -c "CREATE EXTENSION omnikpi"
+describe omnikpi_fresh "$work/fresh.txt"
+if ! grep -q "^extension omnikpi version=$current " "$work/fresh.txt"; then
+	echo "FAILED: a fresh install is not version $current" >&2
+	exit 1
+fi
+
+# The user's side: stored summaries, KPI views made by the old version, and a
+# view of their own over the aggregates.  Their results must not change.
+user_objects="CREATE SCHEMA shop;
+CREATE TABLE shop.interactions AS
+SELECT g % 53 AS customer_id, g % 97 AS journey_id,
+	(ARRAY['web', 'app', 'store', 'call_center'])[1 + (g * 7) % 4] AS channel,
+	timestamptz '2026-01-01' + (g % 90) * interval '1 day' AS occurred_at,
+	(ARRAY['awareness', 'consideration', 'decision', 'service'])[1 + g % 4] AS phase,
+	(1 + (g * 31) % 5)::float8 AS satisfaction, (1 + g % 7)::float8 AS effort, g % 11 AS nps,
+	g % 3 = 0 AS context_carried, CASE WHEN g % 4 = 0 THEN g % 50 END AS issue_id, g % 8 = 0 AS resolved
+FROM generate_series(1, 2000) g;
+CREATE TABLE shop.daily AS
+SELECT occurred_at::date AS day, channel_summary(channel, satisfaction) AS ratings
+FROM shop.interactions GROUP BY 1;
+CREATE VIEW shop.rating_by_phase AS
+SELECT phase, omni_experience_rating(channel, satisfaction) AS rating FROM shop.interactions GROUP BY phase;
+CREATE SCHEMA kpi;
+SET client_min_messages = warning;
+SELECT count(*) FROM omnikpi.create_kpi_views('kpi', interactions => 'shop.interactions');"
+user_results="SELECT day, ratings::text, experience_rating(ratings) FROM shop.daily ORDER BY day;
+SELECT experience_rating(rollup(ratings)) FROM shop.daily;
+SELECT * FROM shop.rating_by_phase ORDER BY phase;
+SELECT * FROM kpi.experience_rating_monthly ORDER BY month;
+SELECT * FROM kpi.integration_index_quarterly ORDER BY quarter;
+SELECT * FROM kpi.journey_funnel_monthly ORDER BY month, phase_order;"
+
+status=0
+while read -r _ script; do
+	from=$(basename "$script" .sql)
+	from=${from#omnikpi--}
+	[ "$from" != "$current" ] || continue
+	db=omnikpi_from_${from//./_}
+	omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	omnikpi_psql -d "$db" -q -c "CREATE EXTENSION omnikpi VERSION '$from'" -f - <<<"$user_objects" >/dev/null
+	before=$(omnikpi_psql -d "$db" -At -f - <<<"$user_results")
+	made=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM pg_views WHERE schemaname = 'kpi'")
+	omnikpi_psql -d "$db" -c "ALTER EXTENSION omnikpi UPDATE"
+	describe "$db" "$work/updated-$from.txt"
+	if ! diff -u "$work/fresh.txt" "$work/updated-$from.txt"; then
+		echo "FAILED: $from updated to $current differs from a fresh $current (- fresh, + updated)" >&2
+		status=1
+	else
+		echo "$from updated to $current: the same $(wc -l <"$work/fresh.txt") objects as a fresh install"
+	fi
+	after=$(omnikpi_psql -d "$db" -At -f - <<<"$user_results")
+	if [ -z "$before" ] || [ "$before" != "$after" ]; then
+		echo "FAILED: the user's stored summaries and views give other results after the update from $from" >&2
+		diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -n 40 >&2 || true
+		status=1
+	else
+		echo "$from updated to $current: the user's summaries and views give the same $(wc -l <<<"$before") result lines"
+	fi
+	# The updated version manages what the old one made.
+	dropped=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM omnikpi.drop_kpi_views('kpi')")
+	if [ "$made" -eq 0 ] || [ "$dropped" -ne "$made" ]; then
+		echo "FAILED: after the update from $from, drop_kpi_views dropped $dropped views, not the $made made before it" >&2
+		status=1
+	fi
+	omnikpi_psql -d postgres -c "DROP DATABASE $db"
+done <sql/released.sha256
+omnikpi_psql -d postgres -c "DROP DATABASE omnikpi_fresh"
+exit $status
