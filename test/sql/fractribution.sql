@@ -5,6 +5,9 @@
 -- journey, agreement with the model written in plain SQL on generated data,
 -- long paths, and the errors.
 \set SHOW_CONTEXT never
+-- tables of its own: every test file runs in the same database
+CREATE SCHEMA fractribution_test;
+SET search_path = fractribution_test, public;
 
 -- Paths already counted (path, conversions, non_conversions, value) and the
 -- conversion probability p = conversions / (conversions + non_conversions):
@@ -123,3 +126,5 @@ ORDER BY channel;
 SELECT * FROM fractribution_attribution((SELECT journey_paths(path, false) FROM journeys));
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS no_rows FROM fractribution_attribution(NULL);
+
+RESET search_path;

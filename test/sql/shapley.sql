@@ -5,6 +5,9 @@
 -- agreement with a brute-force enumeration of all orderings written in plain
 -- SQL, the closed form against plain SQL, 20 channels, and the errors.
 \set SHOW_CONTEXT never
+-- tables of its own: every test file runs in the same database
+CREATE SCHEMA shapley_test;
+SET search_path = shapley_test, public;
 
 -- The hand game: channels a, b, c; journeys by channel set (journeys,
 -- converted, value of the conversions):
@@ -189,7 +192,7 @@ SELECT g AS journey,
 	   ARRAY(SELECT 'c' || lpad(k::text, 2, '0') FROM generate_series(0, 19) k WHERE (g * 2654435761::bigint >> k) % 3 = 0 OR k = g % 20) AS path,
 	   g % 4 = 0 AS converted, 1::float8 AS value
 FROM generate_series(1, 3000) g;
-SELECT channel_count(journey_paths(path, converted)) AS channels,
+SELECT journey_channel_count(journey_paths(path, converted)) AS channels,
 	   count(*) FILTER (WHERE converted) AS conversions FROM wide;
 SELECT count(*) AS channels, round(sum(conversions)::numeric, 9) AS conversions,
 	   round(sum(value)::numeric, 9) AS value, round(sum(share)::numeric, 12) AS shares
@@ -212,3 +215,5 @@ SELECT count(*) AS no_rows FROM shapley_attribution((SELECT journey_paths(path, 
 -- without values, the value column is 0
 SELECT channel, conversions, value FROM shapley_attribution((SELECT journey_paths(path, converted) FROM hand))
 ORDER BY channel;
+
+RESET search_path;

@@ -4,6 +4,9 @@
 -- and partitionwise plans, hash aggregation, use under OVER, and bad input
 -- with the right SQLSTATE.
 \set SHOW_CONTEXT never
+-- tables of its own: every test file runs in the same database
+CREATE SCHEMA journey_paths_test;
+SET search_path = journey_paths_test, public;
 
 -- Repeats collapse, NULL channels are skipped, a journey without channels or
 -- with a NULL path or outcome is skipped, a NULL value adds nothing, and the
@@ -21,7 +24,7 @@ FROM (VALUES ('{}'::text[], true), (NULL, true), ('{NULL,NULL}', false), ('{a}',
 SELECT path, conversions, non_conversions, value
 FROM paths((SELECT journey_paths(path, converted)
 			FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted)));
-SELECT channel_count(journey_paths(path, converted))
+SELECT journey_channel_count(journey_paths(path, converted))
 FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted);
 
 -- Counted paths: rows with zero counts add nothing, NULL counts skip the row.
@@ -152,9 +155,9 @@ INSERT INTO cases (query) VALUES
 	($$SELECT journey_paths('{a}'::text[], 1e308, 0, 0)::text FROM generate_series(1, 2)$$),
 	($$SELECT journey_paths('{a}'::text[], true, 1e308)::text FROM generate_series(1, 2)$$),
 	($$SELECT length(journey_paths(ARRAY[repeat('x', 1048576)], true)::text)$$),
-	($$SELECT channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
+	($$SELECT journey_channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
 	($$SELECT count(*) FROM paths(NULL)$$),
-	($$SELECT channel_count(NULL::journey_paths)$$),
+	($$SELECT journey_channel_count(NULL::journey_paths)$$),
 	-- text input
 	($$SELECT '{"version":1,"paths":[]}'::journey_paths::text$$),
 	($$SELECT ''::journey_paths::text$$),
@@ -249,3 +252,5 @@ CREATE TABLE read_back (id int, paths journey_paths);
 \copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
 SELECT id, paths::text FROM read_back ORDER BY id;
+
+RESET search_path;
