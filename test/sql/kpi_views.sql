@@ -117,6 +117,58 @@ SELECT model, round(sum(attributed_conversions)::numeric, 9) AS conversions,
 	   round(sum(attributed_value)::numeric, 6) AS value
 FROM kpi.attribution_by_channel_monthly GROUP BY model ORDER BY model;
 
+-- Data-driven attribution, January.  The month's journeys: email>social>web
+-- converted (value 120; the touches up to Jan 8), social converted (60), and
+-- journey 30, email, did not convert.  Last touch: web 1 (120), social 1 (60).
+-- Markov, order 1: start -> email 2/3, start -> social 1/3, email -> social 1/2,
+-- email -> (null) 1/2, social -> web 1/2, social -> (conversion) 1/2, web ->
+-- (conversion) 1.  P(conversion) from web 1, social 1/2 + 1/2 = 1, email 1/2,
+-- start 2/3 * 1/2 + 1/3 = 2/3.  Without email: start 1/3 -> removal effect
+-- 1 - (1/3)/(2/3) = 1/2; without social: 0 -> 1; without web: social 1/2, email
+-- 1/4, start 1/3 -> 1/2.  Conversions in proportion 1/2 : 1 : 1/2 of 2: email
+-- 0.5, social 1, web 0.5.  Expected value: web 120, social 120/2 + 60/2 = 90,
+-- email 45, start 60; without email 30 (1/2), without social 0 (1), without web
+-- social 30, email 15, start 20 (2/3): value 180 in proportion 3 : 6 : 4, i.e.
+-- email 41.538462, social 83.076923, web 55.384615.
+SELECT month, channel, round(removal_effect::numeric, 6) AS removal_effect,
+	   round(attributed_conversions::numeric, 6) AS conversions, round(attributed_value::numeric, 6) AS value,
+	   round(share_pct::numeric, 6) AS share_pct, last_touch_conversions, last_touch_value
+FROM kpi.attribution_markov_monthly ORDER BY month, channel;
+-- Shapley, characteristic conversions: each conversion split over its distinct
+-- channels: email 1/3, social 1/3 + 1, web 1/3; value 40, 40 + 60, 40.
+-- Characteristic conversion_rate: v(e) = 0/1, v(s) = 1/1, v(w) = 0 (no journey),
+-- v(es) = 1/2, v(ew) = 0/1, v(sw) = 1/1, v(esw) = 2/3;
+--   phi_e = 1/6 * (1/2 - 1) + 1/3 * (2/3 - 1) = -7/36,
+--   phi_s = 1/3 * 1 + 1/6 * (1/2 + 1) + 1/3 * 2/3 = 29/36,
+--   phi_w = 1/3 * (2/3 - 1/2) = 1/18;
+-- times 3 journeys: email -0.583333, social 2.416667, web 0.166667 (sum 2).
+-- Value per journey: v(s) = 60, v(es) = 30, v(sw) = 60, v(esw) = 60, others 0:
+-- phi = -5, 55, 10, times 3: email -15, social 165, web 30 (sum 180).
+SELECT month, channel, characteristic, round(attributed_conversions::numeric, 6) AS conversions,
+	   round(attributed_value::numeric, 6) AS value, round(share_pct::numeric, 6) AS share_pct,
+	   last_touch_conversions, last_touch_value
+FROM kpi.attribution_shapley_monthly ORDER BY month, characteristic, channel;
+-- Fractribution: p(email>social>web) = 1, and none of its counterfactuals
+-- (social>web, email>web, email>social) was observed: marginals 1, 1, 1, a third
+-- each; social alone gets its own conversion: email 1/3, social 4/3, web 1/3.
+SELECT month, channel, round(attributed_conversions::numeric, 6) AS conversions,
+	   round(attributed_value::numeric, 6) AS value, round(share_pct::numeric, 6) AS share_pct,
+	   last_touch_conversions, last_touch_value
+FROM kpi.attribution_fractribution_monthly ORDER BY month, channel;
+-- Every data-driven model hands out exactly the two conversions and their 180.
+SELECT 'markov' AS model, round(sum(attributed_conversions)::numeric, 9) AS conversions,
+	   round(sum(attributed_value)::numeric, 6) AS value, round(sum(share_pct)::numeric, 6) AS share_pct
+FROM kpi.attribution_markov_monthly
+UNION ALL
+SELECT 'shapley ' || characteristic, round(sum(attributed_conversions)::numeric, 9),
+	   round(sum(attributed_value)::numeric, 6), round(sum(share_pct)::numeric, 6)
+FROM kpi.attribution_shapley_monthly GROUP BY characteristic
+UNION ALL
+SELECT 'fractribution', round(sum(attributed_conversions)::numeric, 9), round(sum(attributed_value)::numeric, 6),
+	   round(sum(share_pct)::numeric, 6)
+FROM kpi.attribution_fractribution_monthly
+ORDER BY model;
+
 -- ROPO, January: store order 1 (customer 1 used web and app within 14 days before) is
 -- researched online, store order 4 (customer 2, no online contact) is not: 50%.
 -- Online order 2 (customer 2 was in store the day before) is showroomed: 100%.

@@ -1,0 +1,158 @@
+/*
+ * journey_paths.h: the journey_paths type, a summary of customer journeys
+ * for data-driven attribution (Shapley values, fractribution).
+ *
+ * A journey is the list of channels it touched, in time order, and whether
+ * it converted (and for what value).  The summary keeps, per distinct path,
+ * the number of journeys that converted and that did not, and the total
+ * conversion value.  Consecutive repeats of one channel are collapsed when a
+ * path is added (web, web, email, web becomes web, email, web): the
+ * "exposure" path transform of Google's fractribution and the convention of
+ * the Markov models.  Its size grows with the number of distinct paths, not
+ * with the number of journeys.
+ *
+ * Like channel_summary it has two forms:
+ *   - JourneyPathsState: the aggregates' working state, an expanded object
+ *     with hash tables from channel name to channel number and from path to
+ *     its counts (journey_paths_state.c);
+ *   - the flat varlena JourneyPaths: what is stored, sent and printed, with
+ *     channels in byte order of their names and paths in a canonical order,
+ *     so that equal summaries are equal byte for byte.
+ */
+#ifndef JOURNEY_PATHS_H
+#define JOURNEY_PATHS_H
+
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "utils/expandeddatum.h"
+
+#include "omnikpi.h"
+
+/* Counts of one distinct path. */
+typedef struct PathStats
+{
+	double		conversions;	/* journeys (or weights) that converted */
+	double		non_conversions;	/* journeys that did not */
+	double		value;			/* total conversion value; 0 without conversions */
+} PathStats;
+
+#define JOURNEY_PATHS_FORMAT	1	/* bump when the on-disk layout changes */
+
+/*
+ * The flat form.  After the 24-byte header come npaths PathStats (so they
+ * are MAXALIGNed in a detoasted copy), npaths int32 end offsets of the paths
+ * in the step array, nsteps int32 channel numbers (indexes into the sorted
+ * channel list), nchannels int32 end offsets of the names, and the names.
+ * Paths are sorted by their channel numbers, lexicographically; no path is
+ * empty or has one channel twice in a row, and no two paths are equal.
+ */
+typedef struct JourneyPaths
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint8		format;			/* JOURNEY_PATHS_FORMAT */
+	uint8		flags;			/* zero */
+	uint16		reserved;		/* zero */
+	int32		nchannels;
+	int32		npaths;
+	int32		nsteps;
+	int32		reserved2;		/* zero; pads the header to 24 bytes */
+} JourneyPaths;
+
+#define JP_STATS(s)		((PathStats *) ((char *) (s) + sizeof(JourneyPaths)))
+#define JP_PATH_ENDS(s)	((int32 *) (JP_STATS(s) + (s)->npaths))
+#define JP_STEPS(s)		(JP_PATH_ENDS(s) + (s)->npaths)
+#define JP_NAME_ENDS(s)	(JP_STEPS(s) + (s)->nsteps)
+#define JP_NAMES(s)		((char *) (JP_NAME_ENDS(s) + (s)->nchannels))
+#define DatumGetJourneyPathsP(d)	((JourneyPaths *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_JOURNEY_PATHS_P(n)	DatumGetJourneyPathsP(PG_GETARG_DATUM(n))
+
+extern const char *omnikpi_jp_channel_name(const JourneyPaths *paths, int i, int *len);
+extern const int32 *omnikpi_jp_path(const JourneyPaths *paths, int i, int *len);
+
+/* Totals of a summary, for the attribution functions (journey_paths.c). */
+typedef struct JourneyTotals
+{
+	double		conversions;
+	double		value;
+	double		journeys;		/* conversions + non_conversions */
+} JourneyTotals;
+
+extern JourneyTotals omnikpi_jp_totals(const JourneyPaths *paths, const char *function);
+extern void omnikpi_jp_put_credits(ReturnSetInfo *rsinfo, const JourneyPaths *paths,
+								   const double *conversions, const double *values,
+								   const JourneyTotals *totals);
+
+/* ---- working state (journey_paths_state.c) ---- */
+
+/* One distinct path of the state: its steps live in the state's step pool. */
+typedef struct PathEntry
+{
+	int64		start;			/* offset in steps */
+	int32		len;
+	uint32		hash;
+	PathStats	stats;
+} PathEntry;
+
+typedef struct JourneyPathsState
+{
+	ExpandedObjectHeader hdr;
+	/* channels, numbered in order of first appearance */
+	int32		nchannels;
+	int32		channel_capacity;
+	ChannelName *channels;
+	ChannelSlot *channel_slots; /* open addressing, linear probing */
+	int32		channel_nslots; /* a power of two, >= 4 * channel_capacity */
+	Size		name_bytes;
+	/* distinct paths */
+	int32		npaths;
+	int32		path_capacity;
+	PathEntry  *paths;
+	ChannelSlot *path_slots;
+	int32		path_nslots;	/* a power of two, >= 2 * path_capacity */
+	int32	   *steps;			/* channel numbers of all paths, back to back */
+	int64		nsteps;
+	int64		step_capacity;
+	/* the path being read from one row, reused for every row */
+	int32	   *scratch;
+	int32		scratch_capacity;
+} JourneyPathsState;
+
+extern const ExpandedObjectMethods omnikpi_jp_methods;
+
+extern JourneyPathsState *omnikpi_jp_state_create(MemoryContext parent);
+extern JourneyPathsState *omnikpi_jp_state_from_datum(Datum d, MemoryContext parent);
+extern JourneyPathsState *omnikpi_jp_state_if_writable(Datum d);
+extern int32 omnikpi_jp_state_channel(JourneyPathsState *state, const char *name, int len);
+extern int32 *omnikpi_jp_state_scratch(JourneyPathsState *state, int64 len);
+extern bool omnikpi_jp_state_add(JourneyPathsState *state, const int32 *steps, int32 len,
+								 const PathStats *stats, bool reject_duplicate);
+extern void omnikpi_jp_state_merge_flat(JourneyPathsState *state, const JourneyPaths *flat);
+extern JourneyPaths *omnikpi_jp_state_flatten(JourneyPathsState *state);
+extern const char *omnikpi_jp_stats_invalid(const PathStats *stats);
+
+/*
+ * Polynomial hash of a path, h = sum of (step + 1) * P^(len - 1 - k) modulo
+ * 2^64, then mixed.  Polynomial so that fractribution can compute the hash of
+ * a path with one step removed in O(1) from prefix hashes.
+ */
+#define JP_HASH_BASE	UINT64CONST(0x100000001B3)
+
+static inline uint64
+jp_hash_step(uint64 h, int32 step)
+{
+	return h * JP_HASH_BASE + (uint64) step + 1;
+}
+
+static inline uint32
+jp_hash_finish(uint64 h, int32 len)
+{
+	h ^= (uint64) len * UINT64CONST(0x9E3779B97F4A7C15);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xFF51AFD7ED558CCD);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xC4CEB9FE1A85EC53);
+	h ^= h >> 33;
+	return (uint32) h;
+}
+
+#endif							/* JOURNEY_PATHS_H */

@@ -1,0 +1,182 @@
+/*
+ * markov.h: the markov_model type, its working state and its solver.
+ *
+ * A Markov model of customer journeys holds transition counts between
+ * states: (start), channel states, (conversion) and (null).  At order k a
+ * channel state is the tuple of the journey's last k channels (fewer at the
+ * beginning of a journey: after its first touch the state is the 1-tuple of
+ * that channel, after the second a 2-tuple, ...).  Consecutive repeats of a
+ * channel collapse into one touch, so no tuple holds the same channel twice
+ * in a row and no state moves to itself.
+ *
+ * Like channel_summary it exists in three forms:
+ *   - the flat varlena MarkovModel: what is stored, sent and printed
+ *     (markov_io.c), canonical so that equal models are equal bytes;
+ *   - MarkovState: the aggregates' working state, an expanded object with
+ *     hash tables of channels, states and transitions (markov_state.c);
+ *   - the solver's dense matrices, built from a flat model per call
+ *     (markov_solve.c).
+ */
+#ifndef OMNIKPI_MARKOV_H
+#define OMNIKPI_MARKOV_H
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/expandeddatum.h"
+
+#define MARKOV_FORMAT		1	/* bump when the on-disk layout changes */
+#define MARKOV_MAX_ORDER	4
+
+/* State numbers shared by every form; channel states follow from 3 on. */
+#define MARKOV_START		0
+#define MARKOV_CONVERSION	1
+#define MARKOV_NULL			2
+#define MARKOV_FIRST_TUPLE	3
+
+/*
+ * One transition of the flat form.  value is the summed conversion value of
+ * the journeys that took it and is nonzero only on transitions into
+ * (conversion).
+ */
+typedef struct MarkovTransition
+{
+	int32		from;
+	int32		to;
+	double		count;
+	double		value;
+} MarkovTransition;
+
+/*
+ * The stored form.  After the 24-byte header come ntransitions
+ * MarkovTransition sorted by (from, to); then ntuples * order int32 channel
+ * indexes, one tuple per channel state (state MARKOV_FIRST_TUPLE + i is
+ * tuple i), a tuple shorter than order padded with -1; then nchannels int32
+ * end offsets of the channel names, then the names (no terminators).
+ * Channels are in byte order of their names; tuples are sorted by length,
+ * then channel by channel.
+ */
+typedef struct MarkovModel
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint8		format;			/* MARKOV_FORMAT */
+	uint8		order;			/* 1 .. MARKOV_MAX_ORDER */
+	uint16		reserved;		/* zero */
+	int32		nchannels;
+	int32		ntuples;
+	int32		ntransitions;
+	int32		reserved2;		/* zero; pads the header to 24 bytes */
+} MarkovModel;
+
+#define MARKOV_TRANSITIONS(m) \
+	((MarkovTransition *) ((char *) (m) + sizeof(MarkovModel)))
+#define MARKOV_TUPLES(m) \
+	((int32 *) (MARKOV_TRANSITIONS(m) + (m)->ntransitions))
+#define MARKOV_NAME_ENDS(m) \
+	(MARKOV_TUPLES(m) + (Size) (m)->ntuples * (m)->order)
+#define MARKOV_NAMES(m) \
+	((char *) (MARKOV_NAME_ENDS(m) + (m)->nchannels))
+#define DatumGetMarkovModelP(d)		((MarkovModel *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_MARKOV_MODEL_P(n)	DatumGetMarkovModelP(PG_GETARG_DATUM(n))
+
+extern Size omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples,
+									 int64 ntransitions, Size name_bytes);
+extern const char *omnikpi_markov_channel_name(const MarkovModel *model, int i, int *len);
+extern int	omnikpi_markov_tuple_length(const MarkovModel *model, int tuple);
+extern void omnikpi_markov_append_state_name(StringInfo out, const MarkovModel *model, int state);
+extern const char *omnikpi_markov_model_invalid(const MarkovModel *model);
+
+/* ---- working state (markov_state.c) ---- */
+
+/* Open-addressing slot: a key's hash beside its index + 1 (0 when empty). */
+typedef struct MarkovSlot
+{
+	uint32		hash;
+	int32		index;
+} MarkovSlot;
+
+/* A transition of the working state; key (from << 32 | to) 0 marks an empty slot. */
+typedef struct MarkovEntry
+{
+	uint64		key;
+	double		count;
+	double		value;
+} MarkovEntry;
+
+typedef struct MarkovState
+{
+	ExpandedObjectHeader hdr;
+	int			order;
+	/* channels, in order of first appearance */
+	int32		nchannels;
+	int32		channel_capacity;
+	char	  **names;
+	int32	   *name_lens;
+	uint32	   *name_hashes;
+	int32	   *single_state;	/* the state of the 1-tuple of each channel, or -1 */
+	MarkovSlot *channel_slots;
+	int32		channel_nslots;
+	Size		name_bytes;
+	/* channel states (tuples), numbered from MARKOV_FIRST_TUPLE */
+	int32		ntuples;
+	int32		tuple_capacity;
+	int32	   *tuples;			/* MARKOV_MAX_ORDER channels each, -1 padded */
+	uint32	   *tuple_hashes;
+	MarkovSlot *tuple_slots;
+	int32		tuple_nslots;
+	/* transitions */
+	int32		ntransitions;
+	int32		transition_nslots;
+	MarkovEntry *transitions;
+	/* input mode: a duplicate transition is an error, not a sum */
+	bool		reject_duplicates;
+} MarkovState;
+
+extern const ExpandedObjectMethods omnikpi_markov_methods;
+
+extern MarkovState *omnikpi_markov_state_create(MemoryContext parent, int order);
+extern MarkovState *omnikpi_markov_state_from_datum(Datum d, MemoryContext parent);
+extern bool omnikpi_markov_state_add_path(MarkovState *state, AnyArrayType *path,
+										  double conversions, double non_conversions,
+										  double value);
+extern void omnikpi_markov_state_merge_flat(MarkovState *state, const MarkovModel *flat);
+extern int32 omnikpi_markov_state_channel(MarkovState *state, const char *name, int len);
+extern int32 omnikpi_markov_state_tuple(MarkovState *state, const int32 *channels, int len);
+extern bool omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
+												double count, double value);
+extern MarkovModel *omnikpi_markov_state_flatten(MarkovState *state);
+extern void omnikpi_report_order_mismatch(int have, int got) pg_attribute_noreturn();
+
+/*
+ * The state behind d when d is a read-write pointer to one of ours, else
+ * NULL; inline because every row of the aggregates asks.
+ */
+static inline MarkovState *
+markov_state_if_writable(Datum d)
+{
+	varatt_expanded pointer;
+
+	if (!VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+		return NULL;
+	memcpy(&pointer, VARDATA_EXTERNAL(DatumGetPointer(d)), sizeof(pointer));
+	if (pointer.eohptr->eoh_methods != &omnikpi_markov_methods)
+		return NULL;
+	return (MarkovState *) pointer.eohptr;
+}
+
+/* ---- solver (markov_solve.c) ---- */
+
+/* What markov_attribution returns for one channel. */
+typedef struct MarkovChannelCredit
+{
+	double		removal_effect;
+	double		conversions;
+	double		value;
+} MarkovChannelCredit;
+
+/* Largest number of transient states the dense solver accepts. */
+#define MARKOV_MAX_SOLVE_STATES 4096
+
+extern void omnikpi_markov_attribute(const MarkovModel *model, MarkovChannelCredit *credits);
+
+#endif							/* OMNIKPI_MARKOV_H */

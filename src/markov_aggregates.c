@@ -1,0 +1,187 @@
+/*
+ * markov_aggregates.c: transition and combine functions of markov_model and
+ * rollup(markov_model).
+ *
+ * The state is the markov_model type itself (an expanded MarkovState while
+ * it works), so parallel workers and Citus ship partial models as plain
+ * values and the same values can be stored per day and rolled up later.
+ * The transition functions are not STRICT: a row with a NULL path or
+ * outcome is skipped, and the first usable row creates the state in the
+ * aggregate context; later rows update it in place.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/float.h"
+
+#include "markov.h"
+
+/* The aggregate context, or an error when called as a plain function. */
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "omnikpi aggregate support function called in non-aggregate context");
+	return aggcxt;
+}
+
+/* The result for a skipped row: the state as it was (NULL before any row). */
+static Datum
+state_unchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+/* The order argument: not NULL (22004) and 1 to 4 (22023). */
+static int
+order_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		order;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the order of a Markov model must not be NULL")));
+	order = PG_GETARG_INT32(argno);
+	if (order < 1 || order > MARKOV_MAX_ORDER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("Markov model order %d is out of range", order),
+				 errhint("Use an order from 1 to %d.", MARKOV_MAX_ORDER)));
+	return order;
+}
+
+/* A count or value argument: NULL counts as 0; else finite and >= 0 (22003). */
+static double
+amount_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	double		amount;
+
+	if (PG_ARGISNULL(argno))
+		return 0.0;
+	amount = PG_GETARG_FLOAT8(argno);
+	if (!(amount >= 0) || !isfinite(amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s %s is out of range for a Markov model", what, float8out_internal(amount)),
+				 errdetail("Counts and conversion values must be finite and not negative.")));
+	return amount;
+}
+
+/*
+ * The state to update in place: ours when the executor passes our
+ * read-write state, else a new one under the aggregate context holding a
+ * copy of what was passed (a flat value from a parallel worker, or a
+ * read-only one from a partial aggregate).
+ */
+static MarkovState *
+writable_state(FunctionCallInfo fcinfo, int order)
+{
+	MarkovState *state;
+
+	if (!PG_ARGISNULL(0))
+	{
+		state = markov_state_if_writable(PG_GETARG_DATUM(0));
+		if (state == NULL)
+			state = omnikpi_markov_state_from_datum(PG_GETARG_DATUM(0), aggregate_context(fcinfo));
+		if (state->order != order)
+			omnikpi_report_order_mismatch(state->order, order);
+		return state;
+	}
+	return omnikpi_markov_state_create(aggregate_context(fcinfo), order);
+}
+
+/* Add one journey's path, creating the state on the first usable row. */
+static Datum
+add_journey(FunctionCallInfo fcinfo, int order, double conversions, double non_conversions,
+			double value)
+{
+	MarkovState *state;
+	bool		created = PG_ARGISNULL(0);
+
+	state = writable_state(fcinfo, order);
+	if (!omnikpi_markov_state_add_path(state, PG_GETARG_ANY_ARRAY_P(1), conversions,
+									   non_conversions, value) && created)
+	{
+		/* a path without channels before any other row: still no state */
+		DeleteExpandedObject(EOHPGetRWDatum(&state->hdr));
+		PG_RETURN_NULL();
+	}
+	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+}
+
+/*
+ * omnikpi_markov_trans: markov_model(path, converted [, value [, order]]),
+ * one row per journey.  The row is skipped when path or converted is NULL;
+ * a NULL value counts as 0, and the value of a journey that did not convert
+ * is not used.  The order must be the same on every row.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_markov_trans);
+Datum
+omnikpi_markov_trans(PG_FUNCTION_ARGS)
+{
+	int			order = PG_NARGS() >= 5 ? order_arg(fcinfo, 4) : 1;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return state_unchanged(fcinfo);
+	if (!PG_GETARG_BOOL(2))
+		return add_journey(fcinfo, order, 0.0, 1.0, 0.0);
+	return add_journey(fcinfo, order, 1.0, 0.0,
+					   PG_NARGS() >= 4 ? amount_arg(fcinfo, 3, "conversion value") : 0.0);
+}
+
+/*
+ * omnikpi_markov_counted_trans: markov_model(path, conversions,
+ * non_conversions, value, order) for paths already counted (one row per
+ * distinct path, as the ChannelAttribution package takes them).  NULL
+ * counts and values count as 0; a row with no journeys is skipped.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_markov_counted_trans);
+Datum
+omnikpi_markov_counted_trans(PG_FUNCTION_ARGS)
+{
+	int			order = order_arg(fcinfo, 5);
+	double		conversions = amount_arg(fcinfo, 2, "conversion count");
+	double		non_conversions = amount_arg(fcinfo, 3, "non-conversion count");
+	double		value = amount_arg(fcinfo, 4, "conversion value");
+
+	if (value > 0 && conversions == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("conversion value %s given for a path without conversions",
+						float8out_internal(value))));
+	if (PG_ARGISNULL(1) || conversions + non_conversions == 0)
+		return state_unchanged(fcinfo);
+	return add_journey(fcinfo, order, conversions, non_conversions, value);
+}
+
+/*
+ * omnikpi_markov_combine: merge the second model into the first; the
+ * combine function of markov_model and the transition function of
+ * rollup(markov_model).  NULLs are skipped.  Counts and values add, so the
+ * merge is exact for whole counts (up to 2^53) and commutative; models of
+ * different orders are rejected.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_markov_combine);
+Datum
+omnikpi_markov_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = aggregate_context(fcinfo);
+	MarkovModel *other;
+	MarkovState *state;
+
+	if (PG_ARGISNULL(1))
+		return state_unchanged(fcinfo);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(EOHPGetRWDatum(&omnikpi_markov_state_from_datum(PG_GETARG_DATUM(1),
+																		aggcxt)->hdr));
+	other = PG_GETARG_MARKOV_MODEL_P(1);
+	state = writable_state(fcinfo, other->order);
+	omnikpi_markov_state_merge_flat(state, other);
+	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+}
