@@ -128,18 +128,19 @@ DECLARE
 BEGIN
 	SELECT e.extversion INTO cron_version FROM pg_catalog.pg_extension e WHERE e.extname = 'pg_cron';
 	IF FOUND THEN
+		-- First, as looking up anything in schema cron needs USAGE on it.
+		IF NOT has_schema_privilege('cron', 'USAGE') THEN
+			RAISE EXCEPTION 'permission denied for schema cron'
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = 'pg_cron lets only the roles with USAGE on its schema schedule jobs.',
+					  HINT = format('A superuser can allow it: GRANT USAGE ON SCHEMA cron TO %I;', current_user);
+		END IF;
 		-- Named jobs, which make re-scheduling replace a job, came with pg_cron 1.3.
 		IF to_regprocedure('cron.schedule(text,text,text)') IS NULL
 		   AND to_regprocedure('cron.schedule(name,text,text)') IS NULL THEN
 			RAISE EXCEPTION 'pg_cron % cannot schedule named jobs', cron_version
 				USING ERRCODE = 'feature_not_supported',
 					  HINT = 'Update it to 1.3 or later: ALTER EXTENSION pg_cron UPDATE;';
-		END IF;
-		IF NOT has_schema_privilege('cron', 'USAGE') THEN
-			RAISE EXCEPTION 'permission denied for schema cron'
-				USING ERRCODE = 'insufficient_privilege',
-					  DETAIL = 'pg_cron lets only the roles with USAGE on its schema schedule jobs.',
-					  HINT = format('A superuser can allow it: GRANT USAGE ON SCHEMA cron TO %I;', current_user);
 		END IF;
 		RETURN cron_version;
 	END IF;
