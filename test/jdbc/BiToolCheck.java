@@ -72,11 +72,13 @@ public final class BiToolCheck
 		}
 	}
 
-	/* The java.sql.Types a BI tool maps each column type to. */
+	/* The java.sql.Types a BI tool maps each column type to; omnikpi's own
+	 * channel_summary (in the daily summary tables) is OTHER, which tools
+	 * show as text. */
 	private static final Map<String, Integer> SQL_TYPES = Map.of(
-		"date", Types.DATE, "text", Types.VARCHAR, "float8", Types.DOUBLE,
+		"date", Types.DATE, "text", Types.VARCHAR, "name", Types.VARCHAR, "float8", Types.DOUBLE,
 		"int8", Types.BIGINT, "int4", Types.INTEGER, "numeric", Types.NUMERIC,
-		"bool", Types.BIT, "timestamptz", Types.TIMESTAMP);
+		"bool", Types.BIT, "timestamptz", Types.TIMESTAMP, "channel_summary", Types.OTHER);
 
 	public static void main(String[] args) throws Exception
 	{
@@ -194,7 +196,7 @@ public final class BiToolCheck
 				}
 			}
 			check(rows == kpi.size() && rows > 0, "the KPI query returned " + rows + " rows, psql " + kpi.size());
-			System.out.println("month-by-channel experience rating: " + rows + " rows equal to psql's");
+			System.out.println("month-by-channel experience rating: " + rows + " rows compared with psql's");
 
 			/* 5. Writes fail with insufficient_privilege, even on a
 			 * connection that is not marked read-only: to the source table,

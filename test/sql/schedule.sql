@@ -40,12 +40,28 @@ SELECT omnikpi.refresh_job_name('kpi') AS short_name,
 	   omnikpi.refresh_job_name(repeat('k', 60) || 'a') <> omnikpi.refresh_job_name(repeat('k', 60) || 'b') AS distinct_names,
 	   omnikpi.refresh_job_name(NULL) IS NULL AS null_gives_null;
 
--- Argument errors come before the pg_cron check.
+-- Argument errors come before the pg_cron check.  schedule_kpi holds
+-- materialized KPI views, schedule_plain only plain ones.
+CREATE SCHEMA schedule_shop;
+CREATE TABLE schedule_shop.interactions AS
+SELECT g AS customer_id, g AS journey_id, 'web' AS channel, timestamptz '2026-01-01 12:00+00' AS occurred_at,
+	'service' AS phase, 4::float8 AS satisfaction, 2::float8 AS effort, 9 AS nps,
+	true AS context_carried, NULL::integer AS issue_id, false AS resolved
+FROM generate_series(1, 3) g;
 CREATE SCHEMA schedule_kpi;
+CREATE SCHEMA schedule_plain;
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS materialized FROM omnikpi.create_kpi_views('schedule_kpi',
+	interactions => 'schedule_shop.interactions', materialized => true) WHERE status = 'materialized';
+SELECT count(*) > 0 AS plain FROM omnikpi.create_kpi_views('schedule_plain',
+	interactions => 'schedule_shop.interactions') WHERE status = 'created';
+RESET client_min_messages;
 SELECT q AS query, schedule_outcome(q) AS outcome
 FROM unnest(ARRAY[
 	$$SELECT omnikpi.schedule_refresh(NULL)$$,
 	$$SELECT omnikpi.schedule_refresh('no_such_schema')$$,
+	$$SELECT omnikpi.schedule_refresh('schedule_plain')$$,
+	$$SELECT omnikpi.schedule_refresh('schedule_shop')$$,
 	$$SELECT omnikpi.schedule_refresh('schedule_kpi', NULL)$$,
 	$$SELECT omnikpi.schedule_refresh('schedule_kpi', '* * *')$$,
 	$$SELECT omnikpi.unschedule_refresh(NULL)$$,
@@ -72,7 +88,10 @@ SET ROLE schedule_analyst;
 SELECT schedule_outcome($$SELECT omnikpi.schedule_refresh('schedule_kpi', '@daily')$$) AS as_analyst;
 RESET ROLE;
 
-DROP SCHEMA schedule_kpi;
+SELECT count(*) AS dropped FROM omnikpi.drop_kpi_views('schedule_kpi');
+SELECT count(*) AS dropped FROM omnikpi.drop_kpi_views('schedule_plain');
+DROP SCHEMA schedule_kpi, schedule_plain;
+DROP SCHEMA schedule_shop CASCADE;
 DROP OWNED BY schedule_analyst;
 DROP ROLE schedule_analyst;
 DROP FUNCTION schedule_outcome(text);

@@ -187,6 +187,14 @@ BEGIN
 			USING ERRCODE = 'invalid_schema_name',
 				  HINT = 'Name the schema of your materialized KPI views, created with omnikpi.create_kpi_views(..., materialized => true).';
 	END IF;
+	-- The job would fail every time on a schema the refresh cannot refresh.
+	IF NOT EXISTS (SELECT 1 FROM omnikpi.materialized_objects(target_schema) o
+				   WHERE o.relation_kind = 'r' AND o.relation_name = 'kpi_refresh_state') THEN
+		RAISE EXCEPTION 'schema "%" has no materialized KPI views', target_schema
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Create them first with omnikpi.create_kpi_views(' || quote_literal(target_schema)
+						 || ', interactions => ..., materialized => true).';
+	END IF;
 	cron_schedule := omnikpi.check_cron_schedule(schedule);
 	PERFORM omnikpi.check_pg_cron();
 
