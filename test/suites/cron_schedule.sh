@@ -107,6 +107,10 @@ before=$(kpis kpi)
 omnikpi_psql -d "$cron_db" -c 'CREATE ROLE omnikpi_cron_analyst' -c 'GRANT USAGE ON SCHEMA kpi TO omnikpi_cron_analyst'
 expect_error 42501 'GRANT USAGE ON SCHEMA cron TO omnikpi_cron_analyst' \
 	"$cron_db" "SET ROLE omnikpi_cron_analyst; SELECT omnikpi.schedule_refresh('kpi')"
+# With USAGE on schema cron it still cannot refresh views it does not own.
+omnikpi_psql -d "$cron_db" -c 'GRANT USAGE ON SCHEMA cron TO omnikpi_cron_analyst'
+expect_error 42501 'cannot refresh the materialized KPI views of schema "kpi".*Schedule it as role' \
+	"$cron_db" "SET ROLE omnikpi_cron_analyst; SELECT omnikpi.schedule_refresh('kpi')"
 expect_error 22023 'invalid cron schedule' "$cron_db" "SELECT omnikpi.schedule_refresh('kpi', '61 * * * *')"
 
 # New interactions of the last hour or so (the data so far ends yesterday),
@@ -162,6 +166,11 @@ jobs=$(omnikpi_psql -d "$cron_db" -At -F ' | ' -c "SELECT count(*), min(jobid), 
 echo "re-scheduled: $again; jobs: $jobs"
 [ "$jobs" = "1 | $job_id | */5 * * * *" ] || fail "re-scheduling did not replace the job: $jobs"
 grep -q 'replaced the schedule "\* \* \* \* \*"' <<<"$again" || fail "no notice of the replaced schedule: $again"
+
+# another role's job for the same schema is not silently doubled
+omnikpi_psql -d "$cron_db" -c 'CREATE ROLE omnikpi_cron_admin SUPERUSER'
+expect_error 42710 'already scheduled by role' \
+	"$cron_db" "SET ROLE omnikpi_cron_admin; SELECT omnikpi.schedule_refresh('kpi')"
 
 # a paused job is replaced by an active one
 omnikpi_psql -d "$cron_db" -c "SELECT cron.alter_job($job_id, active => false)" >/dev/null

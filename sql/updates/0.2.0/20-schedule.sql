@@ -176,6 +176,7 @@ DECLARE
 	cron_schedule text;
 	command text;
 	other_owner text;
+	owner_name name;
 	old_job record;
 	job_id bigint;
 BEGIN
@@ -197,6 +198,20 @@ BEGIN
 	END IF;
 	cron_schedule := omnikpi.check_cron_schedule(schedule);
 	PERFORM omnikpi.check_pg_cron();
+	-- The job runs as the role that schedules it, and REFRESH MATERIALIZED
+	-- VIEW needs its owner.
+	SELECT pg_catalog.pg_get_userbyid(c.relowner) INTO owner_name
+	FROM omnikpi.materialized_objects(target_schema) o
+	JOIN pg_catalog.pg_class c ON c.relname = o.relation_name
+		AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = target_schema)
+	WHERE NOT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+	LIMIT 1;
+	IF owner_name IS NOT NULL THEN
+		RAISE EXCEPTION 'role "%" cannot refresh the materialized KPI views of schema "%"', current_user, target_schema
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'The job runs as the role that schedules it, and refreshing a materialized view takes its owner.',
+				  HINT = format('Schedule it as role %I.', owner_name);
+	END IF;
 
 	job_name := omnikpi.refresh_job_name(target_schema);
 	command := format('CALL omnikpi.refresh_kpi_views(%L)', target_schema);
