@@ -1,0 +1,292 @@
+-- Materialized KPIs: create_kpi_views(..., materialized => true) makes a daily
+-- summary table, materialized monthly and quarterly KPI views with a unique
+-- index each, and plain views for the rest.  The materialized KPIs equal the
+-- plain views on the same data, after creation, after an incremental refresh
+-- (a new day, late rows inside the window) and after a full rebuild; rows
+-- older than the window stay out until a full rebuild, as documented.  Days
+-- are cut in the creating session's time zone whatever the refreshing
+-- session's.  Errors carry their SQLSTATE; drop_kpi_views removes exactly
+-- what was made.
+SET datestyle = 'ISO, YMD';
+SET timezone = 'UTC';
+\set SHOW_CONTEXT never
+\pset null '(null)'
+-- Only what this test is about: views other tests or later versions add to
+-- omnikpi.kpi_views are not listed, and their NOTICEs are not shown.
+SET client_min_messages = warning;
+
+CREATE SCHEMA mv_shop;
+-- Fifty days from 2024-02-20 to 2024-04-09 (three months, two quarters),
+-- eight rows a day per channel mix, integer ratings with gaps; one row each
+-- without a channel, a phase or a time.
+CREATE TABLE mv_shop.interactions AS
+SELECT g % 41 AS customer_id, g % 97 AS journey_id,
+	(ARRAY['web', 'app', 'store', 'call_center', 'chat'])[1 + (g * 7 + g / 13) % 5] AS channel,
+	timestamptz '2024-02-20' + (g / 8) * interval '1 day' + (g % 8) * interval '2 hours 50 minutes' AS occurred_at,
+	(ARRAY['awareness', 'consideration', 'decision', 'service', 'loyalty'])[1 + g % 5] AS phase,
+	CASE WHEN g % 3 <> 0 THEN (1 + (g * 31) % 5)::float8 END AS satisfaction,
+	CASE WHEN g % 4 = 0 THEN (1 + g % 7)::float8 END AS effort,
+	CASE WHEN g % 5 < 2 THEN g % 11 END AS nps,
+	g % 3 = 0 AS context_carried, CASE WHEN g % 4 = 0 THEN g % 50 END AS issue_id, g % 8 = 0 AS resolved
+FROM generate_series(0, 399) g;
+INSERT INTO mv_shop.interactions VALUES
+	(1, 1, NULL, '2024-03-03 10:00', 'decision', 4, NULL, NULL, true, NULL, false),
+	(2, 2, 'web', '2024-03-04 11:00', NULL, 2, 3, 9, false, NULL, false),
+	(3, 3, 'app', NULL, 'service', 5, 1, 10, true, NULL, true);
+CREATE INDEX ON mv_shop.interactions (occurred_at);
+CREATE TABLE mv_shop.orders (order_id int, customer_id int, channel text, ordered_at timestamptz, amount numeric,
+	fulfillment text, ready_at timestamptz, collected_at timestamptz, returned_at timestamptz, return_channel text);
+INSERT INTO mv_shop.orders VALUES
+	(1, 1, 'store', '2024-03-08 12:00', 120.00, 'in_store', NULL, NULL, '2024-03-20', 'web'),
+	(2, 2, 'web', '2024-03-11 10:00', 80.00, 'bopis', '2024-03-11 14:00', '2024-03-12 10:00', NULL, NULL);
+
+-- The materialized form next to the plain one, over the same tables.
+CREATE SCHEMA mv_kpi;
+CREATE SCHEMA mv_plain;
+SELECT * FROM omnikpi.create_kpi_views('mv_kpi', interactions => 'mv_shop.interactions',
+	orders => 'mv_shop.orders', materialized => true)
+WHERE status = 'materialized' OR view_name NOT IN (SELECT view_name FROM omnikpi.kpi_views)
+   OR view_name IN ('resolution_by_channel_monthly', 'churn_retention_monthly', 'returns_by_channel_monthly');
+SELECT count(*) > 0 AS created FROM omnikpi.create_kpi_views('mv_plain', interactions => 'mv_shop.interactions',
+	orders => 'mv_shop.orders');
+
+-- Rows in one relation and not in the other (EXCEPT ALL both ways), with
+-- floats compared to 9 decimals; and whether the columns (names and types,
+-- in order) are the same.
+CREATE FUNCTION pg_temp.differences(a regclass, b regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	cols text;
+	n bigint;
+BEGIN
+	SELECT string_agg(CASE WHEN atttypid = 'float8'::regtype THEN format('round(%I::numeric, 9)', attname)
+						   ELSE quote_ident(attname) END, ', ' ORDER BY attnum)
+	INTO cols FROM pg_attribute WHERE attrelid = a AND attnum > 0 AND NOT attisdropped;
+	EXECUTE format('SELECT count(*) FROM ((SELECT %1$s FROM %2$s EXCEPT ALL SELECT %1$s FROM %3$s)
+		UNION ALL (SELECT %1$s FROM %3$s EXCEPT ALL SELECT %1$s FROM %2$s)) d', cols, a, b) INTO n;
+	RETURN n;
+END
+$$;
+CREATE FUNCTION pg_temp.same_columns(a regclass, b regclass) RETURNS boolean LANGUAGE sql AS $$
+	SELECT array_agg(attname || ' ' || format_type(atttypid, atttypmod) ORDER BY attnum)
+		FILTER (WHERE attrelid = a)
+		= array_agg(attname || ' ' || format_type(atttypid, atttypmod) ORDER BY attnum) FILTER (WHERE attrelid = b)
+	FROM pg_attribute WHERE attrelid IN (a, b) AND attnum > 0 AND NOT attisdropped
+$$;
+-- Every KPI of the materialized schema against the plain schema.
+CREATE VIEW pg_temp.comparison AS
+SELECT c.relname AS kpi, c.relkind AS kind,
+	pg_temp.same_columns(c.oid, p.oid) AS same_columns,
+	pg_temp.differences(c.oid, p.oid) AS differing_rows
+FROM pg_class c
+JOIN omnikpi.kpi_views v ON v.view_name = c.relname
+JOIN pg_class p ON p.relname = c.relname AND p.relnamespace = 'mv_plain'::regnamespace
+WHERE c.relnamespace = 'mv_kpi'::regnamespace;
+
+-- Which views are materialized (m); they and the ones that stay plain views
+-- (v) have the plain views' columns and rows.
+SELECT kpi, kind, same_columns, differing_rows FROM pg_temp.comparison WHERE kind = 'm' ORDER BY kpi;
+SELECT count(*) > 0 AS some_plain, count(*) FILTER (WHERE differing_rows > 0 OR NOT same_columns) AS plain_differing
+FROM pg_temp.comparison WHERE kind = 'v';
+
+-- The headline numbers themselves, rolled up from the daily layer.
+SELECT month, round(rating_pct::numeric, 6) AS rating_pct, channels, interactions
+FROM mv_kpi.experience_rating_monthly ORDER BY month;
+SELECT quarter, round(integration_index::numeric, 6) AS integration_index, channels
+FROM mv_kpi.integration_index_quarterly ORDER BY quarter;
+-- One day's partial sums: per channel and phase, never a ratio.
+SELECT day, channel, phase, interactions, ratings::text, csat_responses, csat_sum, csat_top2
+FROM mv_kpi.interactions_daily WHERE day = '2024-02-20' ORDER BY channel, phase;
+
+-- Every materialized view has a unique index without predicate or
+-- expressions (what REFRESH ... CONCURRENTLY needs), and the daily table too.
+SELECT c.relname, c.relkind, count(i.indexrelid) FILTER (WHERE i.indisunique AND i.indpred IS NULL
+	AND i.indexprs IS NULL AND i.indnullsnotdistinct) AS usable_unique_indexes
+FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid
+WHERE c.relnamespace = 'mv_kpi'::regnamespace AND c.relkind IN ('m', 'r')
+GROUP BY 1, 2 ORDER BY 2, 1;
+-- Comments on every relation and column of the materialized form.
+SELECT c.relname, a.attname AS column_without_comment
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE c.relnamespace = 'mv_kpi'::regnamespace AND c.relkind IN ('m', 'r', 'v')
+  AND (col_description(c.oid, a.attnum) IS NULL OR obj_description(c.oid, 'pg_class') IS NULL);
+SELECT obj_description('mv_kpi.experience_rating_monthly'::regclass, 'pg_class');
+
+-- The refresh state after creation: everything computed, watermark at the
+-- newest contact.
+SELECT daily_table, time_zone, watermark, recomputed_from, full_rebuild FROM mv_kpi.kpi_refresh_state;
+
+-- 1. A new day of data (April 10th, a copy of April 9th with other ratings):
+-- stale until the refresh, which recomputes only from April 6th (watermark
+-- April 9th 19:50 minus 3 days) on.
+INSERT INTO mv_shop.interactions
+SELECT customer_id, journey_id, channel, occurred_at + interval '1 day', phase,
+	6 - satisfaction, effort, nps, NOT context_carried, issue_id, resolved
+FROM mv_shop.interactions WHERE occurred_at >= '2024-04-09';
+SELECT kpi, differing_rows FROM pg_temp.comparison WHERE kind = 'm' AND differing_rows > 0 ORDER BY kpi;
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT daily_table, watermark, recomputed_from, full_rebuild FROM mv_kpi.kpi_refresh_state;
+SELECT kpi, kind, differing_rows FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT month, round(rating_pct::numeric, 6) AS rating_pct, interactions
+FROM mv_kpi.experience_rating_monthly WHERE month = '2024-04-01';
+
+-- 2. Late rows inside the window (two days before the watermark) and an
+-- update of a recent row are picked up by the next refresh.
+INSERT INTO mv_shop.interactions VALUES
+	(7, 7, 'kiosk', '2024-04-08 09:00', 'decision', 1, 7, 0, false, NULL, false),
+	(7, 7, 'kiosk', '2024-04-08 09:30', 'service', 2, 6, 3, false, 99, true);
+UPDATE mv_shop.interactions SET satisfaction = 1 WHERE occurred_at = '2024-04-10 00:00';
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT kpi, kind, differing_rows FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT recomputed_from FROM mv_kpi.kpi_refresh_state;
+
+-- 3. Rows outside the window: a late contact in February and an update of a
+-- March rating.  The incremental refresh does not see them (documented): the
+-- February and March numbers stay as they were ...
+INSERT INTO mv_shop.interactions VALUES
+	(8, 8, 'kiosk', '2024-02-21 09:00', 'awareness', 1, 7, 0, false, NULL, false);
+UPDATE mv_shop.interactions SET satisfaction = 5 WHERE occurred_at = '2024-03-15 00:00';
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT kpi, differing_rows FROM pg_temp.comparison WHERE differing_rows > 0 ORDER BY kpi;
+SELECT m.month, m.interactions AS materialized, p.interactions AS plain
+FROM mv_kpi.experience_rating_monthly m JOIN mv_plain.experience_rating_monthly p USING (month)
+WHERE m.interactions <> p.interactions;
+-- ... until a refresh with a window that reaches back far enough ...
+CALL omnikpi.refresh_kpi_views('mv_kpi', late_window => '60 days');
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT recomputed_from, full_rebuild FROM mv_kpi.kpi_refresh_state;
+-- ... or a full rebuild.
+UPDATE mv_shop.interactions SET satisfaction = 1 WHERE occurred_at = '2024-02-25 00:00';
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+CALL omnikpi.refresh_kpi_views('mv_kpi', full_rebuild => true);
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT recomputed_from, full_rebuild FROM mv_kpi.kpi_refresh_state;
+
+-- 4. Deleted rows inside the window, and rows without a time (recomputed on
+-- every refresh, as the plain views count them in a NULL month).
+DELETE FROM mv_shop.interactions WHERE occurred_at >= '2024-04-10 12:00';
+INSERT INTO mv_shop.interactions VALUES (9, 9, 'web', NULL, 'loyalty', 3, NULL, 10, true, NULL, false);
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT month, interactions FROM mv_kpi.experience_rating_monthly WHERE month IS NULL;
+
+-- 5. A refresh inside a transaction that rolls back leaves the previous
+-- numbers in place.
+INSERT INTO mv_shop.interactions VALUES (9, 9, 'store', '2024-04-10 11:00', 'loyalty', 5, NULL, 10, true, NULL, false);
+BEGIN;
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+ROLLBACK;
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+-- A row dated in the future moves the watermark to now() at most (the days
+-- after the watermark are recomputed every time anyway); once it is gone,
+-- the watermark is the newest time again.
+INSERT INTO mv_shop.interactions VALUES (9, 9, 'web', now() + interval '1 year', 'loyalty', 3, NULL, 10, true, NULL, false);
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT watermark BETWEEN now() - interval '1 hour' AND now() AS watermark_about_now FROM mv_kpi.kpi_refresh_state;
+DELETE FROM mv_shop.interactions WHERE occurred_at > now();
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT watermark FROM mv_kpi.kpi_refresh_state;
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+
+-- 6. Days are cut in the time zone of the session that created the views,
+-- recorded in kpi_refresh_state, also when a scheduler refreshes them from a
+-- session in UTC.  Read in that zone, the plain views agree.
+CREATE SCHEMA mv_kpi_ny;
+SET timezone = 'America/New_York';
+SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized
+FROM omnikpi.create_kpi_views('mv_kpi_ny', interactions => 'mv_shop.interactions', materialized => true);
+SET timezone = 'UTC';
+INSERT INTO mv_shop.interactions VALUES (10, 10, 'app', '2024-04-11 02:00+00', 'loyalty', 5, NULL, 10, true, NULL, false);
+CALL omnikpi.refresh_kpi_views('mv_kpi_ny');
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+SELECT time_zone FROM mv_kpi_ny.kpi_refresh_state;
+SET timezone = 'America/New_York';
+SELECT count(*) FILTER (WHERE pg_temp.differences(('mv_kpi_ny.' || relname)::regclass, ('mv_plain.' || relname)::regclass) > 0)
+	AS kpis_differing_in_new_york
+FROM pg_class WHERE relnamespace = 'mv_kpi_ny'::regnamespace AND relkind = 'm';
+-- The contact at 02:00 UTC on April 11th is on April 10th in New York.
+SELECT 'New York' AS zone, day, interactions FROM mv_kpi_ny.interactions_daily
+WHERE day >= '2024-04-10' AND channel = 'app' AND phase = 'loyalty'
+UNION ALL
+SELECT 'UTC', day, interactions FROM mv_kpi.interactions_daily
+WHERE day >= '2024-04-10' AND channel = 'app' AND phase = 'loyalty' ORDER BY 1, 2;
+SET timezone = 'UTC';
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+
+-- 7. Only orders: nothing to materialize, every view stays plain, and there
+-- is nothing to refresh.
+CREATE SCHEMA mv_orders;
+SELECT count(*) FILTER (WHERE status = 'created') > 0 AS created, count(*) FILTER (WHERE status = 'materialized') AS materialized
+FROM omnikpi.create_kpi_views('mv_orders', orders => 'mv_shop.orders', materialized => true);
+SELECT relkind, count(*) > 0 AS some FROM pg_class WHERE relnamespace = 'mv_orders'::regnamespace GROUP BY 1;
+
+-- 8. Errors, each with its SQLSTATE.
+CALL omnikpi.refresh_kpi_views(NULL);
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('mv_kpi', full_rebuild => NULL);
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('mv_kpi', late_window => NULL);
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('mv_kpi', late_window => '-1 day');
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('no_such_schema');
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('mv_plain');
+\echo :LAST_ERROR_SQLSTATE
+CALL omnikpi.refresh_kpi_views('mv_orders');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM omnikpi.create_kpi_views('mv_kpi', interactions => 'mv_shop.interactions', materialized => NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- A rating outside the scale fails the refresh as it fails the plain view,
+-- and the refresh leaves the previous numbers in place.
+INSERT INTO mv_shop.interactions VALUES (1011, 1011, 'web', '2024-04-11 10:00', 'loyalty', 9, NULL, NULL, true, NULL, false);
+CALL omnikpi.refresh_kpi_views('mv_kpi');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM mv_plain.experience_rating_monthly;
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM mv_shop.interactions WHERE customer_id = 1011;
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+
+-- 9. Creating again replaces the materialized form; creating the plain form
+-- over it turns the materialized views back into views and removes the
+-- daily table and the state; and back again.
+CREATE VIEW pg_temp.materialized_form AS
+SELECT relkind, count(*) FROM pg_class
+WHERE relnamespace = 'mv_kpi'::regnamespace
+  AND (relname IN (SELECT view_name FROM omnikpi.kpi_materialized_views)
+	   OR relname IN ('interactions_daily', 'kpi_refresh_state'))
+GROUP BY 1 ORDER BY 1;
+SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized
+FROM omnikpi.create_kpi_views('mv_kpi', interactions => 'mv_shop.interactions', orders => 'mv_shop.orders',
+	materialized => true);
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized
+FROM omnikpi.create_kpi_views('mv_kpi', interactions => 'mv_shop.interactions', orders => 'mv_shop.orders');
+SELECT * FROM pg_temp.materialized_form;
+SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized
+FROM omnikpi.create_kpi_views('mv_kpi', interactions => 'mv_shop.interactions', orders => 'mv_shop.orders',
+	materialized => true);
+SELECT * FROM pg_temp.materialized_form;
+SELECT count(*) AS kpis_differing FROM pg_temp.comparison WHERE differing_rows > 0;
+
+-- 10. drop_kpi_views removes the materialized views, the daily table and the
+-- state with the rest, and leaves the user's own objects, even a
+-- materialized view over the daily table's name-alike.
+CREATE TABLE mv_kpi.my_table (x int);
+CREATE MATERIALIZED VIEW mv_kpi.my_matview AS SELECT 1 AS one;
+CREATE TABLE mv_kpi_ny.kpi_refresh_state_copy AS SELECT * FROM mv_kpi_ny.kpi_refresh_state;
+SELECT * FROM omnikpi.drop_kpi_views('mv_kpi')
+WHERE view_name IN (SELECT view_name FROM omnikpi.kpi_materialized_views)
+   OR view_name IN ('interactions_daily', 'kpi_refresh_state', 'source_interactions', 'source_orders')
+ORDER BY 1;
+SELECT relname, relkind FROM pg_class WHERE relnamespace = 'mv_kpi'::regnamespace ORDER BY relname;
+SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('mv_kpi_ny');
+SELECT relname FROM pg_class WHERE relnamespace = 'mv_kpi_ny'::regnamespace ORDER BY relname;
+SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('mv_plain');
+SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('mv_orders');
+SELECT count(*) AS left_in_mv_plain_and_mv_orders FROM pg_class
+WHERE relnamespace IN ('mv_plain'::regnamespace, 'mv_orders'::regnamespace);
+DROP SCHEMA mv_kpi, mv_kpi_ny, mv_plain, mv_orders, mv_shop CASCADE;
