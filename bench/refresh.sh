@@ -92,7 +92,7 @@ for ((round = 1; round <= rounds; round++)); do
 	omnikpi_psql -v round="$round" <<'SQL'
 -- One new day: the data's last day again, :round days later, with new ids.
 INSERT INTO omnikpi_demo.interactions
-SELECT interaction_id + :round * 1000000000, customer_id, journey_id, channel,
+SELECT interaction_id + :round * 1000000000::bigint, customer_id, journey_id, channel,
 	occurred_at + :round * interval '1 day', phase, satisfaction, effort, nps, context_carried, issue_id, resolved
 FROM omnikpi_demo.interactions
 WHERE occurred_at >= timestamptz '2026-09-30 00:00+00' AND occurred_at < timestamptz '2026-10-01 00:00+00';

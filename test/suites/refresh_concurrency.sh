@@ -45,7 +45,8 @@ fail()
 	exit 1
 }
 
-omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+omnikpi_psql -d postgres -c 'SET client_min_messages = warning' -c "DROP DATABASE IF EXISTS $db" \
+	-c "CREATE DATABASE $db"
 # Every lock wait over 10 ms in this database goes to the server log.
 omnikpi_psql -d postgres -c "ALTER DATABASE $db SET log_lock_waits = on" \
 	-c "ALTER DATABASE $db SET deadlock_timeout = '10ms'" -c "ALTER DATABASE $db SET log_min_messages = log"

@@ -182,7 +182,9 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 
 -- Recomputes the daily summary tables of a schema: every day (full_rebuild,
 -- or a table never filled) or the days from the watermark minus late_window
--- on, then moves the watermark.  The caller holds the schema's lock.
+-- on, then moves the watermark.  It takes the schema's lock itself (the
+-- callers already hold it; a transaction may take it again) so that a direct
+-- call cannot interleave with a refresh either.
 CREATE FUNCTION omnikpi.refresh_daily_summaries(target_schema name, full_rebuild boolean,
 												late_window interval)
 	RETURNS void
@@ -195,6 +197,7 @@ DECLARE
 	new_watermark timestamptz;
 	from_day date;
 BEGIN
+	PERFORM omnikpi.lock_kpi_schema(target_schema);
 	FOR state IN EXECUTE format(
 		'SELECT daily_table, time_zone, rating_scale_min, rating_scale_max, watermark
 		 FROM %I.kpi_refresh_state ORDER BY daily_table', target_schema)
