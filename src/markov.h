@@ -131,7 +131,7 @@ typedef struct MarkovState
 	uint32	   *tuple_hashes;
 	MarkovSlot *tuple_slots;
 	int32		tuple_nslots;
-	/* transitions */
+	/* transitions: open addressing, linear probing, at most half full */
 	int32		ntransitions;
 	int32		transition_nslots;
 	MarkovEntry *transitions;

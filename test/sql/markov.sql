@@ -183,3 +183,30 @@ SELECT count(*) AS channels, round(sum(conversions)::numeric, 9) AS conversions
 FROM markov_attribution((SELECT markov_model(ARRAY(SELECT 'c' || (g * 7919 % 300) FROM generate_series(1, 100000) g), true)));
 SELECT count(*) AS transitions
 FROM markov_transitions((SELECT markov_model(ARRAY(SELECT 'c' || (g * 7919 % 300) FROM generate_series(1, 100000) g), true, 1, 2)));
+
+-- 11. From touchpoint and conversion tables (the shape the KPI views read):
+-- one path per journey, in time order, and its conversion if any.
+--   Paths: social > email > web (converts, 120), social > web, email > web
+--   (the two email touches collapse; converts, 80), social.
+--   x_web = 2/3 = x_email, x_social = 1/3 * 2/3 + 1/3 * 2/3 = 4/9,
+--   x_start = 3/4 * 4/9 + 1/4 * 2/3 = 1/2.  Without social: 1/4 * 2/3 = 1/6,
+--   effect 2/3; without email: x_social = 2/9, x_start = 1/6, effect 2/3;
+--   without web: effect 1.  Conversions 2 * (2/3) / (7/3) = 4/7 each to
+--   social and email, 6/7 to web; all conversions leave from web, so value
+--   is shared alike: 200 * 2/7 = 57.14 and 200 * 3/7 = 85.71.
+CREATE TABLE touchpoints (journey_id int, channel text, touched_at timestamptz);
+CREATE TABLE conversions (journey_id int, converted_at timestamptz, value numeric);
+INSERT INTO touchpoints VALUES
+	(1, 'social', '2026-03-01 10:00'), (1, 'email', '2026-03-02 09:00'), (1, 'web', '2026-03-03 20:00'),
+	(2, 'social', '2026-03-01 11:00'), (2, 'web', '2026-03-04 08:00'),
+	(3, 'email', '2026-03-02 12:00'), (3, 'email', '2026-03-05 12:00'), (3, 'web', '2026-03-06 12:00'),
+	(4, 'social', '2026-03-03 15:00');
+INSERT INTO conversions VALUES (1, '2026-03-03 20:05', 120), (3, '2026-03-06 12:30', 80);
+SELECT channel, round(removal_effect::numeric, 6) AS removal_effect,
+	   round(conversions::numeric, 6) AS conversions, round(value::numeric, 2) AS value
+FROM markov_attribution((
+	SELECT markov_model(j.path, c.journey_id IS NOT NULL, c.value::float8)
+	FROM (SELECT journey_id, array_agg(channel ORDER BY touched_at) AS path
+		  FROM touchpoints GROUP BY journey_id) j
+	LEFT JOIN conversions c USING (journey_id)))
+ORDER BY channel;
