@@ -200,6 +200,50 @@ INSERT INTO bench_check VALUES ('rolling', 'moving and recomputed frames',
 	 (SELECT omni_experience_rating(channel, rating) OVER w AS m, rating_without_inverse(channel, rating) OVER w AS r
 	  FROM interactions_small WINDOW w AS (ORDER BY id ROWS 29 PRECEDING)) s');
 
+-- 6: Markov-chain attribution.  Building the model over the journeys
+-- (orders 1 and 3) vs the floor for reading the same paths, array_agg of
+-- them (grouped by length, as array_agg takes arrays of one shape only);
+-- then solving stored models (8 channels: 9 transient states at order 1,
+-- 457 at order 3).
+INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, query)
+SELECT 'markov_model', 'markov build', 'markov_model', bench_count_label(n.rows) || ' journeys',
+	   'whole table', r.role, r.contender, n.rows, r.query
+FROM (SELECT rows FROM table_rows WHERE tbl = 'markov_journeys') n,
+	 (VALUES (1, 'floor', 'array_agg of the paths (floor)',
+			  'SELECT cardinality(path), array_agg(path) FROM markov_journeys GROUP BY 1'),
+			 (2, 'scan', 'sum(cardinality(path)): a scan that reads each path''s header only',
+			  'SELECT sum(cardinality(path)) FROM markov_journeys'),
+			 (3, 'order 1', 'markov_model(path, converted, value)',
+			  'SELECT markov_model(path, converted, value) FROM markov_journeys'),
+			 (4, 'order 3', 'markov_model(path, converted, value, 3)',
+			  'SELECT markov_model(path, converted, value, 3) FROM markov_journeys'))
+	 r(ord, role, contender, query)
+ORDER BY r.ord;
+INSERT INTO bench_check VALUES ('markov_model', 'every journey counted, and the stored models are the fresh ones',
+	'SELECT (SELECT sum(t.transitions) FROM markov_models m, markov_transitions(m.model) t
+			 WHERE m."order" = 1 AND t.from_state = ''(start)'')
+			= (SELECT count(*) FROM markov_journeys WHERE cardinality(path) > 0)
+		AND (SELECT markov_model(path, converted, value)::text FROM markov_journeys)
+			= (SELECT model::text FROM markov_models WHERE "order" = 1)
+		AND (SELECT markov_model(path, converted, value, 3)::text FROM markov_journeys)
+			= (SELECT model::text FROM markov_models WHERE "order" = 3)');
+
+INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, query)
+SELECT 'markov_attribution', 'markov solve', 'markov_attribution', '8 channels', r.part, r.role,
+	   format('markov_attribution of the order-%s model', r.o), NULL,
+	   format('SELECT * FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', r.o)
+FROM (SELECT 1 FROM table_rows WHERE tbl = 'markov_models') m,
+	 (VALUES (1, 'order 1', 'order 1'), (3, 'order 3', 'order 3')) r(o, role, part)
+ORDER BY r.o;
+INSERT INTO bench_check
+SELECT 'markov_attribution', format('order %s: attributed conversions add up', o),
+	   format('SELECT abs(sum(conversions) - (SELECT count(*) FILTER (WHERE converted) FROM markov_journeys)) < 1e-6
+			   FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', o)
+FROM (VALUES (1), (3)) v(o);
+
+-- Runs of some sections only (bench/run.sh, OMNIKPI_BENCH_ONLY).
+DELETE FROM bench_case WHERE :'only' <> '' AND section <> ALL (string_to_array(:'only', ','));
+
 -- The slow runs get fewer rounds, the attribution runs more: their
 -- contenders differ by less than this shared machine's noise.  The runs over
 -- the large table skip the warm-up round: their checks have just run omnikpi
@@ -207,7 +251,7 @@ INSERT INTO bench_check VALUES ('rolling', 'moving and recomputed frames',
 INSERT INTO bench_rounds
 SELECT DISTINCT run,
 	   CASE WHEN run LIKE '%interactions_large' OR run IN ('rollup', 'rolling') THEN :rounds_large
-			WHEN run LIKE 'attribution%' THEN :rounds_attribution
+			WHEN run LIKE 'attribution%' OR run = 'markov_attribution' THEN :rounds_attribution
 			ELSE :rounds END,
 	   run NOT LIKE '%interactions_large'
 FROM bench_case;

@@ -1,10 +1,14 @@
 -- bench/data.sql: the bench's data, generated server-side and deterministic
 -- (hash functions, no random()).  psql variables: large and small (rows of
--- interactions), touches (rows of each journeys table) and long (the touches
--- of the single-journey tables, e.g. '{10000,100000,1000000}').
+-- interactions), touches (rows of each journeys table), long (the touches
+-- of the single-journey tables, e.g. '{10000,100000,1000000}'), journeys
+-- (rows of the Markov journeys table), and core_data and markov_data
+-- (true/false: which tables to generate, for runs of some sections only).
 
 CREATE EXTENSION omnikpi;
 CREATE EXTENSION pg_prewarm;
+
+\if :core_data
 
 -- Interactions: 8 channels, ratings 1 to 5, scores 0 to 100, 75% integrated,
 -- spread evenly over the days of 2025 in row order, as a log is appended.
@@ -63,6 +67,28 @@ BEGIN
 END
 $$;
 SELECT bench_long_journey(format('journey_%s', n), n) FROM unnest(:'long'::int[]) n;
+\endif
+
+\if :markov_data
+-- Journeys for Markov-chain attribution, one row each: a path of 1 to 20
+-- touches (uniform) on 8 channels, a conversion flag (about 14%, likelier
+-- with email or store in the path and with longer paths) and a value in
+-- quarters, so that sums are exact in any order and a parallel model equals
+-- the serial one bit for bit.
+CREATE TABLE markov_journeys AS
+SELECT j AS journey, p.path,
+	   (hashint8(j * 7 + 3) & 1023) < 60 + 40 * (p.path && '{email,store}')::int + 5 * cardinality(p.path) AS converted,
+	   ((hashint8(j * 11) & 65535) / 4.0)::float8 AS value
+FROM generate_series(1, :journeys) j,
+	 LATERAL (SELECT ARRAY(SELECT (ARRAY['web', 'app', 'store', 'call_center', 'chat', 'email', 'social', 'kiosk'])
+									[1 + (hashint8(j * 32 + k) & 7)]
+						   FROM generate_series(1, 1 + (hashint4(j::int) & 2147483647) % 20) k) AS path) p;
+-- Their models at orders 1 and 3, as a materialized view would store them.
+CREATE TABLE markov_models AS
+SELECT 1 AS "order", markov_model(path, converted, value) AS model FROM markov_journeys
+UNION ALL
+SELECT 3, markov_model(path, converted, value, 3) FROM markov_journeys;
+\endif
 
 VACUUM (FREEZE, ANALYZE);
 -- Keep every table in shared_buffers, so the times are CPU, not I/O.

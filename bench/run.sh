@@ -15,8 +15,12 @@
 #      bench/results/latest.md (bench/report.sql) and prints it.
 #
 # Environment: OMNIKPI_BENCH_SCALE=N divides every data size by N and
-# OMNIKPI_BENCH_ROUNDS=R sets every run's rounds; either one makes a trial
-# run, whose report goes to the terminal only.  PG_CONFIG as for make test.
+# OMNIKPI_BENCH_ROUNDS=R sets every run's rounds; OMNIKPI_BENCH_ONLY=LIST
+# runs only the report sections in the comma-separated LIST (kpi, rollup,
+# attribution, long journey, rolling, markov build, markov solve; "markov"
+# stands for both Markov sections) and generates only their data.  Any of
+# the three makes a trial run, whose report goes to the terminal only.
+# PG_CONFIG as for make test.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,8 +30,38 @@ rounds_large=${OMNIKPI_BENCH_ROUNDS:-5}	# runs over 10M rows, and the slow ones
 rounds_attribution=${OMNIKPI_BENCH_ROUNDS:-11}
 rounds=${OMNIKPI_BENCH_ROUNDS:-7}
 output=bench/results/latest.md
-if [ "$scale" != 1 ] || [ -n "${OMNIKPI_BENCH_ROUNDS:-}" ]; then
+if [ "$scale" != 1 ] || [ -n "${OMNIKPI_BENCH_ROUNDS:-}" ] || [ -n "${OMNIKPI_BENCH_ONLY:-}" ]; then
 	output=
+fi
+# The sections to run (empty: all) and the tables they read.
+only=
+core_data=true
+markov_data=true
+if [ -n "${OMNIKPI_BENCH_ONLY:-}" ]; then
+	core_data=false
+	markov_data=false
+	IFS=, read -ra sections <<<"$OMNIKPI_BENCH_ONLY"
+	for section in "${sections[@]}"; do
+		case $section in
+			markov)
+				only+="markov build,markov solve,"
+				markov_data=true
+				;;
+			"markov build" | "markov solve")
+				only+="$section,"
+				markov_data=true
+				;;
+			kpi | rollup | attribution | "long journey" | rolling)
+				only+="$section,"
+				core_data=true
+				;;
+			*)
+				echo "error: OMNIKPI_BENCH_ONLY: unknown section \"$section\"" >&2
+				exit 1
+				;;
+		esac
+	done
+	only=${only%,}
 fi
 started=$(date +%s)
 load_before=$(cut -d' ' -f1 /proc/loadavg)
@@ -57,7 +91,8 @@ echo "generating data"
 data_started=$(date +%s)
 omnikpi_psql -f bench/data.sql \
 	-v large=$((10000000 / scale)) -v small=$((1000000 / scale)) -v touches=$((1000000 / scale)) \
-	-v long="{$((10000 / scale)),$((100000 / scale)),$((1000000 / scale))}" >/dev/null
+	-v long="{$((10000 / scale)),$((100000 / scale)),$((1000000 / scale))}" \
+	-v journeys=$((1000000 / scale)) -v core_data=$core_data -v markov_data=$markov_data >/dev/null
 echo "data generated in $(($(date +%s) - data_started)) s"
 
 # Pin the module the bench built: every run's session loads it anew, and on
@@ -67,7 +102,7 @@ omnikpi_psql -q -v so="$OMNIKPI_CLUSTER_DIR/omnikpi.so" \
 	<<<"UPDATE pg_proc SET probin = :'so' WHERE probin = '\$libdir/omnikpi'"
 omnikpi_psql -f bench/harness.sql
 omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" \
-	-v rounds_attribution="$rounds_attribution" -v rounds="$rounds"
+	-v rounds_attribution="$rounds_attribution" -v rounds="$rounds" -v only="$only"
 
 mapfile -t runs < <(omnikpi_psql -At -c "SELECT run FROM bench_case GROUP BY run ORDER BY min(id)")
 for run in "${runs[@]}"; do

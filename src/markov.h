@@ -95,10 +95,17 @@ typedef struct MarkovSlot
 	int32		index;
 } MarkovSlot;
 
-/* A transition of the working state; key (from << 32 | to) 0 marks an empty slot. */
+/*
+ * A transition of the working state, keyed by its first state and its step:
+ * the channel touched next (channel + MARKOV_FIRST_TUPLE) or the end
+ * (MARKOV_CONVERSION, MARKOV_NULL).  The step determines the second state,
+ * which the entry keeps, so a journey's next state costs one lookup at any
+ * order.  Key (from << 32 | step) 0 marks an empty slot.
+ */
 typedef struct MarkovEntry
 {
 	uint64		key;
+	int32		to;
 	double		count;
 	double		value;
 } MarkovEntry;
@@ -124,7 +131,7 @@ typedef struct MarkovState
 	uint32	   *tuple_hashes;
 	MarkovSlot *tuple_slots;
 	int32		tuple_nslots;
-	/* transitions */
+	/* transitions: open addressing, linear probing, at most half full */
 	int32		ntransitions;
 	int32		transition_nslots;
 	MarkovEntry *transitions;

@@ -14,7 +14,6 @@
 #include <math.h>
 
 #include "libpq/pqformat.h"
-#include "miscadmin.h"
 #include "utils/float.h"
 
 #include "markov.h"
@@ -95,34 +94,46 @@ omnikpi_markov_model_invalid(const MarkovModel *model)
 {
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(model);
 	int32		nstates = model->ntuples + MARKOV_FIRST_TUPLE;
+	int32	   *in_start = palloc0((nstates + 1) * sizeof(int32));
+	int32	   *in_from = palloc(Max(model->ntransitions, 1) * sizeof(int32));
+	int32	   *queue = palloc(nstates * sizeof(int32));
 	bool	   *ends = palloc0(nstates * sizeof(bool));
 	bool	   *used = palloc0(nstates * sizeof(bool));
-	bool		changed = true;
-	int			i;
+	int32		head = 0;
+	int32		tail = 0;
+	int32		i;
 	const char *problem = NULL;
 
-	ends[MARKOV_CONVERSION] = true;
-	ends[MARKOV_NULL] = true;
+	/* the transitions into each state, as lists of their first states */
 	for (i = 0; i < model->ntransitions; i++)
 	{
+		in_start[transitions[i].to + 1]++;
 		used[transitions[i].from] = true;
 		used[transitions[i].to] = true;
 	}
-	/*
-	 * Backwards from the absorbing states, one sweep over the transitions at
-	 * a time: a sweep marks every state one step further, and models are
-	 * small next to the rows they were built from.
-	 */
-	while (changed)
+	for (i = 0; i < nstates; i++)
+		in_start[i + 1] += in_start[i];
+	for (i = 0; i < model->ntransitions; i++)
+		in_from[in_start[transitions[i].to]++] = transitions[i].from;
+	for (i = nstates; i > 0; i--)
+		in_start[i] = in_start[i - 1];
+	in_start[0] = 0;
+
+	/* breadth first, backwards from the absorbing states */
+	ends[MARKOV_CONVERSION] = true;
+	ends[MARKOV_NULL] = true;
+	queue[tail++] = MARKOV_CONVERSION;
+	queue[tail++] = MARKOV_NULL;
+	while (head < tail)
 	{
-		changed = false;
-		for (i = 0; i < model->ntransitions; i++)
-			if (ends[transitions[i].to] && !ends[transitions[i].from])
+		int32		state = queue[head++];
+
+		for (i = in_start[state]; i < in_start[state + 1]; i++)
+			if (!ends[in_from[i]])
 			{
-				ends[transitions[i].from] = true;
-				changed = true;
+				ends[in_from[i]] = true;
+				queue[tail++] = in_from[i];
 			}
-		CHECK_FOR_INTERRUPTS();
 	}
 	for (i = 0; i < nstates; i++)
 		if (used[i] && !ends[i])
@@ -130,6 +141,9 @@ omnikpi_markov_model_invalid(const MarkovModel *model)
 			problem = "A state cannot reach \"conversion\" or \"null\": every state a journey enters must be left.";
 			break;
 		}
+	pfree(in_start);
+	pfree(in_from);
+	pfree(queue);
 	pfree(ends);
 	pfree(used);
 	return problem;

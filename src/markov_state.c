@@ -346,52 +346,122 @@ grow_transitions(MarkovState *state)
 	pfree(old);
 }
 
-/*
- * Add count (> 0) and value to the transition from -> to.  Returns false
- * when the state rejects duplicates (reading a model's text or binary form)
- * and the transition is already there; then nothing is added.
- */
-bool
-omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
-									double count, double value)
+/* The channel a step touches, or -1 for the steps that end a journey. */
+static inline int32
+step_channel(int32 step)
 {
-	uint64		key = ((uint64) (uint32) from << 32) | (uint32) to;
+	return step >= MARKOV_FIRST_TUPLE ? step - MARKOV_FIRST_TUPLE : -1;
+}
+
+/*
+ * The state a step leads to from state from: an end, or from's channels
+ * (without the first at full length) followed by the step's channel.
+ */
+static int32
+step_target(MarkovState *state, int32 from, int32 step)
+{
+	int32		channels[MARKOV_MAX_ORDER];
+	int			len = 0;
+
+	if (step < MARKOV_FIRST_TUPLE)
+		return step;
+	if (from != MARKOV_START)
+	{
+		const int32 *tuple = state->tuples + (Size) (from - MARKOV_FIRST_TUPLE) * MARKOV_MAX_ORDER;
+		int			from_len = 0;
+		int			i;
+
+		while (from_len < state->order && tuple[from_len] >= 0)
+			from_len++;
+		for (i = from_len == state->order ? 1 : 0; i < from_len; i++)
+			channels[len++] = tuple[i];
+	}
+	channels[len++] = step_channel(step);
+	return omnikpi_markov_state_tuple(state, channels, len);
+}
+
+/*
+ * The entry of the transition (from, step), created with count 0 when new;
+ * *created says which.  The caller checked that the step is a valid move
+ * (a channel other than from's last, or an end from a channel state).
+ */
+static inline MarkovEntry *
+transition_entry(MarkovState *state, int32 from, int32 step, bool *created)
+{
+	uint64		key = ((uint64) (uint32) from << 32) | (uint32) step;
 	uint32		mask = state->transition_nslots - 1;
 	uint32		slot;
 	MarkovEntry *entry;
 
-	Assert(key != 0);			/* (start) never moves to itself */
+	Assert(key != 0);			/* (start) never ends a journey */
 	for (slot = hash_transition(key) & mask;; slot = (slot + 1) & mask)
 	{
 		entry = &state->transitions[slot];
 		if (entry->key == key)
 		{
-			if (state->reject_duplicates)
-				return false;
-			break;
+			*created = false;
+			return entry;
 		}
 		if (entry->key == 0)
-		{
-			check_size(state, state->nchannels, state->ntuples, (int64) state->ntransitions + 1,
-					   state->name_bytes);
-			if (state->ntransitions + 1 > state->transition_nslots / 2)
-			{
-				grow_transitions(state);
-				return omnikpi_markov_state_add_transition(state, from, to, count, value);
-			}
-			state->ntransitions++;
-			entry->key = key;
-			entry->count = 0.0;
-			entry->value = 0.0;
 			break;
-		}
 	}
+	check_size(state, state->nchannels, state->ntuples, (int64) state->ntransitions + 1,
+			   state->name_bytes);
+	if (state->ntransitions + 1 > state->transition_nslots / 2)
+	{
+		grow_transitions(state);
+		return transition_entry(state, from, step, created);
+	}
+	/* find the target before claiming the slot: it may fail on size */
+	entry->to = step_target(state, from, step);
+	entry->key = key;
+	entry->count = 0.0;
+	entry->value = 0.0;
+	state->ntransitions++;
+	*created = true;
+	return entry;
+}
+
+/* Add count and value to an entry; 22003 when a sum leaves the doubles. */
+static inline void
+entry_add(MarkovEntry *entry, double count, double value)
+{
 	entry->count += count;
 	entry->value += value;
 	if (unlikely(!isfinite(entry->count) || !isfinite(entry->value)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("transition count or conversion value of a Markov model is out of range")));
+}
+
+/*
+ * Add count (> 0) and value to the transition from -> to, where to follows
+ * from by one touch or ends the journey.  Returns false when the state
+ * rejects duplicates (reading a model's text or binary form) and the
+ * transition is already there; then nothing is added.
+ */
+bool
+omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
+									double count, double value)
+{
+	int32		step = to;
+	bool		created;
+	MarkovEntry *entry;
+
+	if (to >= MARKOV_FIRST_TUPLE)
+	{
+		const int32 *tuple = state->tuples + (Size) (to - MARKOV_FIRST_TUPLE) * MARKOV_MAX_ORDER;
+		int			len = 0;
+
+		while (len < state->order && tuple[len] >= 0)
+			len++;
+		step = tuple[len - 1] + MARKOV_FIRST_TUPLE;
+	}
+	entry = transition_entry(state, from, step, &created);
+	Assert(entry->to == to);
+	if (!created && state->reject_duplicates)
+		return false;
+	entry_add(entry, count, value);
 	return true;
 }
 
@@ -409,12 +479,10 @@ omnikpi_markov_state_add_path(MarkovState *state, AnyArrayType *path, double con
 	int			nitems;
 	array_iter	iter;
 	int			i;
-	int32		window[MARKOV_MAX_ORDER];
-	int			filled = 0;
-	int			order = state->order;
 	int32		previous_channel = -1;
 	int32		current = MARKOV_START;
 	double		weight = conversions + non_conversions;
+	bool		created;
 
 	if (AARR_NDIM(path) > 1)
 		ereport(ERROR,
@@ -427,36 +495,28 @@ omnikpi_markov_state_add_path(MarkovState *state, AnyArrayType *path, double con
 	{
 		bool		isnull;
 		Datum		element = array_iter_next(&iter, &isnull, i, -1, false, TYPALIGN_INT);
-		const char *name;
 		int32		channel;
-		int32		next;
+		MarkovEntry *entry;
 
 		if (isnull)
 			continue;
-		name = VARDATA_ANY(DatumGetPointer(element));
-		channel = omnikpi_markov_state_channel(state, name, VARSIZE_ANY_EXHDR(DatumGetPointer(element)));
+		channel = omnikpi_markov_state_channel(state, VARDATA_ANY(DatumGetPointer(element)),
+											   VARSIZE_ANY_EXHDR(DatumGetPointer(element)));
 		if (channel == previous_channel)
 			continue;
 		previous_channel = channel;
-		if (filled < order)
-			window[filled++] = channel;
-		else
-		{
-			memmove(window, window + 1, (order - 1) * sizeof(int32));
-			window[order - 1] = channel;
-		}
-		next = omnikpi_markov_state_tuple(state, window, filled);
-		omnikpi_markov_state_add_transition(state, current, next, weight, 0.0);
-		current = next;
+		entry = transition_entry(state, current, channel + MARKOV_FIRST_TUPLE, &created);
+		entry_add(entry, weight, 0.0);
+		current = entry->to;
 		if ((i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (current == MARKOV_START)
 		return false;
 	if (conversions > 0)
-		omnikpi_markov_state_add_transition(state, current, MARKOV_CONVERSION, conversions, value);
+		entry_add(transition_entry(state, current, MARKOV_CONVERSION, &created), conversions, value);
 	if (non_conversions > 0)
-		omnikpi_markov_state_add_transition(state, current, MARKOV_NULL, non_conversions, 0.0);
+		entry_add(transition_entry(state, current, MARKOV_NULL, &created), non_conversions, 0.0);
 	assert_state_valid(state);
 	return true;
 }
@@ -642,7 +702,7 @@ markov_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_s
 		if (entry->key == 0)
 			continue;
 		transitions[n].from = state_rank[(int32) (entry->key >> 32)];
-		transitions[n].to = state_rank[(int32) (entry->key & 0xFFFFFFFF)];
+		transitions[n].to = state_rank[entry->to];
 		transitions[n].count = entry->count;
 		transitions[n].value = entry->value;
 		n++;
