@@ -85,6 +85,11 @@ elapsed=$(($(date +%s) - started))
 report=$(awk '/^queries: / {block = ""} {block = block $0 "\n"} END {printf "%s", block}' "$work/report.txt")
 ran=$(sed -n 's/^queries: \([0-9]*\).*/\1/p' <<<"$report" | tail -n 1)
 echo "sqlsmith ran ${ran:-?} queries in $elapsed s (exit status $sqlsmith_status)"
+awk -v RS=';\n' '
+	/public\.(omni_|channel_summary|rollup|experience_rating|integration_index|channel_count|channels|attribution_share|omnikpi_)/ {direct++}
+	/(shop|kpi)\./ {relations++}
+	END {printf "of these, %d call an omnikpi function themselves and %d read the tables and views over omnikpi\n", direct, relations}' \
+	"$work/queries.sql"
 errors=$(grep -E $'^[0-9]+\t' <<<"$report" || true)
 if [ -n "$errors" ]; then
 	echo "errors of the random queries: $(awk -F'\t' '{n += $1} END {print n}' <<<"$errors") in $(wc -l <<<"$errors") kinds; the most frequent:"
