@@ -47,6 +47,7 @@ db=omnikpi_sqlsmith
 role=omnikpi_sqlsmith
 work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-sqlsmith.XXXXXX")
 keep_work=0
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup_work()
 {
 	if [ "$keep_work" = 0 ]; then
