@@ -1,7 +1,8 @@
 -- test/sqlsmith/setup.sql: the database sqlsmith runs against.  omnikpi,
 -- tables whose columns have the types omnikpi's functions take (text
 -- channels, float8 ratings and scores, boolean flags, timestamptz touches,
--- intervals, stored channel_summary values, including odd ones), a
+-- intervals, stored channel_summary values, including odd ones, stored
+-- markov_model and journey_paths values and views solving them), a
 -- materialized view of summaries, the KPI views of create_kpi_views, and the
 -- role sqlsmith connects as: unprivileged, so that the random queries cannot
 -- call superuser functions, with a statement_timeout so that none runs away
@@ -97,6 +98,28 @@ FROM shop.touchpoints t LEFT JOIN shop.conversions c USING (journey_id)
 WHERE c.converted_at IS NULL OR t.touched_at <= c.converted_at
 WINDOW w AS (PARTITION BY t.journey_id ORDER BY t.touched_at, t.touch_id);
 
+-- Stored data-driven attribution models per month, and views that solve them.
+CREATE TABLE shop.journey_models AS
+SELECT date_trunc('month', j.last_touch)::date AS month,
+	   markov_model(j.path, c.journey_id IS NOT NULL, c.value::float8) AS markov1,
+	   markov_model(j.path, c.journey_id IS NOT NULL, c.value::float8, 3) AS markov3,
+	   journey_paths(j.path, c.journey_id IS NOT NULL, c.value::float8) AS paths
+FROM (SELECT journey_id, array_agg(channel ORDER BY touched_at, touch_id) AS path, max(touched_at) AS last_touch
+	  FROM shop.touchpoints GROUP BY journey_id) j
+LEFT JOIN shop.conversions c USING (journey_id)
+GROUP BY 1;
+CREATE VIEW shop.data_driven AS
+SELECT m.month, a.channel, a.removal_effect, a.conversions AS markov_conversions,
+	   s.conversions AS shapley_conversions, f.conversions AS fractribution_conversions
+FROM shop.journey_models m,
+	 markov_attribution(m.markov1) a
+	 LEFT JOIN LATERAL shapley_attribution(m.paths, 'conversion_rate') s ON s.channel = a.channel
+	 LEFT JOIN LATERAL fractribution_attribution(m.paths) f ON f.channel = a.channel;
+CREATE VIEW shop.model_parts AS
+SELECT m.month, t.from_state, t.to_state, t.transitions, t.probability, p.path, p.conversions,
+	   journey_channel_count(m.paths) AS channels, m.markov3::text AS markov3_text
+FROM shop.journey_models m, markov_transitions(m.markov3) t, paths(m.paths) p;
+
 CREATE SCHEMA kpi;
 SELECT count(*) FROM omnikpi.create_kpi_views('kpi', interactions => 'shop.interactions', orders => 'shop.orders',
 											  touchpoints => 'shop.touchpoints', conversions => 'shop.conversions');
@@ -108,7 +131,7 @@ SELECT format('GRANT SELECT ON ALL TABLES IN SCHEMA shop, kpi TO %I', :'role') \
 -- sqlsmith rolls back every statement, so its INSERT, UPDATE, DELETE and
 -- MERGE statements exercise channel_summary storage and leave the data as it is.
 SELECT format('GRANT INSERT, UPDATE, DELETE ON shop.interactions, shop.orders, shop.touchpoints, shop.conversions,
-			   shop.daily, shop.odd_summaries TO %I', :'role') \gexec
+			   shop.daily, shop.odd_summaries, shop.journey_models TO %I', :'role') \gexec
 -- Per role, so that it holds for every connection sqlsmith opens.
 SELECT format('ALTER ROLE %I SET statement_timeout = %L', :'role', '2s') \gexec
 SELECT format('ALTER ROLE %I SET work_mem = %L', :'role', '16MB') \gexec
