@@ -22,12 +22,14 @@ server_include=$("$PG_CONFIG" --includedir-server)
 pkglibdir=$("$PG_CONFIG" --pkglibdir)
 
 # -fno-sanitize-recover: every UBSan report is a crash libFuzzer keeps.
-# float-cast-overflow and implicit-conversion are not in "undefined" but are
-# bugs in a parser.  -DFRONTEND: palloc and StringInfo are libpgcommon's.
+# float-cast-overflow, implicit-conversion (a value changed by an implicit
+# integer conversion) and unsigned-integer-overflow are not in "undefined"
+# and not always bugs, but in a parser they are.  -DFRONTEND: palloc and
+# StringInfo are libpgcommon's.
 # The headers of PostgreSQL are system headers here (-isystem): their
 # warnings are not ours.
 cflags=(-g -O1 -std=gnu99 -fno-omit-frame-pointer -DFRONTEND
-	-fsanitize=fuzzer,address,undefined,float-cast-overflow,integer-divide-by-zero
+	-fsanitize=fuzzer,address,undefined,float-cast-overflow,implicit-conversion,unsigned-integer-overflow
 	-fno-sanitize-recover=all
 	-Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Werror
 	-Isrc -Itest/fuzz -isystem "$server_include")

@@ -12,8 +12,10 @@
 # Environment:
 #   FUZZ_SECONDS=N        seconds per target (default 600)
 #   FUZZ_TARGETS="text binary"
-#   FUZZ_UPDATE_CORPUS=1  afterwards, merge what increased coverage into
-#                         test/fuzz/corpus/ (libFuzzer -merge=1 keeps it small)
+#   FUZZ_UPDATE_CORPUS=1  afterwards, merge the inputs that reach new edges
+#                         into test/fuzz/corpus/ (libFuzzer -merge=1 with
+#                         -use_counters=0: new edges, not new hit counts, so
+#                         the corpus stays small)
 #   PG_CONFIG             which PostgreSQL's headers and frontend libraries
 
 set -euo pipefail
@@ -65,7 +67,7 @@ for target in $FUZZ_TARGETS; do
 	echo "fuzz $target: $result, ${executions:-?} executions in $FUZZ_SECONDS s, ${coverage:-cov: ?} edges, $(find "$found" -type f | wc -l) new inputs"
 	if [ "$result" = ok ] && [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
 		before=$(find "$seeds" -type f | wc -l)
-		"$work/bin/fuzz_$target" -merge=1 -max_len=4096 "$seeds" "$found" >"$work/$target-merge.log" 2>&1
+		"$work/bin/fuzz_$target" -merge=1 -use_counters=0 -max_len=4096 "$seeds" "$found" >"$work/$target-merge.log" 2>&1
 		echo "fuzz $target: corpus $before -> $(find "$seeds" -type f | wc -l) files"
 	fi
 done
