@@ -156,9 +156,9 @@ if [ -n "$(find "$reports" -type f -size +0 -print -quit)" ]; then
 	done
 	status=1
 fi
-if grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|terminated by signal|exited with exit code|TRAP:|PANIC:' "$server_log"; then
+if grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|terminated by signal|server process \(PID [0-9]+\) exited with exit code|TRAP:|PANIC:' "$server_log"; then
 	echo "error: the server log has sanitizer reports or crashes:" >&2
-	grep -E -B2 -A20 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|terminated by signal|exited with exit code|TRAP:|PANIC:' \
+	grep -E -B2 -A20 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|terminated by signal|server process \(PID [0-9]+\) exited with exit code|TRAP:|PANIC:' \
 		"$server_log" | head -n 80
 	status=1
 fi
