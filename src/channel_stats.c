@@ -114,6 +114,10 @@ omnikpi_channel_stats_merge(ChannelStats *into, double *into_low, const ChannelS
  * summaries adds at most one rounding of each, so the error stays below
  * eps * (sum of |values|) <= eps * count * M, with M the larger of |min| and
  * |max|.  The check allows 16 times that, and the rounding of count * min.
+ * The tolerance is capped at DBL_MAX: for a count near 2^63 with values near
+ * 1e305 it overflowed, and an infinite count * min minus an infinite
+ * tolerance is NaN, which let any sum pass.  Capped, an infinite count * min
+ * still means what it should (a sum that cannot be reached, or no bound).
  */
 const char *
 omnikpi_channel_stats_invalid(const ChannelStats *stats)
@@ -129,7 +133,7 @@ omnikpi_channel_stats_invalid(const ChannelStats *stats)
 	if (stats->min > stats->max)
 		return "A channel's min must not exceed its max.";
 	magnitude = Max(fabs(stats->min), fabs(stats->max));
-	tolerance = 16 * DBL_EPSILON * n * magnitude;
+	tolerance = Min(16 * DBL_EPSILON * n * magnitude, DBL_MAX);
 	if (stats->sum < n * stats->min - tolerance ||
 		stats->sum > n * stats->max + tolerance)
 		return "A channel's sum must lie between count * min and count * max.";

@@ -14,6 +14,7 @@
 #include "utils/float.h"
 
 #include "omnikpi.h"
+#include "summary_binary.h"
 #include "summary_text.h"
 
 /* Name of channel i of a flat summary; *len gets its length. */
@@ -154,42 +155,124 @@ omnikpi_summary_out(PG_FUNCTION_ARGS)
 	int			i;
 
 	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"version\":1,");
-	if (summary->flags & SUMMARY_HAS_SCALE)
-	{
-		appendStringInfoString(&out, "\"scale\":[");
-		omnikpi_summary_text_append_double(&out, summary->scale_min);
-		appendStringInfoChar(&out, ',');
-		omnikpi_summary_text_append_double(&out, summary->scale_max);
-		appendStringInfoString(&out, "],");
-	}
-	appendStringInfoString(&out, "\"channels\":{");
+	omnikpi_summary_text_append_start(&out, omnikpi_summary_scale(summary));
 	for (i = 0; i < summary->nchannels; i++)
 	{
 		int			len;
 		const char *name = omnikpi_summary_channel_name(summary, i, &len);
 
-		if (i > 0)
-			appendStringInfoChar(&out, ',');
-		omnikpi_summary_text_append_string(&out, name, len);
-		appendStringInfo(&out, ":{\"n\":" INT64_FORMAT ",\"sum\":", stats[i].count);
-		omnikpi_summary_text_append_double(&out, stats[i].sum);
-		appendStringInfoString(&out, ",\"min\":");
-		omnikpi_summary_text_append_double(&out, stats[i].min);
-		appendStringInfoString(&out, ",\"max\":");
-		omnikpi_summary_text_append_double(&out, stats[i].max);
-		appendStringInfoChar(&out, '}');
+		omnikpi_summary_text_append_channel(&out, i, name, len, &stats[i]);
 	}
-	appendStringInfoString(&out, "}}");
+	omnikpi_summary_text_append_end(&out);
 	PG_RETURN_CSTRING(out.data);
 }
 
 /*
- * omnikpi_summary_recv: binary input.  Layout: format byte (1), flags byte,
- * the scale as two float8 when flags has SUMMARY_HAS_SCALE, int32 channel
- * count, then per channel its name (int32 length and bytes, converted from
- * the client encoding), int64 count and float8 sum, min, max.  The pq_getmsg
- * functions check every length against the message; the numbers get the
+ * The ereport for what stopped the binary decoder: the SQLSTATEs and
+ * messages of the pq_getmsg functions for lengths, ours for the content.
+ */
+static void pg_attribute_noreturn()
+report_binary_error(const SummaryBinaryError *error)
+{
+	switch (error->problem)
+	{
+		case SUMMARY_BINARY_NO_DATA:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("no data left in message")));
+			break;
+		case SUMMARY_BINARY_INSUFFICIENT_DATA:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message")));
+			break;
+		case SUMMARY_BINARY_TRAILING_DATA:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("invalid message format")));
+			break;
+		case SUMMARY_BINARY_BAD_FORMAT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("unsupported binary channel_summary format %d", error->value),
+					 errdetail("This build reads format %d.", CHANNEL_SUMMARY_FORMAT)));
+			break;
+		case SUMMARY_BINARY_BAD_FLAGS:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid flags %d in binary channel_summary", error->value)));
+			break;
+		case SUMMARY_BINARY_BAD_COUNT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid channel count %d in binary channel_summary", error->value)));
+			break;
+		case SUMMARY_BINARY_BAD_CHANNEL:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid channel \"%s\" in binary channel_summary",
+							omnikpi_clip_for_message(error->name, error->name_len)),
+					 errdetail("%s", error->detail)));
+			break;
+	}
+	elog(ERROR, "unknown binary channel_summary problem %d", (int) error->problem);
+}
+
+/*
+ * The binary sink: names arrive in the client encoding, converted as
+ * pq_getmsgtext would (invalid bytes are an error there); a converted copy
+ * is freed once its channel is stored.
+ */
+typedef struct BinaryBuilder
+{
+	SummaryBuilder builder;
+	char	   *converted;
+} BinaryBuilder;
+
+static void
+binary_set_scale(void *arg, double scale_min, double scale_max)
+{
+	builder_set_scale(&((BinaryBuilder *) arg)->builder, scale_min, scale_max);
+}
+
+static const char *
+binary_decode_name(void *arg, const char *raw, int raw_len, int *len)
+{
+	BinaryBuilder *binary = (BinaryBuilder *) arg;
+	char	   *name = pg_client_to_server(raw, raw_len);
+
+	if (name == raw)
+	{
+		binary->converted = NULL;
+		*len = raw_len;
+	}
+	else
+	{
+		binary->converted = name;
+		*len = (int) strlen(name);
+	}
+	return name;
+}
+
+static const char *
+binary_add_channel(void *arg, const char *name, int len, const ChannelStats *stats)
+{
+	BinaryBuilder *binary = (BinaryBuilder *) arg;
+	const char *problem = builder_add_channel(&binary->builder, name, len, stats);
+
+	/* on a problem the name is still needed for the message */
+	if (problem == NULL && binary->converted != NULL)
+	{
+		pfree(binary->converted);
+		binary->converted = NULL;
+	}
+	return problem;
+}
+
+/*
+ * omnikpi_summary_recv: binary input (layout in summary_binary.h).  The
+ * decoder checks every length against the message and reports a short or
+ * overlong one as the pq_getmsg functions do (08P01); the numbers get the
  * same checks as the text input, as 22P03.
  */
 PG_FUNCTION_INFO_V1(omnikpi_summary_recv);
@@ -197,61 +280,28 @@ Datum
 omnikpi_summary_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	SummaryBuilder builder;
-	int			format = pq_getmsgbyte(buf);
-	int			flags;
-	int32		nchannels;
-	int32		i;
+	BinaryBuilder binary;
+	SummaryBinarySink sink;
+	SummaryBinaryError error;
 
-	if (format != CHANNEL_SUMMARY_FORMAT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("unsupported binary channel_summary format %d", format),
-				 errdetail("This build reads format %d.", CHANNEL_SUMMARY_FORMAT)));
-	builder_init(&builder, ERRCODE_INVALID_BINARY_REPRESENTATION);
-	flags = pq_getmsgbyte(buf);
-	if ((flags & ~SUMMARY_HAS_SCALE) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid flags %d in binary channel_summary", flags)));
-	if (flags & SUMMARY_HAS_SCALE)
-	{
-		double		scale_min = pq_getmsgfloat8(buf);
-		double		scale_max = pq_getmsgfloat8(buf);
-
-		builder_set_scale(&builder, scale_min, scale_max);
-	}
-	nchannels = pq_getmsgint(buf, 4);
-	if (nchannels < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid channel count %d in binary channel_summary", nchannels)));
-	for (i = 0; i < nchannels; i++)
-	{
-		int32		raw_len = pq_getmsgint(buf, 4);
-		int			len;
-		char	   *name = pq_getmsgtext(buf, raw_len, &len);
-		ChannelStats stats;
-		const char *problem;
-
-		stats.count = pq_getmsgint64(buf);
-		stats.sum = pq_getmsgfloat8(buf);
-		stats.min = pq_getmsgfloat8(buf);
-		stats.max = pq_getmsgfloat8(buf);
-		problem = builder_add_channel(&builder, name, len, &stats);
-		if (problem != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid channel \"%s\" in binary channel_summary",
-							omnikpi_clip_for_message(name, len)),
-					 errdetail("%s", problem)));
-		pfree(name);
-	}
-	pq_getmsgend(buf);
-	PG_RETURN_POINTER(builder_finish(&builder));
+	builder_init(&binary.builder, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	binary.converted = NULL;
+	sink.arg = &binary;
+	sink.set_scale = binary_set_scale;
+	sink.decode_name = binary_decode_name;
+	sink.add_channel = binary_add_channel;
+	if (!omnikpi_summary_binary_parse(buf->data + buf->cursor, buf->len - buf->cursor,
+									  &sink, &error))
+		report_binary_error(&error);
+	/* the caller checks that the whole message was read */
+	buf->cursor = buf->len;
+	PG_RETURN_POINTER(builder_finish(&binary.builder));
 }
 
-/* omnikpi_summary_send: binary output, the layout omnikpi_summary_recv reads. */
+/*
+ * omnikpi_summary_send: binary output, the layout omnikpi_summary_recv reads;
+ * names are converted to the client encoding as pq_sendcountedtext does.
+ */
 PG_FUNCTION_INFO_V1(omnikpi_summary_send);
 Datum
 omnikpi_summary_send(PG_FUNCTION_ARGS)
@@ -262,24 +312,22 @@ omnikpi_summary_send(PG_FUNCTION_ARGS)
 	int			i;
 
 	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, CHANNEL_SUMMARY_FORMAT);
-	pq_sendbyte(&buf, summary->flags);
-	if (summary->flags & SUMMARY_HAS_SCALE)
-	{
-		pq_sendfloat8(&buf, summary->scale_min);
-		pq_sendfloat8(&buf, summary->scale_max);
-	}
-	pq_sendint32(&buf, summary->nchannels);
+	omnikpi_summary_binary_append_start(&buf, omnikpi_summary_scale(summary),
+										summary->nchannels);
 	for (i = 0; i < summary->nchannels; i++)
 	{
 		int			len;
 		const char *name = omnikpi_summary_channel_name(summary, i, &len);
+		char	   *converted = pg_server_to_client(name, len);
 
-		pq_sendcountedtext(&buf, name, len, false);
-		pq_sendint64(&buf, stats[i].count);
-		pq_sendfloat8(&buf, stats[i].sum);
-		pq_sendfloat8(&buf, stats[i].min);
-		pq_sendfloat8(&buf, stats[i].max);
+		if (converted != name)
+		{
+			omnikpi_summary_binary_append_channel(&buf, converted, (int) strlen(converted),
+												  &stats[i]);
+			pfree(converted);
+		}
+		else
+			omnikpi_summary_binary_append_channel(&buf, name, len, &stats[i]);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }

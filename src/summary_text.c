@@ -412,3 +412,43 @@ omnikpi_summary_text_append_double(StringInfo out, double value)
 	double_to_shortest_decimal_buf(value, buffer);
 	appendStringInfoString(out, buffer);
 }
+
+/* Everything before the first channel: version, scale if known, "channels". */
+void
+omnikpi_summary_text_append_start(StringInfo out, SummaryScale scale)
+{
+	appendStringInfoString(out, "{\"version\":1,");
+	if (scale.known)
+	{
+		appendStringInfoString(out, "\"scale\":[");
+		omnikpi_summary_text_append_double(out, scale.min);
+		appendStringInfoChar(out, ',');
+		omnikpi_summary_text_append_double(out, scale.max);
+		appendStringInfoString(out, "],");
+	}
+	appendStringInfoString(out, "\"channels\":{");
+}
+
+/* Channel number i (from 0), its name and its statistics. */
+void
+omnikpi_summary_text_append_channel(StringInfo out, int i, const char *name, int len,
+									const ChannelStats *stats)
+{
+	if (i > 0)
+		appendStringInfoChar(out, ',');
+	omnikpi_summary_text_append_string(out, name, len);
+	appendStringInfo(out, ":{\"n\":" INT64_FORMAT ",\"sum\":", stats->count);
+	omnikpi_summary_text_append_double(out, stats->sum);
+	appendStringInfoString(out, ",\"min\":");
+	omnikpi_summary_text_append_double(out, stats->min);
+	appendStringInfoString(out, ",\"max\":");
+	omnikpi_summary_text_append_double(out, stats->max);
+	appendStringInfoChar(out, '}');
+}
+
+/* What closes the channels and the summary. */
+void
+omnikpi_summary_text_append_end(StringInfo out)
+{
+	appendStringInfoString(out, "}}");
+}
