@@ -82,11 +82,10 @@ amount_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 static MarkovState *
 writable_state(FunctionCallInfo fcinfo, int order)
 {
-	MarkovState *state;
-
 	if (!PG_ARGISNULL(0))
 	{
-		state = markov_state_if_writable(PG_GETARG_DATUM(0));
+		MarkovState *state = markov_state_if_writable(PG_GETARG_DATUM(0));
+
 		if (state == NULL)
 			state = omnikpi_markov_state_from_datum(PG_GETARG_DATUM(0), aggregate_context(fcinfo));
 		if (state->order != order)

@@ -110,18 +110,18 @@ static void
 zeta_transform(double *f, int n)
 {
 	uint32		size = (uint32) 1 << n;
-	uint32		bit;
+	uint32		player_bit;
 
-	for (bit = 1; bit < size; bit <<= 1)
+	for (player_bit = 1; player_bit < size; player_bit <<= 1)
 	{
 		uint32		base;
 
-		for (base = 0; base < size; base += 2 * bit)
+		for (base = 0; base < size; base += 2 * player_bit)
 		{
 			uint32		m;
 
-			for (m = base + bit; m < base + 2 * bit; m++)
-				f[m] += f[m - bit];
+			for (m = base + player_bit; m < base + 2 * player_bit; m++)
+				f[m] += f[m - player_bit];
 		}
 	}
 }
@@ -146,17 +146,17 @@ shapley_of_game(const double *v, const uint8 *popcount, int n, double *phi)
 		weight[s + 1] = weight[s] * (s + 1) / (n - 1 - s);
 	for (i = 0; i < n; i++)
 	{
-		uint32		bit = (uint32) 1 << i;
+		uint32		player_bit = (uint32) 1 << i;
 		uint32		base;
 		double		sum = 0;
 
 		memset(by_size, 0, sizeof(by_size));
-		for (base = 0; base < size; base += 2 * bit)
+		for (base = 0; base < size; base += 2 * player_bit)
 		{
 			uint32		m;
 
-			for (m = base; m < base + bit; m++)
-				by_size[popcount[m]] += v[m + bit] - v[m];
+			for (m = base; m < base + player_bit; m++)
+				by_size[popcount[m]] += v[m + player_bit] - v[m];
 		}
 		for (s = 0; s < n; s++)
 			sum += weight[s] * by_size[s];
