@@ -44,8 +44,41 @@ SELECT phase, journeys FROM sp_kpi.journey_funnel_monthly ORDER BY phase_order;
 SELECT count(*) AS dropped FROM omnikpi.drop_kpi_views('sp_kpi');
 RESET search_path;
 
+-- The materialized form and the data-driven attribution views, created and
+-- refreshed by an ordinary role with public first on its search_path.
+CREATE TABLE sp_shop.touchpoints (journey_id int, customer_id int, channel varchar, touched_at timestamptz, cost numeric);
+CREATE TABLE sp_shop.conversions (journey_id int, converted_at timestamptz, value numeric);
+INSERT INTO sp_shop.touchpoints VALUES
+	(1, 1, 'web', '2026-01-04', 1), (1, 1, 'store', '2026-01-05', 2), (2, 1, 'web', '2026-01-06', 1);
+INSERT INTO sp_shop.conversions VALUES (1, '2026-01-06', 100);
+CREATE ROLE omnikpi_sp_analyst;
+GRANT USAGE ON SCHEMA sp_shop TO omnikpi_sp_analyst;
+GRANT SELECT ON ALL TABLES IN SCHEMA sp_shop TO omnikpi_sp_analyst;
+CREATE SCHEMA sp_mat AUTHORIZATION omnikpi_sp_analyst;
+SET ROLE omnikpi_sp_analyst;
+SET search_path = public, pg_catalog;
+SET client_min_messages = warning;
+SELECT status, count(*) FROM omnikpi.create_kpi_views('sp_mat', interactions => 'sp_shop.interactions',
+	touchpoints => 'sp_shop.touchpoints', conversions => 'sp_shop.conversions', materialized => true)
+GROUP BY status ORDER BY status;
+RESET ROLE;
+INSERT INTO sp_shop.interactions VALUES (2, 2, 'web', '2026-01-07', 'service', 1, 2, 10, false, NULL, false);
+SET ROLE omnikpi_sp_analyst;
+CALL omnikpi.refresh_kpi_views('sp_mat');
+-- web (5 + 1) / 2 = 3 -> 50, store 50 -> 50.
+SELECT month, rating_pct FROM sp_mat.experience_rating_monthly;
+-- Both touches of the converting journey are needed: removal effects 1 each.
+SELECT channel, removal_effect, attributed_conversions FROM sp_mat.attribution_markov_monthly ORDER BY channel;
+SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('sp_mat');
+RESET client_min_messages;
+RESET search_path;
+RESET ROLE;
+DROP SCHEMA sp_mat;
+
 -- Only the demonstration call above was caught.
 SELECT what, count(*) AS trap_calls FROM public.trap_calls GROUP BY what;
 
 DROP OWNED BY omnikpi_attacker;
 DROP ROLE omnikpi_attacker;
+DROP OWNED BY omnikpi_sp_analyst;
+DROP ROLE omnikpi_sp_analyst;
