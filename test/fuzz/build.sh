@@ -54,7 +54,8 @@ flags_for()
 }
 objects=()
 for source in src/json_lexer.c src/summary_text.c src/summary_binary.c src/channel_stats.c \
-	src/markov_text.c src/journey_paths_text.c test/fuzz/fuzz_common.c; do
+	src/markov_text.c src/journey_paths_text.c test/fuzz/fuzz_common.c \
+	test/fuzz/fuzz_round_trip.c; do
 	object=$out/$(basename "${source%.c}").o
 	mapfile -t flags < <(flags_for "$source")
 	"$CLANG" "${flags[@]}" -c "$source" -o "$object"
