@@ -93,22 +93,11 @@ omnikpi_jp_text_parse(const char *text, char *buffer, const JourneyPathsTextSink
 		return false;
 	omnikpi_json_skip_space(&lex);
 	if (*lex.p != ']')
-	{
-		for (;;)
+		do
 		{
 			if (!parse_path(&lex, buffer, sink))
 				return false;
-			omnikpi_json_skip_space(&lex);
-			if (*lex.p != ',')
-				break;
-			lex.p++;
-		}
-	}
-	if (!omnikpi_json_expect(&lex, ']', "Expected \"]\" to close the paths.") ||
-		!omnikpi_json_expect(&lex, '}', "Expected \"}\" at the end."))
-		return false;
-	omnikpi_json_skip_space(&lex);
-	if (*lex.p != '\0')
-		return omnikpi_json_fail(&lex, "Unexpected characters after the end.");
-	return true;
+		} while (omnikpi_json_next(&lex, ','));
+	return omnikpi_json_expect(&lex, ']', "Expected \"]\" to close the paths.") &&
+		omnikpi_json_end(&lex);
 }

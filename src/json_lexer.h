@@ -57,4 +57,27 @@ omnikpi_json_expect(OmnikpiJsonLexer *lex, char c, const char *message)
 	return true;
 }
 
+/* Whether c comes next, and if so, past it: the "," between list items. */
+static inline bool
+omnikpi_json_next(OmnikpiJsonLexer *lex, char c)
+{
+	omnikpi_json_skip_space(lex);
+	if (*lex->p != c)
+		return false;
+	lex->p++;
+	return true;
+}
+
+/* The "}" that closes the value, then nothing but white space. */
+static inline bool
+omnikpi_json_end(OmnikpiJsonLexer *lex)
+{
+	if (!omnikpi_json_expect(lex, '}', "Expected \"}\" at the end."))
+		return false;
+	omnikpi_json_skip_space(lex);
+	if (*lex->p != '\0')
+		return omnikpi_json_fail(lex, "Unexpected characters after the end.");
+	return true;
+}
+
 #endif							/* OMNIKPI_JSON_LEXER_H */

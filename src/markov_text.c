@@ -174,22 +174,11 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 		return false;
 	omnikpi_json_skip_space(&parser.lex);
 	if (*parser.lex.p != ']')
-	{
-		for (;;)
+		do
 		{
 			if (!parse_transition(&parser, sink, name_buffer))
 				return false;
-			omnikpi_json_skip_space(&parser.lex);
-			if (*parser.lex.p != ',')
-				break;
-			parser.lex.p++;
-		}
-	}
-	if (!omnikpi_json_expect(&parser.lex, ']', "Expected \"]\" to close the transitions.") ||
-		!omnikpi_json_expect(&parser.lex, '}', "Expected \"}\" at the end."))
-		return false;
-	omnikpi_json_skip_space(&parser.lex);
-	if (*parser.lex.p != '\0')
-		return omnikpi_json_fail(&parser.lex, "Unexpected characters after the end.");
-	return true;
+		} while (omnikpi_json_next(&parser.lex, ','));
+	return omnikpi_json_expect(&parser.lex, ']', "Expected \"]\" to close the transitions.") &&
+		omnikpi_json_end(&parser.lex);
 }

@@ -117,24 +117,13 @@ omnikpi_summary_text_parse(const char *text, char *name_buffer,
 		return false;
 	omnikpi_json_skip_space(&lex);
 	if (*lex.p != '}')
-	{
-		for (;;)
+		do
 		{
 			if (!parse_channel(&lex, name_buffer, sink))
 				return false;
-			omnikpi_json_skip_space(&lex);
-			if (*lex.p != ',')
-				break;
-			lex.p++;
-		}
-	}
-	if (!omnikpi_json_expect(&lex, '}', "Expected \"}\" to close the channels.") ||
-		!omnikpi_json_expect(&lex, '}', "Expected \"}\" at the end."))
-		return false;
-	omnikpi_json_skip_space(&lex);
-	if (*lex.p != '\0')
-		return omnikpi_json_fail(&lex, "Unexpected characters after the end.");
-	return true;
+		} while (omnikpi_json_next(&lex, ','));
+	return omnikpi_json_expect(&lex, '}', "Expected \"}\" to close the channels.") &&
+		omnikpi_json_end(&lex);
 }
 
 /* s as a JSON string: quotes, backslashes and control characters escaped. */
