@@ -15,6 +15,7 @@
 #define JOURNEY_PATHS_TEXT_H
 
 #include "journey_paths.h"
+#include "json_lexer.h"
 
 /*
  * Where parsed content goes: add_step for each channel of the current path,
@@ -27,11 +28,8 @@ typedef struct JourneyPathsTextSink
 	const char *(*end_path) (void *arg, const PathStats *stats);
 } JourneyPathsTextSink;
 
-typedef struct JourneyPathsParseError
-{
-	const char *message;		/* a sentence, for errdetail */
-	int			offset;			/* byte offset in the input */
-} JourneyPathsParseError;
+/* message (a sentence, for errdetail) and byte offset of a parse error */
+typedef OmnikpiJsonError JourneyPathsParseError;
 
 extern bool omnikpi_jp_text_parse(const char *text, char *name_buffer,
 								  const JourneyPathsTextSink *sink,

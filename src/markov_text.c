@@ -5,268 +5,49 @@
  * What the numbers and states mean (positive counts, states that fit the
  * order, duplicates) is checked by the sink, shared with the binary input.
  *
- * The string and number rules are those of summary_text.c, whose lexer is
- * private to that file; they are repeated here rather than changing it.
+ * The tokens are those of every JSON-shaped text form (json_lexer.c).
  */
 #include "postgres.h"
 
-#include <errno.h>
-#include <math.h>
-
 #include "markov_text.h"
 
+/* The lexer and where the next decoded string goes. */
 typedef struct Parser
 {
-	const char *start;
-	const char *p;
-	char	   *buffer;			/* where the next decoded string goes */
-	MarkovParseError *error;
+	OmnikpiJsonLexer lex;
+	char	   *buffer;
 } Parser;
 
-static bool
-fail(Parser *parser, const char *message)
-{
-	parser->error->message = message;
-	parser->error->offset = (int) (parser->p - parser->start);
-	return false;
-}
-
-static void
-skip_space(Parser *parser)
-{
-	while (*parser->p == ' ' || *parser->p == '\t' ||
-		   *parser->p == '\n' || *parser->p == '\r')
-		parser->p++;
-}
-
-static bool
-expect_char(Parser *parser, char c, const char *message)
-{
-	skip_space(parser);
-	if (*parser->p != c)
-		return fail(parser, message);
-	parser->p++;
-	return true;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * A JSON string, decoded into the buffer and NUL-terminated; *out and *len
- * get it.  A decoded string plus its terminator is never longer than its
- * encoding with the quotes, so the strings of one transition fit in a
- * buffer as long as the input.
+ * A string kept until the end of its transition: decoded into the buffer,
+ * which then moves past it.
  */
 static bool
 parse_string(Parser *parser, const char **result, int *len)
 {
-	char	   *begin = parser->buffer;
-	char	   *out = begin;
-
-	skip_space(parser);
-	if (*parser->p != '"')
-		return fail(parser, "Expected a double-quoted string.");
-	parser->p++;
-	for (;;)
-	{
-		char		c = *parser->p;
-
-		if (c == '\0')
-			return fail(parser, "Unterminated string.");
-		if (c == '"')
-			break;
-		if ((unsigned char) c < 0x20)
-			return fail(parser, "Control characters in strings must be escaped.");
-		if (c != '\\')
-		{
-			*out++ = c;
-			parser->p++;
-			continue;
-		}
-		parser->p++;
-		switch (*parser->p)
-		{
-			case '"':
-			case '\\':
-			case '/':
-				*out++ = *parser->p;
-				break;
-			case 'b':
-				*out++ = '\b';
-				break;
-			case 'f':
-				*out++ = '\f';
-				break;
-			case 'n':
-				*out++ = '\n';
-				break;
-			case 'r':
-				*out++ = '\r';
-				break;
-			case 't':
-				*out++ = '\t';
-				break;
-			case 'u':
-				{
-					int			code = 0;
-					int			i;
-
-					for (i = 1; i <= 4; i++)
-					{
-						int			digit = hex_value(parser->p[i]);
-
-						if (digit < 0)
-							return fail(parser, "Invalid \\u escape: four hexadecimal digits are required.");
-						code = code * 16 + digit;
-					}
-					if (code == 0 || code > 0x7f)
-						return fail(parser, "Only \\u0001 to \\u007f are accepted; write other characters as they are.");
-					*out++ = (char) code;
-					parser->p += 4;
-					break;
-				}
-			default:
-				return fail(parser, "Invalid escape sequence in a string.");
-		}
-		parser->p++;
-	}
-	parser->p++;
-	*out++ = '\0';
-	*result = begin;
-	*len = (int) (out - begin - 1);
-	parser->buffer = out;
+	if (!omnikpi_json_string(&parser->lex, parser->buffer, len))
+		return false;
+	*result = parser->buffer;
+	parser->buffer += *len + 1;
 	return true;
 }
 
-/* A key given as a JSON string, then a colon. */
-static bool
-expect_key(Parser *parser, const char *key, const char *message)
-{
-	const char *at;
-	const char *got;
-	int			len;
-	char	   *buffer = parser->buffer;
-
-	skip_space(parser);
-	at = parser->p;
-	if (!parse_string(parser, &got, &len) || strcmp(got, key) != 0 ||
-		(int) strlen(key) != len)
-	{
-		parser->p = at;
-		parser->buffer = buffer;
-		return fail(parser, message);
-	}
-	parser->buffer = buffer;
-	return expect_char(parser, ':', "Expected \":\" after a key.");
-}
-
-/* A whole number: decimal digits, no sign, no leading zeros, 0 .. INT64_MAX. */
+/* A whole number (version, order), in markov_model's words. */
 static bool
 parse_integer(Parser *parser, int64 *result)
 {
-	uint64		value = 0;
-	const char *digits;
-
-	skip_space(parser);
-	digits = parser->p;
-	while (*parser->p >= '0' && *parser->p <= '9')
-	{
-		if (value > (uint64) (PG_INT64_MAX - (*parser->p - '0')) / 10)
-			return fail(parser, "Number is out of range.");
-		value = value * 10 + (*parser->p - '0');
-		parser->p++;
-	}
-	if (parser->p == digits)
-		return fail(parser, "Expected a whole number.");
-	if (*digits == '0' && parser->p - digits > 1)
-		return fail(parser, "Numbers must not have leading zeros.");
-	*result = (int64) value;
-	return true;
-}
-
-/*
- * A JSON number that is a finite double: the JSON grammar first, then
- * strtod, which must end exactly where the grammar did.
- */
-static bool
-parse_number(Parser *parser, double *result)
-{
-	const char *begin;
-	const char *digit;
-	char	   *end;
-	double		value;
-	bool		nonzero_digit = false;
-
-	skip_space(parser);
-	begin = parser->p;
-	if (*parser->p == '-')
-		parser->p++;
-	if (*parser->p == '0')
-		parser->p++;
-	else if (*parser->p >= '1' && *parser->p <= '9')
-		while (*parser->p >= '0' && *parser->p <= '9')
-			parser->p++;
-	else
-	{
-		parser->p = begin;
-		return fail(parser, "Expected a number.");
-	}
-	if (*parser->p == '.')
-	{
-		parser->p++;
-		if (!(*parser->p >= '0' && *parser->p <= '9'))
-			return fail(parser, "Expected digits after the decimal point.");
-		while (*parser->p >= '0' && *parser->p <= '9')
-			parser->p++;
-	}
-	if (*parser->p == 'e' || *parser->p == 'E')
-	{
-		parser->p++;
-		if (*parser->p == '+' || *parser->p == '-')
-			parser->p++;
-		if (!(*parser->p >= '0' && *parser->p <= '9'))
-			return fail(parser, "Expected digits in the exponent.");
-		while (*parser->p >= '0' && *parser->p <= '9')
-			parser->p++;
-	}
-	for (digit = begin; digit < parser->p && *digit != 'e' && *digit != 'E'; digit++)
-		if (*digit >= '1' && *digit <= '9')
-			nonzero_digit = true;
-	errno = 0;
-	value = strtod(begin, &end);
-	if (end != parser->p)
-	{
-		parser->p = begin;
-		return fail(parser, "Expected a number.");
-	}
-	/* ERANGE with a nonzero finite result is a subnormal, which is fine */
-	if (!isfinite(value) || (errno == ERANGE && value == 0.0 && nonzero_digit))
-	{
-		parser->p = begin;
-		return fail(parser, "Number is out of range for double precision.");
-	}
-	*result = value;
-	return true;
+	return omnikpi_json_integer(&parser->lex, result, "Expected a whole number.",
+								"Number is out of range.");
 }
 
 /* "start", "conversion", "null" or an array of channel names. */
 static bool
 parse_state(Parser *parser, MarkovParsedState *state)
 {
-	skip_space(parser);
-	if (*parser->p == '"')
+	omnikpi_json_skip_space(&parser->lex);
+	if (*parser->lex.p == '"')
 	{
-		const char *at = parser->p;
+		const char *at = parser->lex.p;
 		const char *word;
 		int			len;
 
@@ -280,29 +61,29 @@ parse_state(Parser *parser, MarkovParsedState *state)
 			state->kind = MARKOV_NULL;
 		else
 		{
-			parser->p = at;
-			return fail(parser, "A state is \"start\", \"conversion\", \"null\" or an array of channels.");
+			parser->lex.p = at;
+			return omnikpi_json_fail(&parser->lex, "A state is \"start\", \"conversion\", \"null\" or an array of channels.");
 		}
 		state->len = 0;
 		return true;
 	}
-	if (!expect_char(parser, '[', "A state is \"start\", \"conversion\", \"null\" or an array of channels."))
+	if (!omnikpi_json_expect(&parser->lex, '[', "A state is \"start\", \"conversion\", \"null\" or an array of channels."))
 		return false;
 	state->kind = MARKOV_FIRST_TUPLE;
 	state->len = 0;
 	for (;;)
 	{
 		if (state->len == MARKOV_MAX_ORDER)
-			return fail(parser, "A channel state holds at most 4 channels.");
+			return omnikpi_json_fail(&parser->lex, "A channel state holds at most 4 channels.");
 		if (!parse_string(parser, &state->names[state->len], &state->lens[state->len]))
 			return false;
 		state->len++;
-		skip_space(parser);
-		if (*parser->p != ',')
+		omnikpi_json_skip_space(&parser->lex);
+		if (*parser->lex.p != ',')
 			break;
-		parser->p++;
+		parser->lex.p++;
 	}
-	return expect_char(parser, ']', "Expected \"]\" to close a channel state.");
+	return omnikpi_json_expect(&parser->lex, ']', "Expected \"]\" to close a channel state.");
 }
 
 /* [from, to, count] or [from, to, count, value] */
@@ -317,31 +98,31 @@ parse_transition(Parser *parser, const MarkovTextSink *sink, char *buffer)
 	const char *at;
 	const char *problem;
 
-	skip_space(parser);
-	at = parser->p;
+	omnikpi_json_skip_space(&parser->lex);
+	at = parser->lex.p;
 	parser->buffer = buffer;
-	if (!expect_char(parser, '[', "Expected \"[\" to open a transition.") ||
+	if (!omnikpi_json_expect(&parser->lex, '[', "Expected \"[\" to open a transition.") ||
 		!parse_state(parser, &from) ||
-		!expect_char(parser, ',', "Expected \",\" after a transition's first state.") ||
+		!omnikpi_json_expect(&parser->lex, ',', "Expected \",\" after a transition's first state.") ||
 		!parse_state(parser, &to) ||
-		!expect_char(parser, ',', "Expected \",\" after a transition's second state.") ||
-		!parse_number(parser, &count))
+		!omnikpi_json_expect(&parser->lex, ',', "Expected \",\" after a transition's second state.") ||
+		!omnikpi_json_number(&parser->lex, &count))
 		return false;
-	skip_space(parser);
-	if (*parser->p == ',')
+	omnikpi_json_skip_space(&parser->lex);
+	if (*parser->lex.p == ',')
 	{
-		parser->p++;
-		if (!parse_number(parser, &value))
+		parser->lex.p++;
+		if (!omnikpi_json_number(&parser->lex, &value))
 			return false;
 		has_value = true;
 	}
-	if (!expect_char(parser, ']', "Expected \"]\" to close a transition."))
+	if (!omnikpi_json_expect(&parser->lex, ']', "Expected \"]\" to close a transition."))
 		return false;
 	problem = sink->add_transition(sink->arg, &from, &to, count, has_value, value);
 	if (problem != NULL)
 	{
-		parser->p = at;
-		return fail(parser, problem);
+		parser->lex.p = at;
+		return omnikpi_json_fail(&parser->lex, problem);
 	}
 	return true;
 }
@@ -359,58 +140,45 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 	const char *at;
 	const char *problem;
 
-	parser.start = text;
-	parser.p = text;
+	omnikpi_json_init(&parser.lex, text, error);
 	parser.buffer = name_buffer;
-	parser.error = error;
 
-	if (!expect_char(&parser, '{', "Expected \"{\" at the start.") ||
-		!expect_key(&parser, "version", "Expected key \"version\" first."))
+	if (!omnikpi_json_expect(&parser.lex, '{', "Expected \"{\" at the start.") ||
+		!omnikpi_json_key(&parser.lex, "version", parser.buffer, "Expected key \"version\" first."))
 		return false;
-	skip_space(&parser);
-	at = parser.p;
+	omnikpi_json_skip_space(&parser.lex);
+	at = parser.lex.p;
 	if (!parse_integer(&parser, &number))
 		return false;
 	if (number != 1)
 	{
-		parser.p = at;
-		return fail(&parser, "Unsupported version: this build reads version 1.");
+		parser.lex.p = at;
+		return omnikpi_json_fail(&parser.lex, "Unsupported version: this build reads version 1.");
 	}
-	if (!expect_char(&parser, ',', "Expected \",\" after the version.") ||
-		!expect_key(&parser, "order", "Expected key \"order\"."))
+	if (!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the version.") ||
+		!omnikpi_json_key(&parser.lex, "order", parser.buffer, "Expected key \"order\"."))
 		return false;
-	skip_space(&parser);
-	at = parser.p;
+	omnikpi_json_skip_space(&parser.lex);
+	at = parser.lex.p;
 	if (!parse_integer(&parser, &number))
 		return false;
 	problem = sink->set_order(sink->arg, number);
 	if (problem != NULL)
 	{
-		parser.p = at;
-		return fail(&parser, problem);
+		parser.lex.p = at;
+		return omnikpi_json_fail(&parser.lex, problem);
 	}
-	if (!expect_char(&parser, ',', "Expected \",\" after the order.") ||
-		!expect_key(&parser, "transitions", "Expected key \"transitions\".") ||
-		!expect_char(&parser, '[', "Expected \"[\" to open the transitions."))
+	if (!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the order.") ||
+		!omnikpi_json_key(&parser.lex, "transitions", parser.buffer, "Expected key \"transitions\".") ||
+		!omnikpi_json_expect(&parser.lex, '[', "Expected \"[\" to open the transitions."))
 		return false;
-	skip_space(&parser);
-	if (*parser.p != ']')
-	{
-		for (;;)
+	omnikpi_json_skip_space(&parser.lex);
+	if (*parser.lex.p != ']')
+		do
 		{
 			if (!parse_transition(&parser, sink, name_buffer))
 				return false;
-			skip_space(&parser);
-			if (*parser.p != ',')
-				break;
-			parser.p++;
-		}
-	}
-	if (!expect_char(&parser, ']', "Expected \"]\" to close the transitions.") ||
-		!expect_char(&parser, '}', "Expected \"}\" at the end."))
-		return false;
-	skip_space(&parser);
-	if (*parser.p != '\0')
-		return fail(&parser, "Unexpected characters after the end.");
-	return true;
+		} while (omnikpi_json_next(&parser.lex, ','));
+	return omnikpi_json_expect(&parser.lex, ']', "Expected \"]\" to close the transitions.") &&
+		omnikpi_json_end(&parser.lex);
 }

@@ -18,6 +18,7 @@
 #ifndef OMNIKPI_MARKOV_TEXT_H
 #define OMNIKPI_MARKOV_TEXT_H
 
+#include "json_lexer.h"
 #include "markov.h"
 
 /* A state as read: kind is MARKOV_START, _CONVERSION, _NULL or _FIRST_TUPLE. */
@@ -39,11 +40,8 @@ typedef struct MarkovTextSink
 								   bool has_value, double value);
 } MarkovTextSink;
 
-typedef struct MarkovParseError
-{
-	const char *message;		/* a sentence, for errdetail */
-	int			offset;			/* byte offset in the input */
-} MarkovParseError;
+/* message (a sentence, for errdetail) and byte offset of a parse error */
+typedef OmnikpiJsonError MarkovParseError;
 
 extern bool omnikpi_markov_text_parse(const char *text, char *name_buffer,
 									  const MarkovTextSink *sink, MarkovParseError *error);

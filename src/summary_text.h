@@ -17,6 +17,8 @@
 
 #include "lib/stringinfo.h"
 
+#include "json_lexer.h"
+
 #include "omnikpi.h"
 
 /* Where parsed content goes; add_channel returns a problem or NULL. */
@@ -28,11 +30,8 @@ typedef struct SummaryTextSink
 								const ChannelStats *stats);
 } SummaryTextSink;
 
-typedef struct SummaryParseError
-{
-	const char *message;		/* a sentence, for errdetail */
-	int			offset;			/* byte offset in the input */
-} SummaryParseError;
+/* message (a sentence, for errdetail) and byte offset of a parse error */
+typedef OmnikpiJsonError SummaryParseError;
 
 extern bool omnikpi_summary_text_parse(const char *text, char *name_buffer,
 									   const SummaryTextSink *sink,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 #
-# test/fuzz/build.sh OUTDIR: builds the libFuzzer targets fuzz_text and
-# fuzz_binary into OUTDIR with clang-14, AddressSanitizer and
-# UndefinedBehaviorSanitizer.  The parsers (src/summary_text.c,
-# src/summary_binary.c) and the checks they share with the server
-# (src/channel_stats.c) are compiled as they are, against PostgreSQL's server
+# test/fuzz/build.sh OUTDIR: builds the libFuzzer targets fuzz_text,
+# fuzz_binary (channel_summary), fuzz_markov (markov_model text) and
+# fuzz_journey_paths (journey_paths text) into OUTDIR with clang-14,
+# AddressSanitizer and UndefinedBehaviorSanitizer.  The parsers
+# (src/summary_text.c, src/summary_binary.c, src/markov_text.c,
+# src/journey_paths_text.c, their lexer src/json_lexer.c) and the checks
+# they share with the server (src/channel_stats.c) are compiled as they are, against PostgreSQL's server
 # headers, and linked with PostgreSQL's frontend libraries (libpgcommon,
 # libpgport: StringInfo, palloc as malloc, the shortest float formatting), so
 # no server is needed.  Debian packages: clang-14, libclang-rt-14-dev (the
@@ -33,13 +35,34 @@ cflags=(-g -O1 -std=gnu99 -fno-omit-frame-pointer -DFRONTEND
 	-fno-sanitize-recover=all
 	-Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Werror
 	-Isrc -Itest/fuzz -isystem "$server_include")
+# journey_paths_text.h needs PathStats from journey_paths.h, which includes
+# server-only headers (nodes/execnodes.h) that refuse -DFRONTEND; those two
+# files are compiled without it.  They call nothing of the server: the link
+# against the frontend libraries alone shows it.
+server_headers=(src/journey_paths_text.c test/fuzz/fuzz_journey_paths.c)
+flags_for()
+{
+	local source
+
+	for source in "${server_headers[@]}"; do
+		if [ "$1" = "$source" ]; then
+			printf '%s\n' "${cflags[@]}" | grep -vx -- -DFRONTEND
+			return
+		fi
+	done
+	printf '%s\n' "${cflags[@]}"
+}
 objects=()
-for source in src/summary_text.c src/summary_binary.c src/channel_stats.c test/fuzz/fuzz_common.c; do
+for source in src/json_lexer.c src/summary_text.c src/summary_binary.c src/channel_stats.c \
+	src/markov_text.c src/journey_paths_text.c test/fuzz/fuzz_common.c \
+	test/fuzz/fuzz_round_trip.c; do
 	object=$out/$(basename "${source%.c}").o
-	"$CLANG" "${cflags[@]}" -c "$source" -o "$object"
+	mapfile -t flags < <(flags_for "$source")
+	"$CLANG" "${flags[@]}" -c "$source" -o "$object"
 	objects+=("$object")
 done
-for target in text binary; do
-	"$CLANG" "${cflags[@]}" "test/fuzz/fuzz_$target.c" "${objects[@]}" \
+for target in text binary markov journey_paths; do
+	mapfile -t flags < <(flags_for "test/fuzz/fuzz_$target.c")
+	"$CLANG" "${flags[@]}" "test/fuzz/fuzz_$target.c" "${objects[@]}" \
 		"$pkglibdir/libpgcommon.a" "$pkglibdir/libpgport.a" -lm -o "$out/fuzz_$target"
 done

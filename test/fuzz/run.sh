@@ -11,7 +11,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS=N        seconds per target (default 600)
-#   FUZZ_TARGETS="text binary"
+#   FUZZ_TARGETS="text binary markov journey_paths"
 #   FUZZ_UPDATE_CORPUS=1  afterwards, merge the inputs that reach new edges
 #                         into test/fuzz/corpus/ (libFuzzer -merge=1 with
 #                         -use_counters=0: new edges, not new hit counts, so
@@ -26,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 . test/cluster.sh
 
 : "${FUZZ_SECONDS:=600}"
-: "${FUZZ_TARGETS:=text binary}"
+: "${FUZZ_TARGETS:=text binary markov journey_paths}"
 packages=(clang-14 libclang-rt-14-dev make)
 if [ -z "$OMNIKPI_CUSTOM_PG_CONFIG" ]; then
 	packages+=("postgresql-server-dev-$OMNIKPI_PG_MAJOR")

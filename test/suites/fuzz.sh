@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # fuzz.sh: a bounded libFuzzer round over the channel_summary text and binary
-# parsers (test/fuzz/run.sh, FUZZ_SECONDS per target, 60 by default here),
+# parsers and the markov_model and journey_paths text parsers
+# (test/fuzz/run.sh, FUZZ_SECONDS per target, 30 by default here),
 # failing on any crash, sanitizer report, leak or timeout; the corpus in
 # test/fuzz/corpus/ is replayed first, so every input that once failed is
 # a regression case.  Then the server gets the corpus's named cases, text
@@ -16,7 +17,7 @@ set -euo pipefail
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash test/fuzz/run.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash test/fuzz/run.sh
 
 db=omnikpi_fuzz
 omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
