@@ -22,6 +22,7 @@
 #include "utils/float.h"
 
 #include "journey_paths.h"
+#include "aggregate_support.h"
 #include "journey_paths_text.h"
 #include "summary_text.h"
 
@@ -301,26 +302,6 @@ omnikpi_jp_send(PG_FUNCTION_ARGS)
 
 /* ---- aggregates ---- */
 
-/* The aggregate context, or an error when called as a plain function. */
-static MemoryContext
-aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "journey_paths aggregate support function called in non-aggregate context");
-	return aggcxt;
-}
-
-/* The result for a skipped row: the state as it was (NULL before any row). */
-static Datum
-state_unchanged(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-}
-
 /*
  * The state to update in place: ours when the executor passes our read-write
  * state, else a new one under the aggregate context holding a copy of what
@@ -332,10 +313,10 @@ writable_state(FunctionCallInfo fcinfo)
 	JourneyPathsState *state;
 
 	if (PG_ARGISNULL(0))
-		return omnikpi_jp_state_create(aggregate_context(fcinfo));
+		return omnikpi_jp_state_create(omnikpi_aggregate_context(fcinfo));
 	state = omnikpi_jp_state_if_writable(PG_GETARG_DATUM(0));
 	if (state == NULL)
-		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(0), aggregate_context(fcinfo));
+		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(0), omnikpi_aggregate_context(fcinfo));
 	return state;
 }
 
@@ -418,7 +399,7 @@ add_path(FunctionCallInfo fcinfo, const PathStats *stats)
 	{
 		/* a journey without channels leaves a group without journeys NULL */
 		if (!path_has_channel(path))
-			return state_unchanged(fcinfo);
+			return omnikpi_state_unchanged(fcinfo);
 		state = writable_state(fcinfo);
 	}
 	path_walk_start(&walk, path);
@@ -462,7 +443,7 @@ omnikpi_jp_trans(PG_FUNCTION_ARGS)
 	PathStats	stats = {0, 0, 0};
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (PG_GETARG_BOOL(2))
 		stats.conversions = 1;
 	else
@@ -482,7 +463,7 @@ omnikpi_jp_value_trans(PG_FUNCTION_ARGS)
 	PathStats	stats = {0, 0, 0};
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (PG_GETARG_BOOL(2))
 	{
 		stats.conversions = 1;
@@ -510,7 +491,7 @@ omnikpi_jp_counted_trans(PG_FUNCTION_ARGS)
 	PathStats	stats;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	stats.conversions = PG_GETARG_FLOAT8(2);
 	stats.non_conversions = PG_GETARG_FLOAT8(3);
 	stats.value = PG_ARGISNULL(4) ? 0.0 : PG_GETARG_FLOAT8(4);
@@ -533,7 +514,7 @@ omnikpi_jp_counted_trans(PG_FUNCTION_ARGS)
 				 errmsg("conversion value %s given for a path without conversions",
 						float8out_internal(stats.value))));
 	if (stats.conversions == 0 && stats.non_conversions == 0)
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	return add_path(fcinfo, &stats);
 }
 
@@ -551,9 +532,9 @@ omnikpi_jp_combine(PG_FUNCTION_ARGS)
 	JourneyPathsState *state;
 
 	if (PG_ARGISNULL(1))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (PG_ARGISNULL(0))
-		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(1), aggregate_context(fcinfo));
+		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(1), omnikpi_aggregate_context(fcinfo));
 	else
 	{
 		state = writable_state(fcinfo);

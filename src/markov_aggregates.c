@@ -16,26 +16,7 @@
 #include "utils/float.h"
 
 #include "markov.h"
-
-/* The aggregate context, or an error when called as a plain function. */
-static MemoryContext
-aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "omnikpi aggregate support function called in non-aggregate context");
-	return aggcxt;
-}
-
-/* The result for a skipped row: the state as it was (NULL before any row). */
-static Datum
-state_unchanged(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-}
+#include "aggregate_support.h"
 
 /* The order argument: not NULL (22004) and 1 to 4 (22023). */
 static int
@@ -87,12 +68,12 @@ writable_state(FunctionCallInfo fcinfo, int order)
 		MarkovState *state = markov_state_if_writable(PG_GETARG_DATUM(0));
 
 		if (state == NULL)
-			state = omnikpi_markov_state_from_datum(PG_GETARG_DATUM(0), aggregate_context(fcinfo));
+			state = omnikpi_markov_state_from_datum(PG_GETARG_DATUM(0), omnikpi_aggregate_context(fcinfo));
 		if (state->order != order)
 			omnikpi_report_order_mismatch(state->order, order);
 		return state;
 	}
-	return omnikpi_markov_state_create(aggregate_context(fcinfo), order);
+	return omnikpi_markov_state_create(omnikpi_aggregate_context(fcinfo), order);
 }
 
 /* Add one journey's path, creating the state on the first usable row. */
@@ -127,7 +108,7 @@ omnikpi_markov_trans(PG_FUNCTION_ARGS)
 	int			order = PG_NARGS() >= 5 ? order_arg(fcinfo, 4) : 1;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (!PG_GETARG_BOOL(2))
 		return add_journey(fcinfo, order, 0.0, 1.0, 0.0);
 	return add_journey(fcinfo, order, 1.0, 0.0,
@@ -155,7 +136,7 @@ omnikpi_markov_counted_trans(PG_FUNCTION_ARGS)
 				 errmsg("conversion value %s given for a path without conversions",
 						float8out_internal(value))));
 	if (PG_ARGISNULL(1) || conversions + non_conversions == 0)
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	return add_journey(fcinfo, order, conversions, non_conversions, value);
 }
 
@@ -170,12 +151,12 @@ PG_FUNCTION_INFO_V1(omnikpi_markov_combine);
 Datum
 omnikpi_markov_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = aggregate_context(fcinfo);
+	MemoryContext aggcxt = omnikpi_aggregate_context(fcinfo);
 	MarkovModel *other;
 	MarkovState *state;
 
 	if (PG_ARGISNULL(1))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&omnikpi_markov_state_from_datum(PG_GETARG_DATUM(1),
 																		aggcxt)->hdr));

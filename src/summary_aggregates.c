@@ -13,27 +13,7 @@
 #include "postgres.h"
 
 #include "omnikpi.h"
-
-
-/* The aggregate context, or an error when called as a plain function. */
-static MemoryContext
-aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "omnikpi aggregate support function called in non-aggregate context");
-	return aggcxt;
-}
-
-/* The result for a skipped row: the state as it was (NULL before any row). */
-static Datum
-state_unchanged(FunctionCallInfo fcinfo)
-{
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-}
+#include "aggregate_support.h"
 
 /*
  * The state to update in place: ours when the executor passes our read-write
@@ -71,7 +51,7 @@ transition(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 	double		value;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (is_flag)
 		value = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
 	else
@@ -90,7 +70,7 @@ transition(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 	if (state != NULL)
 		summary_state_check_scale(state, scale);
 	else
-		state = writable_state(fcinfo->args[0], aggregate_context(fcinfo), scale);
+		state = writable_state(fcinfo->args[0], omnikpi_aggregate_context(fcinfo), scale);
 	omnikpi_summary_state_add(state, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel), value);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
 }
@@ -165,12 +145,12 @@ PG_FUNCTION_INFO_V1(omnikpi_summary_combine);
 Datum
 omnikpi_summary_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = aggregate_context(fcinfo);
+	MemoryContext aggcxt = omnikpi_aggregate_context(fcinfo);
 	ChannelSummary *other;
 	SummaryState *writable;
 
 	if (PG_ARGISNULL(1))
-		return state_unchanged(fcinfo);
+		return omnikpi_state_unchanged(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_DATUM(EOHPGetRWDatum(&omnikpi_summary_state_from_datum(PG_GETARG_DATUM(1),
 																		 aggcxt)->hdr));
