@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "journey_paths.h"
+#include "channel_name_hash.h"
 
 #define INITIAL_CHANNELS	8
 #define INITIAL_PATHS		16
@@ -80,38 +81,6 @@ check_flat_size(const JourneyPathsState *state, int64 more_channels, Size more_n
 				 errmsg("journey_paths would exceed the maximum size of %zu bytes",
 						(Size) MaxAllocSize),
 				 errhint("Summarize fewer journeys at once, e.g. per month, or group rare channels.")));
-}
-
-/*
- * Hash of a channel name: eight bytes at a time with multiplications, cheaper
- * per row than hash_bytes; the table is private to one state, so the hash
- * needs no stability across versions.
- */
-static inline uint32
-hash_name(const char *name, int len)
-{
-	uint64		h = UINT64CONST(0x9E3779B97F4A7C15) ^ (uint64) len;
-	uint64		chunk;
-
-	while (len >= 8)
-	{
-		memcpy(&chunk, name, 8);
-		h = (h ^ chunk) * UINT64CONST(0xFF51AFD7ED558CCD);
-		h ^= h >> 29;
-		name += 8;
-		len -= 8;
-	}
-	if (len > 0)
-	{
-		chunk = 0;
-		while (len-- > 0)
-			chunk = (chunk << 8) | (unsigned char) name[len];
-		h = (h ^ chunk) * UINT64CONST(0xFF51AFD7ED558CCD);
-	}
-	h ^= h >> 32;
-	h *= UINT64CONST(0xC4CEB9FE1A85EC53);
-	h ^= h >> 29;
-	return (uint32) h;
 }
 
 /* A new empty state in its own context under parent (the aggregate context). */
@@ -208,7 +177,7 @@ grow_channels(JourneyPathsState *state)
 int32
 omnikpi_jp_state_channel(JourneyPathsState *state, const char *name, int len)
 {
-	uint32		hash = hash_name(name, len);
+	uint32		hash = omnikpi_hash_channel_name(name, len);
 	uint32		mask = (uint32) state->channel_nslots - 1;
 	uint32		slot;
 	int32		index;

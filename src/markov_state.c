@@ -27,6 +27,7 @@
 
 #include "markov.h"
 #include "omnikpi.h"
+#include "channel_name_hash.h"
 
 #define INITIAL_CHANNELS	16
 #define INITIAL_TUPLES		64
@@ -85,34 +86,6 @@ check_size(const MarkovState *state, int64 nchannels, int64 ntuples, int64 ntran
 				 errhint("Use a lower order or fewer distinct channels.")));
 }
 
-/* Hash of a channel name (as summary_state.c: short names, private table). */
-static inline uint32
-hash_name(const char *name, int len)
-{
-	uint64		h = 0x9E3779B97F4A7C15ULL ^ (uint64) len;
-	uint64		chunk;
-
-	while (len >= 8)
-	{
-		memcpy(&chunk, name, 8);
-		h = (h ^ chunk) * 0xFF51AFD7ED558CCDULL;
-		h ^= h >> 29;
-		name += 8;
-		len -= 8;
-	}
-	if (len > 0)
-	{
-		chunk = 0;
-		while (len-- > 0)
-			chunk = (chunk << 8) | (unsigned char) name[len];
-		h = (h ^ chunk) * 0xFF51AFD7ED558CCDULL;
-	}
-	h ^= h >> 32;
-	h *= 0xC4CEB9FE1A85EC53ULL;
-	h ^= h >> 29;
-	return (uint32) h;
-}
-
 /* A 64-bit mix (the finalizer of MurmurHash3). */
 static inline uint64
 mix64(uint64 h)
@@ -132,17 +105,6 @@ hash_tuple(const int32 *channels)
 	uint64		b = ((uint64) (uint32) channels[2] << 32) | (uint32) channels[3];
 
 	return (uint32) mix64(mix64(a) ^ b);
-}
-
-static inline bool
-names_equal(const char *a, const char *b, int len)
-{
-	int			i;
-
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 /* A new empty state in its own context under parent. */
@@ -223,7 +185,7 @@ grow_channels(MarkovState *state)
 int32
 omnikpi_markov_state_channel(MarkovState *state, const char *name, int len)
 {
-	uint32		hash = hash_name(name, len);
+	uint32		hash = omnikpi_hash_channel_name(name, len);
 	uint32		mask = state->channel_nslots - 1;
 	uint32		slot;
 	int32		index;
@@ -234,7 +196,7 @@ omnikpi_markov_state_channel(MarkovState *state, const char *name, int len)
 		{
 			int32		found = state->channel_slots[slot].index - 1;
 
-			if (state->name_lens[found] == len && names_equal(state->names[found], name, len))
+			if (state->name_lens[found] == len && omnikpi_channel_names_equal(state->names[found], name, len))
 				return found;
 		}
 	}

@@ -16,6 +16,7 @@
 #include "utils/memutils.h"
 
 #include "omnikpi.h"
+#include "channel_name_hash.h"
 
 #define INITIAL_CAPACITY	8
 #define SLOTS_PER_CHANNEL	4
@@ -56,52 +57,6 @@ flat_size(int64 nchannels, Size name_bytes)
 {
 	return sizeof(ChannelSummary) +
 		nchannels * (sizeof(ChannelStats) + sizeof(int32)) + name_bytes;
-}
-
-/*
- * Hash of a channel name.  Names are short ("web", "call_center"), so this
- * reads eight bytes at a time and mixes with multiplications: several times
- * cheaper per row than hash_bytes, and the table is private to one state, so
- * it needs no stability across versions or platforms.
- */
-static inline uint32
-hash_name(const char *name, int len)
-{
-	uint64		h = 0x9E3779B97F4A7C15ULL ^ (uint64) len;
-	uint64		chunk;
-
-	while (len >= 8)
-	{
-		memcpy(&chunk, name, 8);
-		h = (h ^ chunk) * 0xFF51AFD7ED558CCDULL;
-		h ^= h >> 29;
-		name += 8;
-		len -= 8;
-	}
-	if (len > 0)
-	{
-		/* the tail byte by byte: a variable-length memcpy is a libc call */
-		chunk = 0;
-		while (len-- > 0)
-			chunk = (chunk << 8) | (unsigned char) name[len];
-		h = (h ^ chunk) * 0xFF51AFD7ED558CCDULL;
-	}
-	h ^= h >> 32;
-	h *= 0xC4CEB9FE1A85EC53ULL;
-	h ^= h >> 29;
-	return (uint32) h;
-}
-
-/* memcmp(a, b, len) == 0 inline: channel names are short, a libc call is not. */
-static inline bool
-names_equal(const char *a, const char *b, int len)
-{
-	int			i;
-
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
 }
 
 /* A new empty state in its own context under parent (the aggregate context). */
@@ -202,7 +157,7 @@ grow(SummaryState *state)
 static inline int
 lookup(SummaryState *state, const char *name, int len, bool create)
 {
-	uint32		hash = hash_name(name, len);
+	uint32		hash = omnikpi_hash_channel_name(name, len);
 	uint32		mask = state->nslots - 1;
 	uint32		slot = hash & mask;
 	int32		index;
@@ -214,7 +169,7 @@ lookup(SummaryState *state, const char *name, int len, bool create)
 			int32		found = state->slots[slot].index - 1;
 			const ChannelName *existing = &state->names[found];
 
-			if (existing->len == len && names_equal(existing->data, name, len))
+			if (existing->len == len && omnikpi_channel_names_equal(existing->data, name, len))
 				return found;
 		}
 	}
