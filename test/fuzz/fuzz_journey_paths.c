@@ -9,8 +9,8 @@
  */
 #include "postgres.h"
 
-#include "journey_paths_text.h"
-#include "summary_text.h"
+#include "journey_paths/journey_paths_text.h"
+#include "channel_summary/summary_text.h"
 
 #include "fuzz_round_trip.h"
 

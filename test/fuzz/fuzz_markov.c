@@ -9,8 +9,8 @@
  */
 #include "postgres.h"
 
-#include "markov_text.h"
-#include "summary_text.h"
+#include "markov/markov_text.h"
+#include "channel_summary/summary_text.h"
 
 #include "fuzz_round_trip.h"
 

@@ -21,10 +21,10 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
-#include "journey_paths.h"
-#include "aggregate_support.h"
-#include "journey_paths_text.h"
-#include "summary_text.h"
+#include "journey_paths/journey_paths.h"
+#include "common/aggregate_support.h"
+#include "journey_paths/journey_paths_text.h"
+#include "channel_summary/summary_text.h"
 
 /*
  * Collects the paths of a summary being read, in a scratch state in the

@@ -41,7 +41,7 @@
 #include "utils/timestamp.h"
 #include "windowapi.h"
 
-#include "attribution_weights.h"
+#include "attribution/attribution_weights.h"
 
 /* Argument numbers of the time-decay forms. */
 #define DECAY_ARG_MODEL			0

@@ -15,7 +15,7 @@
  */
 #include "postgres.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 
 /*

@@ -15,8 +15,8 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
-#include "omnikpi.h"
-#include "channel_name_hash.h"
+#include "channel_summary/channel_summary.h"
+#include "common/channel_name_hash.h"
 
 #define INITIAL_CAPACITY	8
 #define SLOTS_PER_CHANNEL	4

@@ -12,8 +12,8 @@
  */
 #include "postgres.h"
 
-#include "omnikpi.h"
-#include "aggregate_support.h"
+#include "channel_summary/channel_summary.h"
+#include "common/aggregate_support.h"
 
 /*
  * The state to update in place: ours when the executor passes our read-write

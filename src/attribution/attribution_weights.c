@@ -12,7 +12,7 @@
 
 #include "common/int.h"
 
-#include "attribution_weights.h"
+#include "attribution/attribution_weights.h"
 
 /*
  * Accepted model names, lowercase, with their lengths (parsing runs once per

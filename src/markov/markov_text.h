@@ -18,8 +18,8 @@
 #ifndef OMNIKPI_MARKOV_TEXT_H
 #define OMNIKPI_MARKOV_TEXT_H
 
-#include "json_lexer.h"
-#include "markov.h"
+#include "common/json_lexer.h"
+#include "markov/markov.h"
 
 /* A state as read: kind is MARKOV_START, _CONVERSION, _NULL or _FIRST_TUPLE. */
 typedef struct MarkovParsedState

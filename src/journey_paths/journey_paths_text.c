@@ -7,8 +7,8 @@
  */
 #include "postgres.h"
 
-#include "journey_paths_text.h"
-#include "json_lexer.h"
+#include "journey_paths/journey_paths_text.h"
+#include "common/json_lexer.h"
 
 /* {"path":[...],"conversions":..,"non_conversions":..,"value":..} */
 static bool

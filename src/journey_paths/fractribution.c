@@ -25,7 +25,7 @@
 
 #include "funcapi.h"
 
-#include "journey_paths.h"
+#include "journey_paths/journey_paths.h"
 
 typedef struct PathIndex
 {

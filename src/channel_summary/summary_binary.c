@@ -9,7 +9,7 @@
 
 #include "port/pg_bswap.h"
 
-#include "summary_binary.h"
+#include "channel_summary/summary_binary.h"
 
 typedef struct Reader
 {

@@ -16,10 +16,10 @@
 #include "libpq/pqformat.h"
 #include "utils/float.h"
 
-#include "markov.h"
-#include "markov_text.h"
-#include "omnikpi.h"
-#include "summary_text.h"
+#include "markov/markov.h"
+#include "markov/markov_text.h"
+#include "channel_summary/channel_summary.h"
+#include "channel_summary/summary_text.h"
 
 /* ---- the flat form ---- */
 

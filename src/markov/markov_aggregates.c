@@ -15,8 +15,8 @@
 
 #include "utils/float.h"
 
-#include "markov.h"
-#include "aggregate_support.h"
+#include "markov/markov.h"
+#include "common/aggregate_support.h"
 
 /* The order argument: not NULL (22004) and 1 to 4 (22023). */
 static int

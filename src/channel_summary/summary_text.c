@@ -9,8 +9,8 @@
 
 #include "common/shortest_dec.h"
 
-#include "json_lexer.h"
-#include "summary_text.h"
+#include "common/json_lexer.h"
+#include "channel_summary/summary_text.h"
 
 /* A count (version, n): a whole number, in channel_summary's words. */
 static bool

@@ -8,7 +8,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "markov.h"
+#include "markov/markov.h"
 
 /*
  * omnikpi_markov_attribution: per channel, in byte order of the names, its

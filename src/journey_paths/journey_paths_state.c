@@ -18,8 +18,8 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
-#include "journey_paths.h"
-#include "channel_name_hash.h"
+#include "journey_paths/journey_paths.h"
+#include "common/channel_name_hash.h"
 
 #define INITIAL_CHANNELS	8
 #define INITIAL_PATHS		16

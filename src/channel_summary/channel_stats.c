@@ -18,7 +18,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /* s + err == a + b exactly (Knuth's TwoSum; no branch, no FMA needed). */
 static inline double

@@ -28,7 +28,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "markov.h"
+#include "markov/markov.h"
 
 /* The chain, read once from the flat model. */
 typedef struct Chain

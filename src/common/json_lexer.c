@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "json_lexer.h"
+#include "common/json_lexer.h"
 
 void
 omnikpi_json_init(OmnikpiJsonLexer *lex, const char *text, OmnikpiJsonError *error)

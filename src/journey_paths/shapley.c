@@ -32,7 +32,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "journey_paths.h"
+#include "journey_paths/journey_paths.h"
 
 /* 2^20 coalitions, three arrays of float8: 24 MB, a fraction of a second */
 #define SHAPLEY_MAX_CHANNELS	20

@@ -9,7 +9,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /*
  * The KPI of a summary's channels on scale, or on the measure's default

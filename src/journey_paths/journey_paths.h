@@ -26,7 +26,7 @@
 #include "nodes/execnodes.h"
 #include "utils/expandeddatum.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /* Counts of one distinct path. */
 typedef struct PathStats

@@ -17,9 +17,9 @@
 
 #include "lib/stringinfo.h"
 
-#include "json_lexer.h"
+#include "common/json_lexer.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /* Where parsed content goes; add_channel returns a problem or NULL. */
 typedef struct SummaryTextSink

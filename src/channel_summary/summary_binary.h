@@ -19,7 +19,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /*
  * Where decoded content goes.  set_scale and add_channel are those of the

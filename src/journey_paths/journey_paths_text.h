@@ -14,8 +14,8 @@
 #ifndef JOURNEY_PATHS_TEXT_H
 #define JOURNEY_PATHS_TEXT_H
 
-#include "journey_paths.h"
-#include "json_lexer.h"
+#include "journey_paths/journey_paths.h"
+#include "common/json_lexer.h"
 
 /*
  * Where parsed content goes: add_step for each channel of the current path,

@@ -9,7 +9,7 @@
  */
 #include "postgres.h"
 
-#include "markov_text.h"
+#include "markov/markov_text.h"
 
 /* The lexer and where the next decoded string goes. */
 typedef struct Parser

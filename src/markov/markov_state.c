@@ -25,9 +25,9 @@
 #pragma GCC diagnostic pop
 #include "utils/memutils.h"
 
-#include "markov.h"
-#include "omnikpi.h"
-#include "channel_name_hash.h"
+#include "markov/markov.h"
+#include "channel_summary/channel_summary.h"
+#include "common/channel_name_hash.h"
 
 #define INITIAL_CHANNELS	16
 #define INITIAL_TUPLES		64

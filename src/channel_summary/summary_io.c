@@ -13,9 +13,9 @@
 #include "mb/pg_wchar.h"
 #include "utils/float.h"
 
-#include "omnikpi.h"
-#include "summary_binary.h"
-#include "summary_text.h"
+#include "channel_summary/channel_summary.h"
+#include "channel_summary/summary_binary.h"
+#include "channel_summary/summary_text.h"
 
 /* Name of channel i of a flat summary; *len gets its length. */
 const char *

@@ -11,8 +11,8 @@
  *   - SummaryState: the working state of the aggregates, an expanded object
  *     with a hash table from channel name to its stats (summary_state.c).
  */
-#ifndef OMNIKPI_H
-#define OMNIKPI_H
+#ifndef OMNIKPI_CHANNEL_SUMMARY_H
+#define OMNIKPI_CHANNEL_SUMMARY_H
 
 #include <math.h>
 
@@ -240,4 +240,4 @@ summary_state_check_scale(const SummaryState *state, SummaryScale scale)
 		omnikpi_report_scale_mismatch(state->scale, scale);
 }
 
-#endif							/* OMNIKPI_H */
+#endif							/* OMNIKPI_CHANNEL_SUMMARY_H */

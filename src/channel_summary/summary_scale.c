@@ -10,7 +10,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/float.h"
 
-#include "omnikpi.h"
+#include "channel_summary/channel_summary.h"
 
 /* Longest piece of a channel name or input quoted in a message, in bytes. */
 #define MESSAGE_CLIP_BYTES	64
