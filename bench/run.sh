@@ -17,8 +17,8 @@
 # Environment: OMNIKPI_BENCH_SCALE=N divides every data size by N and
 # OMNIKPI_BENCH_ROUNDS=R sets every run's rounds; OMNIKPI_BENCH_ONLY=LIST
 # runs only the report sections in the comma-separated LIST (kpi, rollup,
-# attribution, long journey, rolling, markov build, markov solve; "markov"
-# stands for both Markov sections) and generates only their data.  Any of
+# attribution, long journey, rolling, markov build, markov solve, groups;
+# "markov" stands for both Markov sections) and generates only their data.  Any of
 # the three makes a trial run, whose report goes to the terminal only.
 # PG_CONFIG as for make test.
 
@@ -54,6 +54,11 @@ if [ -n "${OMNIKPI_BENCH_ONLY:-}" ]; then
 			kpi | rollup | attribution | "long journey" | rolling)
 				only+="$section,"
 				core_data=true
+				;;
+			groups)
+				only+="$section,"
+				core_data=true
+				markov_data=true
 				;;
 			*)
 				echo "error: OMNIKPI_BENCH_ONLY: unknown section \"$section\"" >&2
@@ -101,7 +106,7 @@ echo "data generated in $(($(date +%s) - data_started)) s"
 omnikpi_psql -q -v so="$OMNIKPI_CLUSTER_DIR/omnikpi.so" \
 	<<<"UPDATE pg_proc SET probin = :'so' WHERE probin = '\$libdir/omnikpi'"
 omnikpi_psql -f bench/harness.sql
-omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" \
+omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" -v scale="$scale" \
 	-v rounds_attribution="$rounds_attribution" -v rounds="$rounds" -v only="$only"
 
 mapfile -t runs < <(omnikpi_psql -At -c "SELECT run FROM bench_case GROUP BY run ORDER BY min(id)")

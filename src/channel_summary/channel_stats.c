@@ -18,6 +18,8 @@
 #include <float.h>
 #include <math.h>
 
+#include "common/int.h"
+
 #include "channel_summary/channel_summary.h"
 
 /* s + err == a + b exactly (Knuth's TwoSum; no branch, no FMA needed). */
@@ -89,22 +91,31 @@ omnikpi_channel_stats_remove(ChannelStats *stats, double *sum_low, double value)
 	return compensated_add(&stats->sum, sum_low, -value);
 }
 
-/* Merge another channel's stats (a stored summary has no low part). */
-void
+/*
+ * Merge another channel's stats (a stored summary has no low part).
+ * Returns false, merging nothing, when the count would pass the largest
+ * int64: the caller reports it.
+ */
+bool
 omnikpi_channel_stats_merge(ChannelStats *into, double *into_low, const ChannelStats *from)
 {
+	int64		count;
+
 	if (into->count == 0)
 	{
 		*into = *from;
 		*into_low = 0.0;
-		return;
+		return true;
 	}
-	into->count += from->count;
+	if (pg_add_s64_overflow(into->count, from->count, &count))
+		return false;
+	into->count = count;
 	if (from->min < into->min)
 		into->min = from->min;
 	if (from->max > into->max)
 		into->max = from->max;
 	(void) compensated_add(&into->sum, into_low, from->sum);
+	return true;
 }
 
 /*
@@ -163,31 +174,38 @@ omnikpi_channel_mean(const ChannelStats *stats, double sum_low)
 /*
  * The KPI of the seed formulas: every channel's mean, normalized to percent
  * of the scale, averaged with equal weight per channel.  Channels whose
- * count is zero (emptied in a moving window) do not count.  sum_low may be
- * NULL for stored summaries.  The per-channel percentage is clamped to
- * 0..100 so that the rounding of a mean that sits on a bound cannot push the
- * result outside the scale.
+ * count is zero (emptied in a moving window) do not count.  The per-channel
+ * percentage is clamped to 0..100 so that the rounding of a mean that sits
+ * on a bound cannot push the result outside the scale.  Start, add each
+ * channel, read the result: the stored form and the working state keep
+ * their channels differently.
  */
-double
-omnikpi_summary_kpi_percent(const ChannelStats *stats, const double *sum_low,
-							int nchannels, double scale_min, double scale_max,
-							bool *isnull)
+void
+omnikpi_kpi_start(KpiMean *kpi, double scale_min, double scale_max)
 {
-	double		factor = 100.0 / (scale_max - scale_min);
-	double		total = 0.0;
-	int			counted = 0;
-	int			i;
+	kpi->scale_min = scale_min;
+	kpi->factor = 100.0 / (scale_max - scale_min);
+	kpi->total = 0.0;
+	kpi->counted = 0;
+}
 
-	for (i = 0; i < nchannels; i++)
-	{
-		double		percent;
+/* One channel; sum_low is 0 for a stored summary. */
+void
+omnikpi_kpi_add(KpiMean *kpi, const ChannelStats *stats, double sum_low)
+{
+	double		percent;
 
-		if (stats[i].count == 0)
-			continue;
-		percent = (omnikpi_channel_mean(&stats[i], sum_low ? sum_low[i] : 0.0) - scale_min) * factor;
-		total += Min(Max(percent, 0.0), 100.0);
-		counted++;
-	}
-	*isnull = (counted == 0);
-	return counted == 0 ? 0.0 : total / counted;
+	if (stats->count == 0)
+		return;
+	percent = (omnikpi_channel_mean(stats, sum_low) - kpi->scale_min) * kpi->factor;
+	kpi->total += Min(Max(percent, 0.0), 100.0);
+	kpi->counted++;
+}
+
+/* The KPI in percent; NULL (*isnull) when no channel counted. */
+double
+omnikpi_kpi_result(const KpiMean *kpi, bool *isnull)
+{
+	*isnull = (kpi->counted == 0);
+	return kpi->counted == 0 ? 0.0 : kpi->total / kpi->counted;
 }

@@ -1,15 +1,18 @@
 /*
- * omnikpi.h: shared types and prototypes of the channel_summary machinery.
+ * channel_summary.h: the channel_summary type and the KPI aggregates built
+ * on it.
  *
  * A channel summary keeps, for every channel, the count, sum, min and max of
  * a measure (ratings, integration scores, 0/1 flags).  It exists in three
  * forms:
- *   - ChannelStats arrays: the plain arithmetic (channel_stats.c), free of
- *     server calls;
- *   - the flat varlena ChannelSummary: what is stored, sent and printed
- *     (channel_summary.c, summary_text.c, summary_binary.c);
- *   - SummaryState: the working state of the aggregates, an expanded object
- *     with a hash table from channel name to its stats (summary_state.c).
+ *   - ChannelStats: the plain arithmetic (channel_stats.c), free of server
+ *     calls;
+ *   - the stored ChannelSummary varlena: what is stored, sent and printed
+ *     (summary_io.c, summary_text.c, summary_binary.c), channels in byte
+ *     order of their names;
+ *   - the aggregates' working state (summary_state.c), one of the engine's
+ *     StateBody (common/aggregate_state.h): a SummaryHeader and one key
+ *     table from channel name to its ChannelTally.
  */
 #ifndef OMNIKPI_CHANNEL_SUMMARY_H
 #define OMNIKPI_CHANNEL_SUMMARY_H
@@ -17,7 +20,8 @@
 #include <math.h>
 
 #include "fmgr.h"
-#include "utils/expandeddatum.h"
+
+#include "common/aggregate_state.h"
 
 /* Running statistics of one channel. */
 typedef struct ChannelStats
@@ -50,19 +54,28 @@ typedef enum SummaryMeasure
 
 /* ---- channel_stats.c: pure arithmetic ---- */
 
+/* The KPI's running mean over channels (omnikpi_kpi_add, omnikpi_kpi_result). */
+typedef struct KpiMean
+{
+	double		scale_min;
+	double		factor;			/* 100 / (scale_max - scale_min) */
+	double		total;
+	int			counted;
+} KpiMean;
+
 extern void omnikpi_channel_stats_init(ChannelStats *stats, double *sum_low, double value);
 extern bool omnikpi_channel_stats_add_exact(ChannelStats *stats, double *sum_low, double value);
 extern bool omnikpi_channel_stats_remove(ChannelStats *stats, double *sum_low, double value);
-extern void omnikpi_channel_stats_merge(ChannelStats *into, double *into_low,
+extern bool omnikpi_channel_stats_merge(ChannelStats *into, double *into_low,
 										const ChannelStats *from);
 extern const char *omnikpi_channel_stats_invalid(const ChannelStats *stats);
 extern const char *omnikpi_scale_invalid(double scale_min, double scale_max);
 extern double omnikpi_channel_mean(const ChannelStats *stats, double sum_low);
-extern double omnikpi_summary_kpi_percent(const ChannelStats *stats, const double *sum_low,
-										  int nchannels, double scale_min, double scale_max,
-										  bool *isnull);
+extern void omnikpi_kpi_start(KpiMean *kpi, double scale_min, double scale_max);
+extern void omnikpi_kpi_add(KpiMean *kpi, const ChannelStats *stats, double sum_low);
+extern double omnikpi_kpi_result(const KpiMean *kpi, bool *isnull);
 
-/* ---- flat varlena form (channel_summary.c) ---- */
+/* ---- the stored form (summary_io.c) ---- */
 
 #define CHANNEL_SUMMARY_FORMAT	1	/* bump when the on-disk layout changes */
 #define SUMMARY_HAS_SCALE		0x01
@@ -90,7 +103,9 @@ typedef struct ChannelSummary
 	((int32 *) (SUMMARY_STATS(s) + (s)->nchannels))
 #define SUMMARY_NAMES(s) \
 	((char *) (SUMMARY_NAME_ENDS(s) + (s)->nchannels))
-#define DatumGetChannelSummaryP(d)	((ChannelSummary *) PG_DETOAST_DATUM(d))
+/* Any channel_summary datum in its stored form (a working state is stored first). */
+#define DatumGetChannelSummaryP(d) \
+	((ChannelSummary *) omnikpi_state_stored((d), &omnikpi_summary_family))
 #define PG_GETARG_CHANNEL_SUMMARY_P(n)	DatumGetChannelSummaryP(PG_GETARG_DATUM(n))
 
 extern const char *omnikpi_summary_channel_name(const ChannelSummary *summary, int i, int *len);
@@ -99,53 +114,39 @@ extern double omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchanne
 										  SummaryScale scale, SummaryMeasure measure,
 										  bool *isnull);
 
-/* ---- working state (summary_state.c) ---- */
+/* ---- the working state (summary_state.c) ---- */
 
-typedef struct ChannelName
+/* The family's header in a working state. */
+typedef struct SummaryHeader
 {
-	char	   *data;
-	int32		len;
-	uint32		hash;
-} ChannelName;
-
-/* A hash table slot: the name's hash beside the index, so probing stays in one array. */
-typedef struct ChannelSlot
-{
-	uint32		hash;
-	int32		index;			/* index + 1 into the dense arrays, or 0 if empty */
-} ChannelSlot;
-
-typedef struct SummaryState
-{
-	ExpandedObjectHeader hdr;
-	SummaryScale scale;
-	int32		nchannels;
-	int32		capacity;		/* allocated length of the three arrays below */
-	ChannelStats *stats;		/* dense, in order of first appearance */
-	double	   *sum_low;		/* low parts of the compensated sums */
-	ChannelName *names;
-	ChannelSlot *slots;			/* open addressing with linear probing */
-	int32		nslots;			/* a power of two, 4 * capacity: probes stay short */
-	Size		name_bytes;		/* total length of all names */
-	bool		moving;			/* keep sums exact so that values can be removed */
+	double		scale_min;		/* the scale, when scale_known */
+	double		scale_max;
+	bool		scale_known;
+	bool		moving;			/* exact sums, so that values can be removed */
 	bool		inexact;		/* a sum was rounded: removal cannot undo it */
-} SummaryState;
+} SummaryHeader;
 
-extern SummaryState *omnikpi_summary_state_create(MemoryContext parent, SummaryScale scale);
-extern SummaryState *omnikpi_summary_state_create_moving(MemoryContext parent, SummaryScale scale);
-extern SummaryState *omnikpi_summary_state_from_datum(Datum d, MemoryContext parent);
-extern bool omnikpi_summary_state_is_ours(Datum d);
-extern SummaryState *omnikpi_summary_state_from_expanded(Datum d);
-extern const ExpandedObjectMethods omnikpi_summary_methods;
-extern void omnikpi_summary_state_add(SummaryState *state, const char *name, int len,
-									  double value);
-extern bool omnikpi_summary_state_remove(SummaryState *state, const char *name, int len,
-										 double value);
-extern bool omnikpi_summary_state_insert_stats(SummaryState *state, const char *name, int len,
+/* The payload of a channel: its statistics and the low part of its sum. */
+typedef struct ChannelTally
+{
+	ChannelStats stats;
+	double		sum_low;
+} ChannelTally;
+
+#define SUMMARY_TABLE_CHANNELS	0	/* the state's one table */
+
+extern const StateFamily omnikpi_summary_family;
+
+extern void omnikpi_summary_state_new(StateRef *ref, FunctionCallInfo fcinfo, SummaryScale scale);
+extern void omnikpi_summary_state_new_private(StateRef *ref, MemoryContext home,
+											  SummaryScale scale, bool moving);
+extern void omnikpi_summary_state_add(StateRef *ref, const KeyProbe *channel, double value);
+extern bool omnikpi_summary_state_remove(StateRef *ref, const KeyProbe *channel, double value);
+extern bool omnikpi_summary_state_insert_stats(StateRef *ref, const char *name, int len,
 											   const ChannelStats *stats, bool reject_duplicate);
-extern void omnikpi_summary_state_merge_flat(SummaryState *state, const ChannelSummary *flat);
+extern double omnikpi_summary_state_kpi(const StateBody *body, SummaryScale scale, bool *isnull);
 extern void omnikpi_report_scale_mismatch(SummaryScale have, SummaryScale got) pg_attribute_noreturn();
-extern ChannelSummary *omnikpi_summary_state_flatten(SummaryState *state);
+extern void omnikpi_report_sum_out_of_range(const char *name, int len) pg_attribute_noreturn();
 
 /* ---- checks and messages shared by aggregates and accessors (summary_scale.c) ---- */
 
@@ -159,12 +160,61 @@ extern void omnikpi_report_value_outside_scale(double value, SummaryScale scale,
 											   SummaryMeasure measure) pg_attribute_noreturn();
 
 extern void omnikpi_check_value_finite(double value);
-extern char *omnikpi_clip_for_message(const char *s, int len);
 
 /*
  * The per-row path of the aggregates, inline: every row of every group goes
  * through these, and a call each costs as much as the work.
  */
+
+static inline SummaryHeader *
+summary_header(const StateBody *body)
+{
+	return (SummaryHeader *) omnikpi_state_header(body);
+}
+
+static inline KeyTable *
+summary_channels(const StateBody *body)
+{
+	return omnikpi_state_table(body, SUMMARY_TABLE_CHANNELS);
+}
+
+static inline bool
+summary_scales_equal(SummaryScale a, SummaryScale b)
+{
+	return a.min == b.min && a.max == b.max && a.known == b.known;
+}
+
+static inline SummaryScale
+summary_state_scale(const StateBody *body)
+{
+	const SummaryHeader *header = summary_header(body);
+	SummaryScale scale;
+
+	scale.known = header->scale_known;
+	scale.min = header->scale_min;
+	scale.max = header->scale_max;
+	return scale;
+}
+
+static inline void
+summary_set_scale(StateBody *body, SummaryScale scale)
+{
+	SummaryHeader *header = summary_header(body);
+
+	header->scale_known = scale.known;
+	header->scale_min = scale.min;
+	header->scale_max = scale.max;
+}
+
+/* Is the state's scale this one?  Compared field by field: every row asks. */
+static inline bool
+summary_state_on_scale(const StateBody *body, SummaryScale scale)
+{
+	const SummaryHeader *header = summary_header(body);
+
+	return header->scale_min == scale.min && header->scale_max == scale.max &&
+		header->scale_known == scale.known;
+}
 
 /* A value outside its scale (NaN and infinities included): 22003. */
 static inline void
@@ -213,31 +263,13 @@ channel_stats_add(ChannelStats *stats, double *sum_low, double value)
 	stats->sum = sum;
 }
 
-/*
- * The state behind d when d is a read-write pointer to one of ours, else
- * NULL.  The expanded pointer is read here rather than through DatumGetEOHP,
- * which is not inline.
- */
-static inline SummaryState *
-summary_state_if_writable(Datum d)
-{
-	varatt_expanded pointer;
-
-	if (!VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-		return NULL;
-	memcpy(&pointer, VARDATA_EXTERNAL(DatumGetPointer(d)), sizeof(pointer));
-	if (pointer.eohptr->eoh_methods != &omnikpi_summary_methods)
-		return NULL;
-	return (SummaryState *) pointer.eohptr;
-}
-
-/* Summaries built on different scales measure different things: 22023. */
+/* Add a validated value to a channel's tally; 22003 when its sum overflows. */
 static inline void
-summary_state_check_scale(const SummaryState *state, SummaryScale scale)
+channel_tally_add(ChannelTally *tally, double value, const KeyProbe *channel)
 {
-	if (unlikely(state->scale.known != scale.known || state->scale.min != scale.min ||
-				 state->scale.max != scale.max))
-		omnikpi_report_scale_mismatch(state->scale, scale);
+	channel_stats_add(&tally->stats, &tally->sum_low, value);
+	if (unlikely(!isfinite(tally->stats.sum)))
+		omnikpi_report_sum_out_of_range(channel->key, channel->len);
 }
 
 #endif							/* OMNIKPI_CHANNEL_SUMMARY_H */

@@ -20,16 +20,19 @@ double
 omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchannels, SummaryScale scale,
 							SummaryMeasure measure, bool *isnull)
 {
+	KpiMean		kpi;
 	int			i;
 
 	if (!scale.known)
 		scale = measure == MEASURE_RATING ? omnikpi_rating_default_scale : omnikpi_score_scale;
+	omnikpi_kpi_start(&kpi, scale.min, scale.max);
 	for (i = 0; i < nchannels; i++)
 	{
 		check_value_in_scale(stats[i].min, scale, measure);
 		check_value_in_scale(stats[i].max, scale, measure);
+		omnikpi_kpi_add(&kpi, &stats[i], 0.0);
 	}
-	return omnikpi_summary_kpi_percent(stats, NULL, nchannels, scale.min, scale.max, isnull);
+	return omnikpi_kpi_result(&kpi, isnull);
 }
 
 /* The KPI of a flat summary as a nullable float8 Datum. */

@@ -16,6 +16,7 @@
 #include "channel_summary/channel_summary.h"
 #include "channel_summary/summary_binary.h"
 #include "channel_summary/summary_text.h"
+#include "common/messages.h"
 
 /* Name of channel i of a flat summary; *len gets its length. */
 const char *
@@ -41,14 +42,15 @@ omnikpi_summary_scale(const ChannelSummary *summary)
 }
 
 /*
- * Collects the channels of a summary being read, in a scratch SummaryState
+ * Collects the channels of a summary being read, in a private working state
  * in the current memory context.  errcode is 22P02 for text input and 22P03
  * for binary input.
  */
 typedef struct SummaryBuilder
 {
 	SummaryScale scale;
-	SummaryState *state;
+	bool		started;		/* state holds a working state */
+	StateRef	state;
 	int			errcode;
 } SummaryBuilder;
 
@@ -81,9 +83,13 @@ builder_add_channel(void *arg, const char *name, int len, const ChannelStats *st
 	if (builder->scale.known &&
 		(stats->min < builder->scale.min || stats->max > builder->scale.max))
 		return "A channel's values lie outside the summary's scale.";
-	if (builder->state == NULL)
-		builder->state = omnikpi_summary_state_create(CurrentMemoryContext, builder->scale);
-	if (!omnikpi_summary_state_insert_stats(builder->state, name, len, stats, true))
+	if (!builder->started)
+	{
+		omnikpi_summary_state_new_private(&builder->state, CurrentMemoryContext,
+										  builder->scale, false);
+		builder->started = true;
+	}
+	if (!omnikpi_summary_state_insert_stats(&builder->state, name, len, stats, true))
 		return "A channel appears twice.";
 	return NULL;
 }
@@ -94,7 +100,7 @@ builder_init(SummaryBuilder *builder, int errcode)
 	builder->scale.known = false;
 	builder->scale.min = 0.0;
 	builder->scale.max = 0.0;
-	builder->state = NULL;
+	builder->started = false;
 	builder->errcode = errcode;
 }
 
@@ -104,10 +110,11 @@ builder_finish(SummaryBuilder *builder)
 {
 	ChannelSummary *flat;
 
-	if (builder->state == NULL)
-		builder->state = omnikpi_summary_state_create(CurrentMemoryContext, builder->scale);
-	flat = omnikpi_summary_state_flatten(builder->state);
-	DeleteExpandedObject(EOHPGetRWDatum(&builder->state->hdr));
+	if (!builder->started)
+		omnikpi_summary_state_new_private(&builder->state, CurrentMemoryContext,
+										  builder->scale, false);
+	flat = omnikpi_state_store(builder->state.body, &omnikpi_summary_family);
+	omnikpi_state_free(&builder->state);
 	return flat;
 }
 

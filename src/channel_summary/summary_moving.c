@@ -3,38 +3,49 @@
  * omni_integration_index, so that a sliding window frame costs O(1) per row
  * instead of re-aggregating the whole frame.
  *
- * The moving state is a SummaryState passed as internal: it never leaves the
- * WindowAgg node, and the window's aggregate context frees it when the frame
- * restarts.  Removing a row subtracts its value from the channel's
- * compensated sum; a channel whose count drops to zero stops counting in the
- * KPI.  The inverse function returns NULL, which makes PostgreSQL recompute
- * the frame from scratch, when some sum could no longer be kept exactly (its
- * values span more than about 106 bits), so a moving result always equals
- * the plain aggregate over the same frame.  min and max are not kept up to
- * date here: the KPI does not read them, and this state is never output.
+ * The moving state is a working state kept private in the window's
+ * aggregate context and passed as internal: it never leaves the WindowAgg
+ * node, and the context is reset when the frame restarts.  Removing a row
+ * subtracts its value from the channel's compensated sum; a channel whose
+ * count drops to zero stops counting in the KPI.  The inverse function
+ * returns NULL, which makes PostgreSQL recompute the frame from scratch,
+ * when some sum could no longer be kept exactly (its values span more than
+ * about 106 bits), so a moving result always equals the plain aggregate
+ * over the same frame.  min and max are not kept up to date here: the KPI
+ * does not read them, and this state is never output.
  */
 #include "postgres.h"
 
 #include "channel_summary/channel_summary.h"
 
-
 /*
- * The moving state, created under the window's aggregate context on the
- * first row: msfunc must never return NULL, even when that row is skipped.
+ * The moving state: the body moves when it grows, this holder does not.
+ * Created under the window's aggregate context on the first row: msfunc
+ * must never return NULL, even when that row is skipped.
  */
-static SummaryState *
+typedef struct MovingSummary
+{
+	StateRef	ref;
+} MovingSummary;
+
+static MovingSummary *
 moving_state(FunctionCallInfo fcinfo, SummaryScale scale)
 {
-	MemoryContext aggcxt;
-	SummaryState *state;
+	MemoryContext aggcxt = omnikpi_aggregate_context(fcinfo);
+	MovingSummary *moving;
+	SummaryScale have;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "omnikpi moving-aggregate function called in non-aggregate context");
 	if (PG_ARGISNULL(0))
-		return omnikpi_summary_state_create_moving(aggcxt, scale);
-	state = (SummaryState *) PG_GETARG_POINTER(0);
-	summary_state_check_scale(state, scale);
-	return state;
+	{
+		moving = MemoryContextAlloc(aggcxt, sizeof(MovingSummary));
+		omnikpi_summary_state_new_private(&moving->ref, aggcxt, scale, true);
+		return moving;
+	}
+	moving = (MovingSummary *) PG_GETARG_POINTER(0);
+	have = summary_state_scale(moving->ref.body);
+	if (!summary_scales_equal(have, scale))
+		omnikpi_report_scale_mismatch(have, scale);
+	return moving;
 }
 
 /*
@@ -48,27 +59,28 @@ static Datum
 moving_step(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 			bool is_flag, bool remove)
 {
-	SummaryState *state = moving_state(fcinfo, scale);
-	const text *channel;
+	MovingSummary *moving = moving_state(fcinfo, scale);
+	const text *name;
+	KeyProbe	channel;
 	double		value;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(state);
-	channel = PG_GETARG_TEXT_PP(1);
+		PG_RETURN_POINTER(moving);
+	name = omnikpi_text_arg(PG_GETARG_DATUM(1));
+	key_probe_init(&channel, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 	if (is_flag)
 		value = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
 	else
 		value = PG_GETARG_FLOAT8(2);
 	if (remove)
 	{
-		if (!omnikpi_summary_state_remove(state, VARDATA_ANY(channel),
-										  VARSIZE_ANY_EXHDR(channel), value))
+		if (!omnikpi_summary_state_remove(&moving->ref, &channel, value))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(state);
+		PG_RETURN_POINTER(moving);
 	}
 	check_value_in_scale(value, scale, measure);
-	omnikpi_summary_state_add(state, VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel), value);
-	PG_RETURN_POINTER(state);
+	omnikpi_summary_state_add(&moving->ref, &channel, value);
+	PG_RETURN_POINTER(moving);
 }
 
 /* A scale given as the 4th and 5th arguments of the scaled rating. */
@@ -154,15 +166,15 @@ PG_FUNCTION_INFO_V1(omnikpi_moving_kpi_final);
 Datum
 omnikpi_moving_kpi_final(PG_FUNCTION_ARGS)
 {
-	SummaryState *state;
+	MovingSummary *moving;
 	double		result;
 	bool		isnull;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	state = (SummaryState *) PG_GETARG_POINTER(0);
-	result = omnikpi_summary_kpi_percent(state->stats, state->sum_low, state->nchannels,
-										 state->scale.min, state->scale.max, &isnull);
+	moving = (MovingSummary *) PG_GETARG_POINTER(0);
+	result = omnikpi_summary_state_kpi(moving->ref.body, summary_state_scale(moving->ref.body),
+									   &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(result);

@@ -7,13 +7,9 @@
 
 #include <math.h>
 
-#include "mb/pg_wchar.h"
 #include "utils/float.h"
 
 #include "channel_summary/channel_summary.h"
-
-/* Longest piece of a channel name or input quoted in a message, in bytes. */
-#define MESSAGE_CLIP_BYTES	64
 
 const SummaryScale omnikpi_rating_default_scale = {true, 1.0, 5.0};
 const SummaryScale omnikpi_score_scale = {true, 0.0, 100.0};
@@ -68,19 +64,4 @@ omnikpi_check_value_finite(double value)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("value %s cannot be summarized", float8out_internal(value)),
 				 errdetail("Channel summaries hold finite numbers only.")));
-}
-
-/*
- * A NUL-terminated copy of s for a message, cut at a character boundary with
- * "..." when longer than MESSAGE_CLIP_BYTES: a 1 MB channel name must not
- * make a 1 MB error message.
- */
-char *
-omnikpi_clip_for_message(const char *s, int len)
-{
-	int			keep = pg_mbcliplen(s, len, MESSAGE_CLIP_BYTES);
-
-	if (keep == len)
-		return pnstrdup(s, len);
-	return psprintf("%.*s...", keep, s);
 }

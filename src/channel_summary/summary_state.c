@@ -1,12 +1,8 @@
 /*
- * summary_state.c: the aggregates' working state, an expanded object.
- *
- * The executor adopts a read-write expanded object whose memory context is a
- * child of the aggregate context, so the transition functions update one
- * state in place for the whole group: no copy per row, and a real hash table
- * from channel name to a dense array of ChannelStats, however many channels
- * there are.  The state is flattened to the sorted ChannelSummary varlena
- * only when it leaves the aggregate (output, storage, parallel workers).
+ * summary_state.c: the working state of the channel_summary aggregates on
+ * the engine of common/aggregate_state.h: a SummaryHeader (the scale) and
+ * one key table from channel name to ChannelTally, in order of first
+ * appearance.  Stored with its channels in byte order of their names.
  */
 #include "postgres.h"
 
@@ -16,208 +12,111 @@
 #include "utils/memutils.h"
 
 #include "channel_summary/channel_summary.h"
-#include "common/channel_name_hash.h"
+#include "common/messages.h"
 
-#define INITIAL_CAPACITY	8
-#define SLOTS_PER_CHANNEL	4
+static Size summary_stored_size(const StateBody *body);
+static void summary_store(const StateBody *body, void *result, Size size);
+static void summary_take_parameters(StateBody *body, const void *stored);
+static void summary_merge(StateRef *ref, const void *stored);
 
-static Size summary_get_flat_size(ExpandedObjectHeader *eohptr);
-static void summary_flatten_into(ExpandedObjectHeader *eohptr,
-								 void *result, Size allocated_size);
-
-const ExpandedObjectMethods omnikpi_summary_methods = {
-	summary_get_flat_size,
-	summary_flatten_into
+/*
+ * Two channels to start with, doubled when full: a new state takes 208
+ * bytes (a 256-byte allocation), as a customer's or a day's state of few
+ * channels should when there are a million of them.
+ */
+const StateFamily omnikpi_summary_family = {
+	.type_name = "channel_summary",
+	.id = 1,
+	.ntables = 1,
+	.header_size = sizeof(SummaryHeader),
+	.payload_size = {sizeof(ChannelTally)},
+	.initial_entries = {2},
+	.initial_key_bytes = {0},
+	.stored_size = summary_stored_size,
+	.store = summary_store,
+	.take_parameters = summary_take_parameters,
+	.merge = summary_merge
 };
 
 static void
-assert_state_valid(const SummaryState *state)
+assert_state_valid(const StateBody *body)
 {
 #ifdef USE_ASSERT_CHECKING
-	int			i;
-	Size		name_bytes = 0;
+	const KeyTable *channels = summary_channels(body);
+	int32		i;
 
-	Assert(state->nchannels >= 0 && state->nchannels <= state->capacity);
-	Assert(state->nslots >= SLOTS_PER_CHANNEL * state->capacity);
-	Assert((state->nslots & (state->nslots - 1)) == 0);
-	for (i = 0; i < state->nchannels; i++)
+	Assert(body->family == omnikpi_summary_family.id);
+	Assert(channels->nentries >= 0 && channels->nentries <= channels->capacity);
+	for (i = 0; i < channels->nentries; i++)
 	{
-		Assert(state->stats[i].count >= 0);
-		Assert(state->stats[i].count == 0 ||
-			   state->stats[i].min <= state->stats[i].max);
-		name_bytes += state->names[i].len;
+		const ChannelTally *tally = key_table_payload(channels, i);
+
+		Assert(tally->stats.count >= 0);
+		Assert(tally->stats.count == 0 || tally->stats.min <= tally->stats.max);
 	}
-	Assert(name_bytes == state->name_bytes);
 #endif
 }
 
-/* Size of the flat form of n channels whose names take name_bytes. */
+/* Size of the stored form of n channels whose names take name_bytes. */
 static Size
-flat_size(int64 nchannels, Size name_bytes)
+stored_size(int64 nchannels, Size name_bytes)
 {
 	return sizeof(ChannelSummary) +
 		nchannels * (sizeof(ChannelStats) + sizeof(int32)) + name_bytes;
 }
 
-/* A new empty state in its own context under parent (the aggregate context). */
-SummaryState *
-omnikpi_summary_state_create(MemoryContext parent, SummaryScale scale)
+/* A new empty state to return as a transition value, on scale. */
+void
+omnikpi_summary_state_new(StateRef *ref, FunctionCallInfo fcinfo, SummaryScale scale)
 {
-	MemoryContext cxt = AllocSetContextCreate(parent, "channel_summary state",
-											  ALLOCSET_SMALL_SIZES);
-	SummaryState *state = MemoryContextAllocZero(cxt, sizeof(SummaryState));
-
-	EOH_init_header(&state->hdr, &omnikpi_summary_methods, cxt);
-	state->scale = scale;
-	state->capacity = INITIAL_CAPACITY;
-	state->stats = MemoryContextAlloc(cxt, INITIAL_CAPACITY * sizeof(ChannelStats));
-	state->sum_low = MemoryContextAlloc(cxt, INITIAL_CAPACITY * sizeof(double));
-	state->names = MemoryContextAlloc(cxt, INITIAL_CAPACITY * sizeof(ChannelName));
-	state->nslots = SLOTS_PER_CHANNEL * INITIAL_CAPACITY;
-	state->slots = MemoryContextAllocZero(cxt, state->nslots * sizeof(ChannelSlot));
-	assert_state_valid(state);
-	return state;
+	omnikpi_state_new_value(ref, &omnikpi_summary_family, fcinfo);
+	summary_set_scale(ref->body, scale);
 }
 
-/* A state for moving windows: exact sums, so that removals undo additions. */
-SummaryState *
-omnikpi_summary_state_create_moving(MemoryContext parent, SummaryScale scale)
+/* A new empty state in home; moving keeps sums exact so that values can be removed. */
+void
+omnikpi_summary_state_new_private(StateRef *ref, MemoryContext home, SummaryScale scale,
+								  bool moving)
 {
-	SummaryState *state = omnikpi_summary_state_create(parent, scale);
-
-	state->moving = true;
-	return state;
+	omnikpi_state_new_private(ref, &omnikpi_summary_family, home);
+	summary_set_scale(ref->body, scale);
+	summary_header(ref->body)->moving = moving;
 }
 
-/* Is d an expanded channel_summary state (read-write or read-only)? */
-bool
-omnikpi_summary_state_is_ours(Datum d)
+/* The channel's tally, created with count 0 when new; 54000 past the size limit. */
+static ChannelTally *
+channel_tally(StateRef *ref, const KeyProbe *channel)
 {
-	return VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
-		DatumGetEOHP(d)->eoh_methods == &omnikpi_summary_methods;
-}
+	KeyTable   *channels = summary_channels(ref->body);
+	int32		i = key_table_find(channels, channel);
 
-/* The state behind an expanded datum; the caller checked omnikpi_summary_state_is_ours. */
-SummaryState *
-omnikpi_summary_state_from_expanded(Datum d)
-{
-	Assert(omnikpi_summary_state_is_ours(d));
-	return (SummaryState *) DatumGetEOHP(d);
-}
-
-/* A new state under parent holding the same channels as d (flat or expanded). */
-SummaryState *
-omnikpi_summary_state_from_datum(Datum d, MemoryContext parent)
-{
-	ChannelSummary *flat = DatumGetChannelSummaryP(d);
-	SummaryState *state = omnikpi_summary_state_create(parent, omnikpi_summary_scale(flat));
-
-	omnikpi_summary_state_merge_flat(state, flat);
-	return state;
-}
-
-/* Double the arrays and rehash; one copy per doubling, not per row. */
-static void
-grow(SummaryState *state)
-{
-	MemoryContext cxt = state->hdr.eoh_context;
-	int32		capacity;
-	int32		i;
-
-	if (state->capacity > PG_INT32_MAX / (2 * SLOTS_PER_CHANNEL))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("channel summary cannot hold more than %d channels",
-						state->capacity)));
-	capacity = state->capacity * 2;
-	state->stats = repalloc_huge(state->stats, capacity * sizeof(ChannelStats));
-	state->sum_low = repalloc_huge(state->sum_low, capacity * sizeof(double));
-	state->names = repalloc_huge(state->names, capacity * sizeof(ChannelName));
-	pfree(state->slots);
-	state->nslots = SLOTS_PER_CHANNEL * capacity;
-	state->slots = MemoryContextAllocExtended(cxt, (Size) state->nslots * sizeof(ChannelSlot),
-											  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	state->capacity = capacity;
-	for (i = 0; i < state->nchannels; i++)
+	if (i < 0)
 	{
-		uint32		mask = state->nslots - 1;
-		uint32		slot = state->names[i].hash & mask;
-
-		while (state->slots[slot].index != 0)
-			slot = (slot + 1) & mask;
-		state->slots[slot].hash = state->names[i].hash;
-		state->slots[slot].index = i + 1;
+		if (stored_size((int64) channels->nentries + 1, channels->total_length + channel->len) >
+			MaxAllocSize)
+			omnikpi_report_too_large(omnikpi_summary_family.type_name, NULL);
+		i = omnikpi_state_add_key(ref, SUMMARY_TABLE_CHANNELS, channel);
+		channels = summary_channels(ref->body);
 	}
-}
-
-/*
- * Index of the channel called name, or -1 when it is absent and create is
- * false.  A created channel starts with count 0.
- */
-static inline int
-lookup(SummaryState *state, const char *name, int len, bool create)
-{
-	uint32		hash = omnikpi_hash_channel_name(name, len);
-	uint32		mask = state->nslots - 1;
-	uint32		slot = hash & mask;
-	int32		index;
-
-	for (; state->slots[slot].index != 0; slot = (slot + 1) & mask)
-	{
-		if (state->slots[slot].hash == hash)
-		{
-			int32		found = state->slots[slot].index - 1;
-			const ChannelName *existing = &state->names[found];
-
-			if (existing->len == len && omnikpi_channel_names_equal(existing->data, name, len))
-				return found;
-		}
-	}
-	if (!create)
-		return -1;
-
-	if (flat_size((int64) state->nchannels + 1, state->name_bytes + len) > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("channel summary would exceed the maximum size of %zu bytes",
-						(Size) MaxAllocSize)));
-	if (state->nchannels == state->capacity)
-	{
-		grow(state);
-		mask = state->nslots - 1;
-		for (slot = hash & mask; state->slots[slot].index != 0; slot = (slot + 1) & mask)
-			;
-	}
-
-	index = state->nchannels++;
-	state->names[index].data = MemoryContextAlloc(state->hdr.eoh_context, Max(len, 1));
-	memcpy(state->names[index].data, name, len);
-	state->names[index].len = len;
-	state->names[index].hash = hash;
-	state->stats[index].count = 0;
-	state->sum_low[index] = 0.0;
-	state->slots[slot].hash = hash;
-	state->slots[slot].index = index + 1;
-	state->name_bytes += len;
-	return index;
+	return key_table_payload(channels, i);
 }
 
 /* Add one value (already validated) to its channel. */
 void
-omnikpi_summary_state_add(SummaryState *state, const char *name, int len, double value)
+omnikpi_summary_state_add(StateRef *ref, const KeyProbe *channel, double value)
 {
-	int			i = lookup(state, name, len, true);
+	ChannelTally *tally = channel_tally(ref, channel);
 
-	if (!state->moving)
-		channel_stats_add(&state->stats[i], &state->sum_low[i], value);
-	else if (!omnikpi_channel_stats_add_exact(&state->stats[i], &state->sum_low[i], value))
-		state->inexact = true;
-	if (unlikely(!isfinite(state->stats[i].sum)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("sum of channel \"%s\" is out of range",
-						omnikpi_clip_for_message(name, len))));
-	assert_state_valid(state);
+	if (!summary_header(ref->body)->moving)
+		channel_tally_add(tally, value, channel);
+	else
+	{
+		if (!omnikpi_channel_stats_add_exact(&tally->stats, &tally->sum_low, value))
+			summary_header(ref->body)->inexact = true;
+		if (unlikely(!isfinite(tally->stats.sum)))
+			omnikpi_report_sum_out_of_range(channel->key, channel->len);
+	}
+	assert_state_valid(ref->body);
 }
 
 /*
@@ -225,44 +124,68 @@ omnikpi_summary_state_add(SummaryState *state, const char *name, int len, double
  * longer give exact sums, so the caller must recompute from scratch.
  */
 bool
-omnikpi_summary_state_remove(SummaryState *state, const char *name, int len, double value)
+omnikpi_summary_state_remove(StateRef *ref, const KeyProbe *channel, double value)
 {
-	int			i = lookup(state, name, len, false);
+	SummaryHeader *header = summary_header(ref->body);
+	KeyTable   *channels = summary_channels(ref->body);
+	int32		i = key_table_find(channels, channel);
+	ChannelTally *tally;
 
-	Assert(state->moving);
-	if (i < 0 || state->stats[i].count == 0)
+	Assert(header->moving);
+	if (i < 0 || ((ChannelTally *) key_table_payload(channels, i))->stats.count == 0)
 		elog(ERROR, "channel_summary: removing a value of channel \"%s\" that was never added",
-			 omnikpi_clip_for_message(name, len));
-	if (!omnikpi_channel_stats_remove(&state->stats[i], &state->sum_low[i], value))
-		state->inexact = true;
-	assert_state_valid(state);
-	return !state->inexact;
+			 omnikpi_clip_for_message(channel->key, channel->len));
+	tally = key_table_payload(channels, i);
+	if (!omnikpi_channel_stats_remove(&tally->stats, &tally->sum_low, value))
+		header->inexact = true;
+	assert_state_valid(ref->body);
+	return !header->inexact;
 }
 
 /*
  * Merge one channel's stats.  With reject_duplicate (reading a summary's text
  * or binary form) a channel that is already present is invalid input: then
- * nothing is merged and the result is false.
+ * nothing is merged and the result is false.  A count past the largest
+ * bigint or a sum past the doubles is 22003.
  */
 bool
-omnikpi_summary_state_insert_stats(SummaryState *state, const char *name, int len,
+omnikpi_summary_state_insert_stats(StateRef *ref, const char *name, int len,
 								   const ChannelStats *stats, bool reject_duplicate)
 {
-	int			i = lookup(state, name, len, true);
+	KeyProbe	channel;
+	ChannelTally *tally;
 
-	if (reject_duplicate && state->stats[i].count != 0)
+	key_probe_init(&channel, name, len);
+	tally = channel_tally(ref, &channel);
+	if (reject_duplicate && tally->stats.count != 0)
 		return false;
-	omnikpi_channel_stats_merge(&state->stats[i], &state->sum_low[i], stats);
-	if (!isfinite(state->stats[i].sum))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("sum of channel \"%s\" is out of range",
-						omnikpi_clip_for_message(name, len))));
-	assert_state_valid(state);
+	if (!omnikpi_channel_stats_merge(&tally->stats, &tally->sum_low, stats))
+		omnikpi_report_count_overflow(omnikpi_summary_family.type_name);
+	if (!isfinite(tally->stats.sum))
+		omnikpi_report_sum_out_of_range(name, len);
+	assert_state_valid(ref->body);
 	return true;
 }
 
-/* The error of summary_state_check_scale, out of line. */
+/* The KPI of a working state on scale: the mean over its channels' percentages. */
+double
+omnikpi_summary_state_kpi(const StateBody *body, SummaryScale scale, bool *isnull)
+{
+	const KeyTable *channels = summary_channels(body);
+	KpiMean		kpi;
+	int32		i;
+
+	omnikpi_kpi_start(&kpi, scale.min, scale.max);
+	for (i = 0; i < channels->nentries; i++)
+	{
+		const ChannelTally *tally = key_table_payload(channels, i);
+
+		omnikpi_kpi_add(&kpi, &tally->stats, tally->sum_low);
+	}
+	return omnikpi_kpi_result(&kpi, isnull);
+}
+
+/* The error of summary scales that differ, out of line. */
 void
 omnikpi_report_scale_mismatch(SummaryScale have, SummaryScale got)
 {
@@ -281,108 +204,107 @@ omnikpi_report_scale_mismatch(SummaryScale have, SummaryScale got)
 			 errdetail("Summaries of values have no scale; summaries of flags and the states of the KPI aggregates have one.")));
 }
 
-/* Add every channel of a flat summary. */
+/* A channel's sum left the doubles: 22003. */
 void
-omnikpi_summary_state_merge_flat(SummaryState *state, const ChannelSummary *flat)
+omnikpi_report_sum_out_of_range(const char *name, int len)
 {
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("sum of channel \"%s\" is out of range",
+					omnikpi_clip_for_message(name, len))));
+}
+
+/* A new state from a stored summary takes its scale. */
+static void
+summary_take_parameters(StateBody *body, const void *stored)
+{
+	summary_set_scale(body, omnikpi_summary_scale((const ChannelSummary *) stored));
+}
+
+/* Add every channel of a stored summary; summaries on other scales are rejected. */
+static void
+summary_merge(StateRef *ref, const void *stored)
+{
+	const ChannelSummary *flat = (const ChannelSummary *) stored;
 	const ChannelStats *stats = SUMMARY_STATS(flat);
+	SummaryScale scale = omnikpi_summary_scale(flat);
 	int			i;
 
-	summary_state_check_scale(state, omnikpi_summary_scale(flat));
+	if (!summary_state_on_scale(ref->body, scale))
+		omnikpi_report_scale_mismatch(summary_state_scale(ref->body), scale);
 	for (i = 0; i < flat->nchannels; i++)
 	{
 		int			len;
 		const char *name = omnikpi_summary_channel_name(flat, i, &len);
 
-		omnikpi_summary_state_insert_stats(state, name, len, &stats[i], false);
+		omnikpi_summary_state_insert_stats(ref, name, len, &stats[i], false);
 	}
 }
 
-/* qsort_arg comparator: channel indexes by name, in byte order. */
-static int
-compare_names(const void *a, const void *b, void *arg)
-{
-	const ChannelName *names = (const ChannelName *) arg;
-	const ChannelName *x = &names[*(const int32 *) a];
-	const ChannelName *y = &names[*(const int32 *) b];
-	int			cmp = memcmp(x->data, y->data, Min(x->len, y->len));
-
-	if (cmp != 0)
-		return cmp;
-	return (x->len > y->len) - (x->len < y->len);
-}
-
+/* The stored form leaves out the channels a moving window emptied. */
 static Size
-summary_get_flat_size(ExpandedObjectHeader *eohptr)
+summary_stored_size(const StateBody *body)
 {
-	SummaryState *state = (SummaryState *) eohptr;
+	const KeyTable *channels = summary_channels(body);
 	int64		nchannels = 0;
 	Size		name_bytes = 0;
-	int			i;
+	int32		i;
 
-	for (i = 0; i < state->nchannels; i++)
-	{
-		if (state->stats[i].count == 0)
-			continue;
-		nchannels++;
-		name_bytes += state->names[i].len;
-	}
-	return flat_size(nchannels, name_bytes);
+	for (i = 0; i < channels->nentries; i++)
+		if (((const ChannelTally *) key_table_payload(channels, i))->stats.count != 0)
+		{
+			nchannels++;
+			name_bytes += key_table_key_length(channels, i);
+		}
+	return stored_size(nchannels, name_bytes);
 }
 
 /*
- * Write the sorted flat form.  Channels emptied by a moving window are left
- * out; the sum written is high + low, rounded once.
+ * Write the stored form, channels in byte order of their names; the sum
+ * written is high + low, rounded once.
  */
 static void
-summary_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+summary_store(const StateBody *body, void *result, Size size)
 {
-	SummaryState *state = (SummaryState *) eohptr;
+	const SummaryHeader *header = summary_header(body);
+	const KeyTable *channels = summary_channels(body);
 	ChannelSummary *flat = (ChannelSummary *) result;
-	int32	   *order = palloc(Max(state->nchannels, 1) * sizeof(int32));
+	int32	   *order = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32		nchannels = 0;
 	ChannelStats *stats;
 	int32	   *name_ends;
 	char	   *names;
 	int32		offset = 0;
-	int			i;
+	int32		i;
 
-	for (i = 0; i < state->nchannels; i++)
-		if (state->stats[i].count != 0)
-			order[nchannels++] = i;
-	qsort_arg(order, nchannels, sizeof(int32), compare_names, state->names);
+	key_table_sort(channels, order);
+	for (i = 0; i < channels->nentries; i++)
+		if (((const ChannelTally *) key_table_payload(channels, order[i]))->stats.count != 0)
+			order[nchannels++] = order[i];
 
 	memset(flat, 0, sizeof(ChannelSummary));
-	SET_VARSIZE(flat, allocated_size);
+	SET_VARSIZE(flat, size);
 	flat->format = CHANNEL_SUMMARY_FORMAT;
-	flat->flags = state->scale.known ? SUMMARY_HAS_SCALE : 0;
+	flat->flags = header->scale_known ? SUMMARY_HAS_SCALE : 0;
 	flat->nchannels = nchannels;
-	flat->scale_min = state->scale.known ? state->scale.min : 0.0;
-	flat->scale_max = state->scale.known ? state->scale.max : 0.0;
+	flat->scale_min = header->scale_known ? header->scale_min : 0.0;
+	flat->scale_max = header->scale_known ? header->scale_max : 0.0;
 	stats = SUMMARY_STATS(flat);
 	name_ends = SUMMARY_NAME_ENDS(flat);
 	names = SUMMARY_NAMES(flat);
 	for (i = 0; i < nchannels; i++)
 	{
-		const ChannelName *name = &state->names[order[i]];
+		const ChannelTally *tally = key_table_payload(channels, order[i]);
+		char		buffer[KEY_INLINE_BYTES];
+		int32		len;
+		const char *name = key_table_key(channels, order[i], buffer, &len);
 
-		stats[i] = state->stats[order[i]];
-		stats[i].sum += state->sum_low[order[i]];
-		memcpy(names + offset, name->data, name->len);
-		offset += name->len;
+		stats[i] = tally->stats;
+		stats[i].sum += tally->sum_low;
+		memcpy(names + offset, name, len);
+		offset += len;
 		name_ends[i] = offset;
 	}
-	Assert((Size) (names + offset - (char *) flat) == allocated_size);
+	Assert((Size) (names + offset - (char *) flat) == size);
 	pfree(order);
-}
-
-/* The flat form of a state, palloc'd in the current context. */
-ChannelSummary *
-omnikpi_summary_state_flatten(SummaryState *state)
-{
-	Size		size = summary_get_flat_size(&state->hdr);
-	ChannelSummary *flat = palloc(size);
-
-	summary_flatten_into(&state->hdr, flat, size);
-	return flat;
 }

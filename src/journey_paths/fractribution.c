@@ -27,10 +27,17 @@
 
 #include "journey_paths/journey_paths.h"
 
+/* A slot of the index: a path's polynomial hash and its number + 1 (0: empty). */
+typedef struct PathSlot
+{
+	uint32		hash;
+	int32		path;
+} PathSlot;
+
 typedef struct PathIndex
 {
 	const JourneyPaths *paths;
-	ChannelSlot *slots;			/* hash and path number + 1; 0 is empty */
+	PathSlot   *slots;
 	uint32		mask;
 } PathIndex;
 
@@ -44,7 +51,7 @@ index_build(PathIndex *index, const JourneyPaths *paths)
 		nslots *= 2;
 	index->paths = paths;
 	index->mask = nslots - 1;
-	index->slots = palloc_extended((Size) nslots * sizeof(ChannelSlot),
+	index->slots = palloc_extended((Size) nslots * sizeof(PathSlot),
 								   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	for (i = 0; i < paths->npaths; i++)
 	{
@@ -58,10 +65,10 @@ index_build(PathIndex *index, const JourneyPaths *paths)
 		for (k = 0; k < len; k++)
 			h = jp_hash_step(h, steps[k]);
 		hash = jp_hash_finish(h, len);
-		for (slot = hash & index->mask; index->slots[slot].index != 0; slot = (slot + 1) & index->mask)
+		for (slot = hash & index->mask; index->slots[slot].path != 0; slot = (slot + 1) & index->mask)
 			;
 		index->slots[slot].hash = hash;
-		index->slots[slot].index = i + 1;
+		index->slots[slot].path = i + 1;
 	}
 }
 
@@ -76,9 +83,9 @@ counterfactual_probability(const PathIndex *index, const int32 *steps, int len, 
 	uint32		hash = jp_hash_finish(h, len - 1);
 	uint32		slot;
 
-	for (slot = hash & index->mask; index->slots[slot].index != 0; slot = (slot + 1) & index->mask)
+	for (slot = hash & index->mask; index->slots[slot].path != 0; slot = (slot + 1) & index->mask)
 	{
-		int32		found = index->slots[slot].index - 1;
+		int32		found = index->slots[slot].path - 1;
 		int			found_len;
 		const int32 *found_steps;
 		int			k;

@@ -12,9 +12,9 @@
  * with the number of journeys.
  *
  * Like channel_summary it has two forms:
- *   - JourneyPathsState: the aggregates' working state, an expanded object
- *     with hash tables from channel name to channel number and from path to
- *     its counts (journey_paths_state.c);
+ *   - the aggregates' working state, one of the engine's StateBody
+ *     (common/aggregate_state.h) with key tables from channel name to
+ *     channel number and from path to its counts (journey_paths_state.c);
  *   - the flat varlena JourneyPaths: what is stored, sent and printed, with
  *     channels in byte order of their names and paths in a canonical order,
  *     so that equal summaries are equal byte for byte.
@@ -24,9 +24,8 @@
 
 #include "fmgr.h"
 #include "nodes/execnodes.h"
-#include "utils/expandeddatum.h"
 
-#include "channel_summary/channel_summary.h"
+#include "common/aggregate_state.h"
 
 /* Counts of one distinct path. */
 typedef struct PathStats
@@ -63,7 +62,9 @@ typedef struct JourneyPaths
 #define JP_STEPS(s)		(JP_PATH_ENDS(s) + (s)->npaths)
 #define JP_NAME_ENDS(s)	(JP_STEPS(s) + (s)->nsteps)
 #define JP_NAMES(s)		((char *) (JP_NAME_ENDS(s) + (s)->nchannels))
-#define DatumGetJourneyPathsP(d)	((JourneyPaths *) PG_DETOAST_DATUM(d))
+/* Any journey_paths datum in its stored form (a working state is stored first). */
+#define DatumGetJourneyPathsP(d) \
+	((JourneyPaths *) omnikpi_state_stored((d), &omnikpi_jp_family))
 #define PG_GETARG_JOURNEY_PATHS_P(n)	DatumGetJourneyPathsP(PG_GETARG_DATUM(n))
 
 extern const char *omnikpi_jp_channel_name(const JourneyPaths *paths, int i, int *len);
@@ -84,50 +85,20 @@ extern void omnikpi_jp_put_credits(ReturnSetInfo *rsinfo, const JourneyPaths *pa
 
 /* ---- working state (journey_paths_state.c) ---- */
 
-/* One distinct path of the state: its steps live in the state's step pool. */
-typedef struct PathEntry
-{
-	int64		start;			/* offset in steps */
-	int32		len;
-	uint32		hash;
-	PathStats	stats;
-} PathEntry;
+/*
+ * The working state has no header of its own and two key tables: channel
+ * name to nothing (its entry number is the channel's number) and path (its
+ * channel numbers as int32, back to back) to its PathStats.
+ */
+#define JP_TABLE_CHANNELS	0
+#define JP_TABLE_PATHS		1
 
-typedef struct JourneyPathsState
-{
-	ExpandedObjectHeader hdr;
-	/* channels, numbered in order of first appearance */
-	int32		nchannels;
-	int32		channel_capacity;
-	ChannelName *channels;
-	ChannelSlot *channel_slots; /* open addressing, linear probing */
-	int32		channel_nslots; /* a power of two, >= 4 * channel_capacity */
-	Size		name_bytes;
-	/* distinct paths */
-	int32		npaths;
-	int32		path_capacity;
-	PathEntry  *paths;
-	ChannelSlot *path_slots;
-	int32		path_nslots;	/* a power of two, >= 2 * path_capacity */
-	int32	   *steps;			/* channel numbers of all paths, back to back */
-	int64		nsteps;
-	int64		step_capacity;
-	/* the path being read from one row, reused for every row */
-	int32	   *scratch;
-	int32		scratch_capacity;
-} JourneyPathsState;
+extern const StateFamily omnikpi_jp_family;
 
-extern const ExpandedObjectMethods omnikpi_jp_methods;
-
-extern JourneyPathsState *omnikpi_jp_state_create(MemoryContext parent);
-extern JourneyPathsState *omnikpi_jp_state_from_datum(Datum d, MemoryContext parent);
-extern JourneyPathsState *omnikpi_jp_state_if_writable(Datum d);
-extern int32 omnikpi_jp_state_channel(JourneyPathsState *state, const char *name, int len);
-extern int32 *omnikpi_jp_state_scratch(JourneyPathsState *state, int64 len);
-extern bool omnikpi_jp_state_add(JourneyPathsState *state, const int32 *steps, int32 len,
+extern void omnikpi_jp_state_new_private(StateRef *ref);
+extern int32 omnikpi_jp_state_channel(StateRef *ref, const char *name, int len);
+extern bool omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len,
 								 const PathStats *stats, bool reject_duplicate);
-extern void omnikpi_jp_state_merge_flat(JourneyPathsState *state, const JourneyPaths *flat);
-extern JourneyPaths *omnikpi_jp_state_flatten(JourneyPathsState *state);
 extern const char *omnikpi_jp_stats_invalid(const PathStats *stats);
 
 /*

@@ -1,7 +1,6 @@
 /*
- * journey_paths.c: the journey_paths type's text and binary input/output,
- * its aggregates (one row per journey, or per counted path, and rollup) and
- * its accessors.
+ * journey_paths_io.c: the journey_paths type's text and binary input and
+ * output.
  *
  * Both inputs trust nothing: they go through one builder that checks every
  * path (not empty, no channel twice in a row, no path twice) and its counts,
@@ -13,36 +12,60 @@
 
 #include <math.h>
 
-#include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "libpq/pqformat.h"
-#include "access/tupmacs.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/float.h"
 
-#include "journey_paths/journey_paths.h"
-#include "common/aggregate_support.h"
-#include "journey_paths/journey_paths_text.h"
 #include "channel_summary/summary_text.h"
+#include "common/messages.h"
+#include "journey_paths/journey_paths.h"
+#include "journey_paths/journey_paths_text.h"
 
 /*
- * Collects the paths of a summary being read, in a scratch state in the
- * current memory context; the path being read grows in the state's scratch
- * buffer.
+ * Collects the paths of a summary being read, in a private working state in
+ * the current memory context; the path being read grows in steps.
  */
 typedef struct PathsBuilder
 {
-	JourneyPathsState *state;
-	int32		len;			/* steps of the current path so far */
+	StateRef	state;
+	int32	   *steps;			/* the current path */
+	int32		len;			/* its steps so far */
+	int32		capacity;
 } PathsBuilder;
+
+static void
+builder_init(PathsBuilder *builder)
+{
+	omnikpi_jp_state_new_private(&builder->state);
+	builder->capacity = 16;
+	builder->steps = palloc(builder->capacity * sizeof(int32));
+	builder->len = 0;
+}
+
+/* Room for len steps in the current path. */
+static int32 *
+builder_steps(PathsBuilder *builder, int64 len)
+{
+	if (len > builder->capacity)
+	{
+		int64		capacity = builder->capacity;
+
+		while (capacity < len)
+			capacity *= 2;
+		if (capacity > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a journey path cannot have more than %d channels", PG_INT32_MAX)));
+		builder->steps = repalloc_huge(builder->steps, capacity * sizeof(int32));
+		builder->capacity = (int32) capacity;
+	}
+	return builder->steps;
+}
 
 static const char *
 builder_add_step(void *arg, const char *name, int len)
 {
 	PathsBuilder *builder = (PathsBuilder *) arg;
-	int32		channel = omnikpi_jp_state_channel(builder->state, name, len);
-	int32	   *steps = omnikpi_jp_state_scratch(builder->state, (int64) builder->len + 1);
+	int32		channel = omnikpi_jp_state_channel(&builder->state, name, len);
+	int32	   *steps = builder_steps(builder, (int64) builder->len + 1);
 
 	if (builder->len > 0 && steps[builder->len - 1] == channel)
 		return "A path has one channel twice in a row; paths are stored with repeats collapsed.";
@@ -62,18 +85,19 @@ builder_end_path(void *arg, const PathStats *stats)
 		return "A path must have at least one channel.";
 	if (problem != NULL)
 		return problem;
-	if (!omnikpi_jp_state_add(builder->state, builder->state->scratch, len, stats, true))
+	if (!omnikpi_jp_state_add(&builder->state, builder->steps, len, stats, true))
 		return "A path appears twice.";
 	return NULL;
 }
 
-/* The flat summary of what was read; the scratch state is freed. */
+/* The stored summary of what was read; the working state is freed. */
 static JourneyPaths *
 builder_finish(PathsBuilder *builder)
 {
-	JourneyPaths *flat = omnikpi_jp_state_flatten(builder->state);
+	JourneyPaths *flat = omnikpi_state_store(builder->state.body, &omnikpi_jp_family);
 
-	DeleteExpandedObject(EOHPGetRWDatum(&builder->state->hdr));
+	omnikpi_state_free(&builder->state);
+	pfree(builder->steps);
 	return flat;
 }
 
@@ -92,8 +116,7 @@ omnikpi_jp_in(PG_FUNCTION_ARGS)
 	JourneyPathsTextSink sink;
 	JourneyPathsParseError error;
 
-	builder.state = omnikpi_jp_state_create(CurrentMemoryContext);
-	builder.len = 0;
+	builder_init(&builder);
 	sink.arg = &builder;
 	sink.add_step = builder_add_step;
 	sink.end_path = builder_end_path;
@@ -190,8 +213,7 @@ omnikpi_jp_recv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported binary journey_paths format %d", format),
 				 errdetail("This build reads format %d.", JOURNEY_PATHS_FORMAT)));
-	builder.state = omnikpi_jp_state_create(CurrentMemoryContext);
-	builder.len = 0;
+	builder_init(&builder);
 	nchannels = pq_getmsgint(buf, 4);
 	/* every channel takes at least its 4-byte length in the message */
 	if (nchannels < 0 || nchannels > (buf->len - buf->cursor) / 4)
@@ -203,7 +225,7 @@ omnikpi_jp_recv(PG_FUNCTION_ARGS)
 		int			len;
 		char	   *name = pq_getmsgtext(buf, raw_len, &len);
 
-		if (omnikpi_jp_state_channel(builder.state, name, len) != i)
+		if (omnikpi_jp_state_channel(&builder.state, name, len) != i)
 			report_invalid_binary(psprintf("channel \"%s\" appears twice in binary journey_paths",
 										   omnikpi_clip_for_message(name, len)), NULL);
 		pfree(name);
@@ -225,7 +247,7 @@ omnikpi_jp_recv(PG_FUNCTION_ARGS)
 		if (len < 1 || len > (buf->len - buf->cursor) / 4)
 			report_invalid_binary(psprintf("invalid path length %d in binary journey_paths", len),
 								  "A path has at least one channel and fits in the message.");
-		steps = omnikpi_jp_state_scratch(builder.state, len);
+		steps = builder_steps(&builder, len);
 		for (k = 0; k < len; k++)
 		{
 			int32		channel = pq_getmsgint(buf, 4);
@@ -245,19 +267,20 @@ omnikpi_jp_recv(PG_FUNCTION_ARGS)
 		problem = omnikpi_jp_stats_invalid(&stats);
 		if (problem != NULL)
 			report_invalid_binary("invalid path counts in binary journey_paths", problem);
-		if (!omnikpi_jp_state_add(builder.state, steps, len, &stats, true))
+		if (!omnikpi_jp_state_add(&builder.state, steps, len, &stats, true))
 			report_invalid_binary("invalid path in binary journey_paths", "A path appears twice.");
 	}
 	pq_getmsgend(buf);
 	for (i = 0; i < nchannels; i++)
 		if (!used[i])
 		{
-			int			len;
-			ChannelName *channel = &builder.state->channels[i];
+			char		buffer[KEY_INLINE_BYTES];
+			int32		len;
+			const char *name = key_table_key(omnikpi_state_table(builder.state.body,
+																 JP_TABLE_CHANNELS), i, buffer, &len);
 
-			len = channel->len;
 			report_invalid_binary(psprintf("channel \"%s\" of binary journey_paths is on no path",
-										   omnikpi_clip_for_message(channel->data, len)), NULL);
+										   omnikpi_clip_for_message(name, len)), NULL);
 		}
 	pfree(used);
 	PG_RETURN_POINTER(builder_finish(&builder));
@@ -300,367 +323,3 @@ omnikpi_jp_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* ---- aggregates ---- */
-
-/*
- * The state to update in place: ours when the executor passes our read-write
- * state, else a new one under the aggregate context holding a copy of what
- * was passed (a flat value from a parallel worker, or a read-only one).
- */
-static JourneyPathsState *
-writable_state(FunctionCallInfo fcinfo)
-{
-	JourneyPathsState *state;
-
-	if (PG_ARGISNULL(0))
-		return omnikpi_jp_state_create(omnikpi_aggregate_context(fcinfo));
-	state = omnikpi_jp_state_if_writable(PG_GETARG_DATUM(0));
-	if (state == NULL)
-		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(0), omnikpi_aggregate_context(fcinfo));
-	return state;
-}
-
-/*
- * Walks the elements of a flat text[] without copying them; NULL elements
- * are reported as NULL.  (utils/arrayaccess.h does the same but does not
- * compile cleanly with -Wextra.)
- */
-typedef struct PathWalk
-{
-	const char *next;			/* the next element's data */
-	const bits8 *nulls;			/* NULL bitmap, or NULL when there are no NULLs */
-	int			nitems;
-	int			i;
-} PathWalk;
-
-static void
-path_walk_start(PathWalk *walk, ArrayType *path)
-{
-	Size		offset = ARR_HASNULL(path) ? (Size) path->dataoffset :
-		ARR_OVERHEAD_NONULLS(ARR_NDIM(path));
-
-	walk->next = (const char *) path + offset;
-	walk->nulls = ARR_NULLBITMAP(path);
-	walk->nitems = ArrayGetNItems(ARR_NDIM(path), ARR_DIMS(path));
-	walk->i = 0;
-}
-
-/* The next channel (a text), NULL for a NULL element; the caller counts to nitems. */
-static inline const text *
-path_walk_next(PathWalk *walk)
-{
-	const text *element;
-	int			i = walk->i++;
-
-	if (walk->nulls != NULL && !(walk->nulls[i / 8] & (1 << (i % 8))))
-		return NULL;
-	element = (const text *) walk->next;
-	walk->next = att_addlength_pointer(walk->next, -1, walk->next);
-	walk->next = (const char *) att_align_nominal(walk->next, TYPALIGN_INT);
-	return element;
-}
-
-/* Does the path have a channel, i.e. an element that is not NULL? */
-static bool
-path_has_channel(ArrayType *path)
-{
-	PathWalk	walk;
-
-	path_walk_start(&walk, path);
-	while (walk.i < walk.nitems)
-		if (path_walk_next(&walk) != NULL)
-			return true;
-	return false;
-}
-
-/*
- * Add one path (argument 1) with its counts to the state, collapsing
- * consecutive repeats and skipping NULL channels.  A path without channels
- * is skipped.  The channel lookups and the path lookup are hash probes in
- * the state: nothing is allocated for a path seen before.
- */
-static Datum
-add_path(FunctionCallInfo fcinfo, const PathStats *stats)
-{
-	ArrayType  *path = PG_GETARG_ARRAYTYPE_P(1);
-	JourneyPathsState *state;
-	int32	   *steps;
-	int32		len = 0;
-	PathWalk	walk;
-
-	if (ARR_NDIM(path) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a journey path must be a one-dimensional array, not %d-dimensional",
-						ARR_NDIM(path)),
-				 errhint("Pass the journey's channels in time order, e.g. array_agg(channel ORDER BY touched_at).")));
-	state = PG_ARGISNULL(0) ? NULL : omnikpi_jp_state_if_writable(PG_GETARG_DATUM(0));
-	if (state == NULL)
-	{
-		/* a journey without channels leaves a group without journeys NULL */
-		if (!path_has_channel(path))
-			return omnikpi_state_unchanged(fcinfo);
-		state = writable_state(fcinfo);
-	}
-	path_walk_start(&walk, path);
-	steps = omnikpi_jp_state_scratch(state, walk.nitems);
-	while (walk.i < walk.nitems)
-	{
-		const text *element = path_walk_next(&walk);
-		int32		channel;
-
-		if (element == NULL)
-			continue;
-		channel = omnikpi_jp_state_channel(state, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
-		if (len > 0 && steps[len - 1] == channel)
-			continue;
-		steps[len++] = channel;
-	}
-	if (len > 0)
-		omnikpi_jp_state_add(state, steps, len, stats, false);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
-}
-
-/* A conversion value must be finite: 22003. */
-static void
-check_value(double value)
-{
-	if (unlikely(!isfinite(value)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("conversion value %s is not a finite number", float8out_internal(value))));
-}
-
-/*
- * omnikpi_jp_trans: journey_paths(path, converted), one row per journey.
- * Rows with a NULL path or a NULL converted are skipped: a journey whose
- * outcome is unknown teaches nothing.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_trans);
-Datum
-omnikpi_jp_trans(PG_FUNCTION_ARGS)
-{
-	PathStats	stats = {0, 0, 0};
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return omnikpi_state_unchanged(fcinfo);
-	if (PG_GETARG_BOOL(2))
-		stats.conversions = 1;
-	else
-		stats.non_conversions = 1;
-	return add_path(fcinfo, &stats);
-}
-
-/*
- * omnikpi_jp_value_trans: journey_paths(path, converted, value).  The value
- * of a converted journey adds to its path's value (NULL adds nothing, as in
- * sum()); that of a journey that did not convert is ignored.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_value_trans);
-Datum
-omnikpi_jp_value_trans(PG_FUNCTION_ARGS)
-{
-	PathStats	stats = {0, 0, 0};
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return omnikpi_state_unchanged(fcinfo);
-	if (PG_GETARG_BOOL(2))
-	{
-		stats.conversions = 1;
-		if (!PG_ARGISNULL(3))
-		{
-			stats.value = PG_GETARG_FLOAT8(3);
-			check_value(stats.value);
-		}
-	}
-	else
-		stats.non_conversions = 1;
-	return add_path(fcinfo, &stats);
-}
-
-/*
- * omnikpi_jp_counted_trans: journey_paths(path, conversions, non_conversions,
- * value) for paths already counted (fractribution's input shape).  Counts
- * are finite and at least 0; a NULL path or count skips the row, a NULL
- * value adds nothing, and a row with both counts 0 adds nothing.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_counted_trans);
-Datum
-omnikpi_jp_counted_trans(PG_FUNCTION_ARGS)
-{
-	PathStats	stats;
-
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		return omnikpi_state_unchanged(fcinfo);
-	stats.conversions = PG_GETARG_FLOAT8(2);
-	stats.non_conversions = PG_GETARG_FLOAT8(3);
-	stats.value = PG_ARGISNULL(4) ? 0.0 : PG_GETARG_FLOAT8(4);
-	if (!isfinite(stats.conversions) || !isfinite(stats.non_conversions))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("journey counts %s and %s must be finite",
-						float8out_internal(stats.conversions),
-						float8out_internal(stats.non_conversions))));
-	if (stats.conversions < 0 || stats.non_conversions < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("journey counts %s and %s must not be negative",
-						float8out_internal(stats.conversions),
-						float8out_internal(stats.non_conversions))));
-	check_value(stats.value);
-	if (stats.conversions == 0 && stats.value != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("conversion value %s given for a path without conversions",
-						float8out_internal(stats.value))));
-	if (stats.conversions == 0 && stats.non_conversions == 0)
-		return omnikpi_state_unchanged(fcinfo);
-	return add_path(fcinfo, &stats);
-}
-
-/*
- * omnikpi_jp_combine: merge the second summary into the first; the combine
- * function of every journey_paths aggregate and the transition function of
- * rollup(journey_paths).  NULLs are skipped.  Counts and values of equal
- * paths add, so merging is exact up to one rounding per added value, and
- * commutative.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_combine);
-Datum
-omnikpi_jp_combine(PG_FUNCTION_ARGS)
-{
-	JourneyPathsState *state;
-
-	if (PG_ARGISNULL(1))
-		return omnikpi_state_unchanged(fcinfo);
-	if (PG_ARGISNULL(0))
-		state = omnikpi_jp_state_from_datum(PG_GETARG_DATUM(1), omnikpi_aggregate_context(fcinfo));
-	else
-	{
-		state = writable_state(fcinfo);
-		omnikpi_jp_state_merge_flat(state, PG_GETARG_JOURNEY_PATHS_P(1));
-	}
-	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
-}
-
-/* ---- shared by the attribution functions ---- */
-
-/*
- * The totals of a summary.  Attribution hands out conversions: a summary
- * without any is an error (22023) rather than a table of zeros and NaN shares.
- */
-JourneyTotals
-omnikpi_jp_totals(const JourneyPaths *paths, const char *function)
-{
-	const PathStats *stats = JP_STATS(paths);
-	JourneyTotals totals = {0, 0, 0};
-	int32		i;
-
-	for (i = 0; i < paths->npaths; i++)
-	{
-		totals.conversions += stats[i].conversions;
-		totals.value += stats[i].value;
-		totals.journeys += stats[i].conversions + stats[i].non_conversions;
-	}
-	if (!(totals.conversions > 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs at least one converted journey", function),
-				 errdetail("The summary holds %s journeys, none of them converted.",
-						   float8out_internal(totals.journeys)),
-				 errhint("Attribute only groups with conversions, e.g. GROUP BY month HAVING bool_or(converted).")));
-	if (!isfinite(totals.value) || !isfinite(totals.journeys))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("total journeys or value of the summary out of range for double precision")));
-	return totals;
-}
-
-/*
- * One row per channel of the summary, in byte order of the names: the
- * conversions and value credited to it and its share of all conversions.
- */
-void
-omnikpi_jp_put_credits(ReturnSetInfo *rsinfo, const JourneyPaths *paths,
-					   const double *conversions, const double *values,
-					   const JourneyTotals *totals)
-{
-	int32		i;
-
-	for (i = 0; i < paths->nchannels; i++)
-	{
-		int			len;
-		const char *name = omnikpi_jp_channel_name(paths, i, &len);
-		Datum		row[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		row[0] = PointerGetDatum(cstring_to_text_with_len(name, len));
-		row[1] = Float8GetDatum(conversions[i]);
-		row[2] = Float8GetDatum(values[i]);
-		row[3] = Float8GetDatum(conversions[i] / totals->conversions);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-		pfree(DatumGetPointer(row[0]));
-	}
-}
-
-/* ---- accessors ---- */
-
-/* omnikpi_jp_channel_count: number of distinct channels on the paths. */
-PG_FUNCTION_INFO_V1(omnikpi_jp_channel_count);
-Datum
-omnikpi_jp_channel_count(PG_FUNCTION_ARGS)
-{
-	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
-
-	PG_RETURN_INT32(paths->nchannels);
-}
-
-/*
- * omnikpi_jp_paths: the distinct paths with their counts, in the canonical
- * order, for inspection and for exporting to other tools.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_paths);
-Datum
-omnikpi_jp_paths(PG_FUNCTION_ARGS)
-{
-	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	const PathStats *stats = JP_STATS(paths);
-	Datum	   *names = palloc(Max(paths->nchannels, 1) * sizeof(Datum));
-	Datum	   *elements = NULL;
-	int			capacity = 0;
-	int32		i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < paths->nchannels; i++)
-	{
-		int			len;
-		const char *name = omnikpi_jp_channel_name(paths, i, &len);
-
-		names[i] = PointerGetDatum(cstring_to_text_with_len(name, len));
-	}
-	for (i = 0; i < paths->npaths; i++)
-	{
-		int			len;
-		const int32 *steps = omnikpi_jp_path(paths, i, &len);
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		int			k;
-
-		if (len > capacity)
-		{
-			capacity = Max(len, 2 * capacity);
-			elements = elements ? repalloc_huge(elements, capacity * sizeof(Datum))
-				: palloc_extended(capacity * sizeof(Datum), MCXT_ALLOC_HUGE);
-		}
-		for (k = 0; k < len; k++)
-			elements[k] = names[steps[k]];
-		values[0] = PointerGetDatum(construct_array(elements, len, TEXTOID, -1, false, TYPALIGN_INT));
-		values[1] = Float8GetDatum(stats[i].conversions);
-		values[2] = Float8GetDatum(stats[i].non_conversions);
-		values[3] = Float8GetDatum(stats[i].value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
-	}
-	return (Datum) 0;
-}

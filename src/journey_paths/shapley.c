@@ -32,6 +32,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
+#include "common/messages.h"
 #include "journey_paths/journey_paths.h"
 
 /* 2^20 coalitions, three arrays of float8: 24 MB, a fraction of a second */

@@ -12,8 +12,9 @@
  * Like channel_summary it exists in three forms:
  *   - the flat varlena MarkovModel: what is stored, sent and printed
  *     (markov_io.c), canonical so that equal models are equal bytes;
- *   - MarkovState: the aggregates' working state, an expanded object with
- *     hash tables of channels, states and transitions (markov_state.c);
+ *   - the aggregates' working state, one of the engine's StateBody
+ *     (common/aggregate_state.h) with key tables of channels, states and
+ *     transitions (markov_state.c);
  *   - the solver's dense matrices, built from a flat model per call
  *     (markov_solve.c).
  */
@@ -23,7 +24,8 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
-#include "utils/expandeddatum.h"
+
+#include "common/aggregate_state.h"
 
 #define MARKOV_FORMAT		1	/* bump when the on-disk layout changes */
 #define MARKOV_MAX_ORDER	4
@@ -76,7 +78,9 @@ typedef struct MarkovModel
 	(MARKOV_TUPLES(m) + (Size) (m)->ntuples * (m)->order)
 #define MARKOV_NAMES(m) \
 	((char *) (MARKOV_NAME_ENDS(m) + (m)->nchannels))
-#define DatumGetMarkovModelP(d)		((MarkovModel *) PG_DETOAST_DATUM(d))
+/* Any markov_model datum in its stored form (a working state is stored first). */
+#define DatumGetMarkovModelP(d) \
+	((MarkovModel *) omnikpi_state_stored((d), &omnikpi_markov_family))
 #define PG_GETARG_MARKOV_MODEL_P(n)	DatumGetMarkovModelP(PG_GETARG_DATUM(n))
 
 extern Size omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples,
@@ -88,87 +92,53 @@ extern const char *omnikpi_markov_model_invalid(const MarkovModel *model);
 
 /* ---- working state (markov_state.c) ---- */
 
-/* Open-addressing slot: a key's hash beside its index + 1 (0 when empty). */
-typedef struct MarkovSlot
-{
-	uint32		hash;
-	int32		index;
-} MarkovSlot;
-
 /*
- * A transition of the working state, keyed by its first state and its step:
+ * The family's header in a working state.  Its tables: channel name to
+ * MarkovChannel; channel tuple (MARKOV_MAX_ORDER int32, -1 padded) to
+ * nothing, tuple i being state MARKOV_FIRST_TUPLE + i; and transition to
+ * MarkovCount.  A transition is keyed by its first state and its step --
  * the channel touched next (channel + MARKOV_FIRST_TUPLE) or the end
- * (MARKOV_CONVERSION, MARKOV_NULL).  The step determines the second state,
- * which the entry keeps, so a journey's next state costs one lookup at any
- * order.  Key (from << 32 | step) 0 marks an empty slot.
+ * (MARKOV_CONVERSION, MARKOV_NULL) -- and keeps the state the step leads
+ * to, so a journey's next state costs one lookup at any order.
  */
-typedef struct MarkovEntry
+typedef struct MarkovHeader
 {
-	uint64		key;
+	int32		order;
+	bool		reject_duplicates;	/* input: a transition seen twice is an error */
+} MarkovHeader;
+
+#define MARKOV_TABLE_CHANNELS		0
+#define MARKOV_TABLE_TUPLES		1
+#define MARKOV_TABLE_TRANSITIONS	2
+
+typedef struct MarkovChannel
+{
+	int32		single_state;	/* the state of the channel's 1-tuple, or 0 before there is one */
+} MarkovChannel;
+
+typedef struct MarkovCount
+{
 	int32		to;
 	double		count;
 	double		value;
-} MarkovEntry;
+} MarkovCount;
 
-typedef struct MarkovState
-{
-	ExpandedObjectHeader hdr;
-	int			order;
-	/* channels, in order of first appearance */
-	int32		nchannels;
-	int32		channel_capacity;
-	char	  **names;
-	int32	   *name_lens;
-	uint32	   *name_hashes;
-	int32	   *single_state;	/* the state of the 1-tuple of each channel, or -1 */
-	MarkovSlot *channel_slots;
-	int32		channel_nslots;
-	Size		name_bytes;
-	/* channel states (tuples), numbered from MARKOV_FIRST_TUPLE */
-	int32		ntuples;
-	int32		tuple_capacity;
-	int32	   *tuples;			/* MARKOV_MAX_ORDER channels each, -1 padded */
-	uint32	   *tuple_hashes;
-	MarkovSlot *tuple_slots;
-	int32		tuple_nslots;
-	/* transitions: open addressing, linear probing, at most half full */
-	int32		ntransitions;
-	int32		transition_nslots;
-	MarkovEntry *transitions;
-	/* input mode: a duplicate transition is an error, not a sum */
-	bool		reject_duplicates;
-} MarkovState;
+extern const StateFamily omnikpi_markov_family;
 
-extern const ExpandedObjectMethods omnikpi_markov_methods;
-
-extern MarkovState *omnikpi_markov_state_create(MemoryContext parent, int order);
-extern MarkovState *omnikpi_markov_state_from_datum(Datum d, MemoryContext parent);
-extern bool omnikpi_markov_state_add_path(MarkovState *state, AnyArrayType *path,
-										  double conversions, double non_conversions,
-										  double value);
-extern void omnikpi_markov_state_merge_flat(MarkovState *state, const MarkovModel *flat);
-extern int32 omnikpi_markov_state_channel(MarkovState *state, const char *name, int len);
-extern int32 omnikpi_markov_state_tuple(MarkovState *state, const int32 *channels, int len);
-extern bool omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
+extern void omnikpi_markov_state_new(StateRef *ref, FunctionCallInfo fcinfo, int order);
+extern void omnikpi_markov_state_new_private(StateRef *ref, int order);
+extern void omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
+										  double non_conversions, double value);
+extern int32 omnikpi_markov_state_channel(StateRef *ref, const char *name, int len);
+extern int32 omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len);
+extern bool omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to,
 												double count, double value);
-extern MarkovModel *omnikpi_markov_state_flatten(MarkovState *state);
 extern void omnikpi_report_order_mismatch(int have, int got) pg_attribute_noreturn();
 
-/*
- * The state behind d when d is a read-write pointer to one of ours, else
- * NULL; inline because every row of the aggregates asks.
- */
-static inline MarkovState *
-markov_state_if_writable(Datum d)
+static inline MarkovHeader *
+markov_header(const StateBody *body)
 {
-	varatt_expanded pointer;
-
-	if (!VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-		return NULL;
-	memcpy(&pointer, VARDATA_EXTERNAL(DatumGetPointer(d)), sizeof(pointer));
-	if (pointer.eohptr->eoh_methods != &omnikpi_markov_methods)
-		return NULL;
-	return (MarkovState *) pointer.eohptr;
+	return (MarkovHeader *) omnikpi_state_header(body);
 }
 
 /* ---- solver (markov_solve.c) ---- */

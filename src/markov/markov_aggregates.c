@@ -2,12 +2,12 @@
  * markov_aggregates.c: transition and combine functions of markov_model and
  * rollup(markov_model).
  *
- * The state is the markov_model type itself (an expanded MarkovState while
- * it works), so parallel workers and Citus ship partial models as plain
- * values and the same values can be stored per day and rolled up later.
- * The transition functions are not STRICT: a row with a NULL path or
- * outcome is skipped, and the first usable row creates the state in the
- * aggregate context; later rows update it in place.
+ * The state is the markov_model type itself (a working state of
+ * common/aggregate_state.h while it works), so parallel workers and Citus
+ * ship partial models as plain values and the same values can be stored per
+ * day and rolled up later.  The transition functions are not STRICT: a row
+ * with a NULL path or outcome is skipped, and the first usable row creates
+ * the state; later rows update it in place.
  */
 #include "postgres.h"
 
@@ -15,8 +15,8 @@
 
 #include "utils/float.h"
 
+#include "common/journey_input.h"
 #include "markov/markov.h"
-#include "common/aggregate_support.h"
 
 /* The order argument: not NULL (22004) and 1 to 4 (22023). */
 static int
@@ -54,45 +54,26 @@ amount_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 	return amount;
 }
 
-/*
- * The state to update in place: ours when the executor passes our
- * read-write state, else a new one under the aggregate context holding a
- * copy of what was passed (a flat value from a parallel worker, or a
- * read-only one from a partial aggregate).
- */
-static MarkovState *
-writable_state(FunctionCallInfo fcinfo, int order)
-{
-	if (!PG_ARGISNULL(0))
-	{
-		MarkovState *state = markov_state_if_writable(PG_GETARG_DATUM(0));
-
-		if (state == NULL)
-			state = omnikpi_markov_state_from_datum(PG_GETARG_DATUM(0), omnikpi_aggregate_context(fcinfo));
-		if (state->order != order)
-			omnikpi_report_order_mismatch(state->order, order);
-		return state;
-	}
-	return omnikpi_markov_state_create(omnikpi_aggregate_context(fcinfo), order);
-}
-
 /* Add one journey's path, creating the state on the first usable row. */
 static Datum
 add_journey(FunctionCallInfo fcinfo, int order, double conversions, double non_conversions,
 			double value)
 {
-	MarkovState *state;
-	bool		created = PG_ARGISNULL(0);
+	ArrayType  *path = omnikpi_path_arg(fcinfo, 1);
+	StateRef	ref;
 
-	state = writable_state(fcinfo, order);
-	if (!omnikpi_markov_state_add_path(state, PG_GETARG_ANY_ARRAY_P(1), conversions,
-									   non_conversions, value) && created)
+	if (!omnikpi_path_has_channel(path))
+		return omnikpi_state_unchanged(fcinfo);
+	if (!omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_markov_family))
 	{
-		/* a path without channels before any other row: still no state */
-		DeleteExpandedObject(EOHPGetRWDatum(&state->hdr));
-		PG_RETURN_NULL();
+		omnikpi_state_writable(&ref, fcinfo, &omnikpi_markov_family);
+		if (PG_ARGISNULL(0))
+			markov_header(ref.body)->order = order;
 	}
-	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+	if (markov_header(ref.body)->order != order)
+		omnikpi_report_order_mismatch(markov_header(ref.body)->order, order);
+	omnikpi_markov_state_add_path(&ref, path, conversions, non_conversions, value);
+	return omnikpi_state_value(&ref);
 }
 
 /*
@@ -151,17 +132,16 @@ PG_FUNCTION_INFO_V1(omnikpi_markov_combine);
 Datum
 omnikpi_markov_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = omnikpi_aggregate_context(fcinfo);
-	MarkovModel *other;
-	MarkovState *state;
+	return omnikpi_state_combine(fcinfo, &omnikpi_markov_family);
+}
 
-	if (PG_ARGISNULL(1))
-		return omnikpi_state_unchanged(fcinfo);
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(EOHPGetRWDatum(&omnikpi_markov_state_from_datum(PG_GETARG_DATUM(1),
-																		aggcxt)->hdr));
-	other = PG_GETARG_MARKOV_MODEL_P(1);
-	state = writable_state(fcinfo, other->order);
-	omnikpi_markov_state_merge_flat(state, other);
-	PG_RETURN_DATUM(EOHPGetRWDatum(&state->hdr));
+/*
+ * omnikpi_markov_final: the final function of the markov_model aggregates
+ * and rollup(): the stored, canonical form.  Read-only; no rows gives NULL.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_markov_final);
+Datum
+omnikpi_markov_final(PG_FUNCTION_ARGS)
+{
+	return omnikpi_state_final(fcinfo, &omnikpi_markov_family);
 }

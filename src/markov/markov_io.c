@@ -16,10 +16,10 @@
 #include "libpq/pqformat.h"
 #include "utils/float.h"
 
+#include "channel_summary/summary_text.h"
+#include "common/messages.h"
 #include "markov/markov.h"
 #include "markov/markov_text.h"
-#include "channel_summary/channel_summary.h"
-#include "channel_summary/summary_text.h"
 
 /* ---- the flat form ---- */
 
@@ -153,7 +153,7 @@ omnikpi_markov_model_invalid(const MarkovModel *model)
 
 typedef struct MarkovBuilder
 {
-	MarkovState *state;
+	StateRef	state;			/* a private working state, once the order is known */
 	int			order;
 } MarkovBuilder;
 
@@ -173,14 +173,14 @@ builder_state(MarkovBuilder *builder, const MarkovParsedState *parsed, const cha
 	}
 	for (i = 0; i < parsed->len; i++)
 	{
-		channels[i] = omnikpi_markov_state_channel(builder->state, parsed->names[i], parsed->lens[i]);
+		channels[i] = omnikpi_markov_state_channel(&builder->state, parsed->names[i], parsed->lens[i]);
 		if (i > 0 && channels[i] == channels[i - 1])
 		{
 			*problem = "A channel state cannot hold the same channel twice in a row: repeats collapse.";
 			return -1;
 		}
 	}
-	return omnikpi_markov_state_tuple(builder->state, channels, parsed->len);
+	return omnikpi_markov_state_tuple(&builder->state, channels, parsed->len);
 }
 
 /*
@@ -216,8 +216,8 @@ builder_set_order(void *arg, int64 order)
 	if (order < 1 || order > MARKOV_MAX_ORDER)
 		return "The order must be 1 to 4.";
 	builder->order = (int) order;
-	builder->state = omnikpi_markov_state_create(CurrentMemoryContext, builder->order);
-	builder->state->reject_duplicates = true;
+	omnikpi_markov_state_new_private(&builder->state, builder->order);
+	markov_header(builder->state.body)->reject_duplicates = true;
 	return NULL;
 }
 
@@ -256,7 +256,7 @@ builder_add_transition(void *arg, const MarkovParsedState *from, const MarkovPar
 	to_state = builder_state(builder, to, &problem);
 	if (to_state < 0)
 		return problem;
-	if (!omnikpi_markov_state_add_transition(builder->state, from_state, to_state, count,
+	if (!omnikpi_markov_state_add_transition(&builder->state, from_state, to_state, count,
 											 has_value ? value : 0.0))
 		return "A transition appears twice.";
 	return NULL;
@@ -266,7 +266,7 @@ builder_add_transition(void *arg, const MarkovParsedState *from, const MarkovPar
 static MarkovModel *
 builder_finish(MarkovBuilder *builder, int sqlstate)
 {
-	MarkovModel *flat = omnikpi_markov_state_flatten(builder->state);
+	MarkovModel *flat = omnikpi_state_store(builder->state.body, &omnikpi_markov_family);
 	const char *problem = omnikpi_markov_model_invalid(flat);
 
 	if (problem != NULL)
@@ -274,7 +274,7 @@ builder_finish(MarkovBuilder *builder, int sqlstate)
 				(errcode(sqlstate),
 				 errmsg("invalid Markov model"),
 				 errdetail("%s", problem)));
-	DeleteExpandedObject(EOHPGetRWDatum(&builder->state->hdr));
+	omnikpi_state_free(&builder->state);
 	return flat;
 }
 
@@ -290,7 +290,7 @@ omnikpi_markov_in(PG_FUNCTION_ARGS)
 	char	   *text = PG_GETARG_CSTRING(0);
 	size_t		len = strlen(text);
 	char	   *name_buffer = palloc(len + 1);
-	MarkovBuilder builder = {NULL, 0};
+	MarkovBuilder builder = {{0}, 0};
 	MarkovTextSink sink;
 	MarkovParseError error;
 
@@ -420,7 +420,7 @@ Datum
 omnikpi_markov_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	MarkovBuilder builder = {NULL, 0};
+	MarkovBuilder builder = {{0}, 0};
 	int			format = pq_getmsgbyte(buf);
 	int			order;
 	int32		ntransitions;

@@ -1,67 +1,65 @@
 /*
- * markov_state.c: the working state of markov_model and rollup(markov_model),
- * an expanded object.
- *
- * The executor adopts a read-write expanded object whose context is a child
- * of the aggregate context, so the transition function updates one state in
- * place for the whole group.  The state holds three open-addressing hash
- * tables: channel names to channel numbers, channel tuples to state numbers,
- * and (from, to) state pairs to transition counts.  Its size is therefore
+ * markov_state.c: the working state of markov_model and rollup(markov_model)
+ * on the engine of common/aggregate_state.h: the order, and three key
+ * tables -- channel names to channel numbers, channel tuples to state
+ * numbers, and (from, step) to transition counts.  Its size is therefore
  * O(channels + states + transitions), whatever the number of rows.  It is
- * flattened to the canonical MarkovModel only when it leaves the aggregate.
+ * stored as the canonical MarkovModel.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "miscadmin.h"
-/*
- * arrayaccess.h's inline functions compare signed and unsigned offsets,
- * which -Wextra reports; the code is PostgreSQL's own.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#include "utils/arrayaccess.h"
-#pragma GCC diagnostic pop
 #include "utils/memutils.h"
 
+#include "common/journey_input.h"
+#include "common/messages.h"
 #include "markov/markov.h"
-#include "channel_summary/channel_summary.h"
-#include "common/channel_name_hash.h"
 
-#define INITIAL_CHANNELS	16
-#define INITIAL_TUPLES		64
-#define INITIAL_TRANSITION_SLOTS 256
+static Size markov_stored_size(const StateBody *body);
+static void markov_store(const StateBody *body, void *result, Size size);
+static void markov_take_parameters(StateBody *body, const void *stored);
+static void markov_merge(StateRef *ref, const void *stored);
 
-static Size markov_get_flat_size(ExpandedObjectHeader *eohptr);
-static void markov_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size);
-
-const ExpandedObjectMethods omnikpi_markov_methods = {
-	markov_get_flat_size,
-	markov_flatten_into
+/*
+ * Small tables to start with: a new model takes 512 bytes, one of
+ * PostgreSQL's allocation sizes, and holds a journey of three channels; a
+ * month's model grows to its channels, states and transitions.
+ */
+const StateFamily omnikpi_markov_family = {
+	.type_name = "markov_model",
+	.id = 2,
+	.ntables = 3,
+	.header_size = sizeof(MarkovHeader),
+	.payload_size = {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
+	.initial_entries = {3, 3, 4},
+	.initial_key_bytes = {0, 0, 0},
+	.stored_size = markov_stored_size,
+	.store = markov_store,
+	.take_parameters = markov_take_parameters,
+	.merge = markov_merge
 };
 
 static void
-assert_state_valid(const MarkovState *state)
+assert_state_valid(const StateBody *body)
 {
 #ifdef USE_ASSERT_CHECKING
-	int			i;
-	Size		name_bytes = 0;
+	const MarkovHeader *header = markov_header(body);
+	int			k;
 
-	Assert(state->order >= 1 && state->order <= MARKOV_MAX_ORDER);
-	Assert(state->nchannels >= 0 && state->nchannels <= state->channel_capacity);
-	Assert(state->ntuples >= 0 && state->ntuples <= state->tuple_capacity);
-	Assert((state->channel_nslots & (state->channel_nslots - 1)) == 0);
-	Assert((state->tuple_nslots & (state->tuple_nslots - 1)) == 0);
-	Assert((state->transition_nslots & (state->transition_nslots - 1)) == 0);
-	Assert(state->ntransitions <= state->transition_nslots / 2);
-	for (i = 0; i < state->nchannels; i++)
-		name_bytes += state->name_lens[i];
-	Assert(name_bytes == state->name_bytes);
+	Assert(body->family == omnikpi_markov_family.id);
+	Assert(header->order >= 1 && header->order <= MARKOV_MAX_ORDER);
+	for (k = 0; k < omnikpi_markov_family.ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(body, k);
+
+		Assert(table->nentries >= 0 && table->nentries <= table->capacity);
+	}
 #endif
 }
 
-/* Bytes of the flat form; checked against MaxAllocSize by the callers. */
+/* Bytes of the stored form; checked against MaxAllocSize by the callers. */
 Size
 omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples, int64 ntransitions,
 						 Size name_bytes)
@@ -72,165 +70,77 @@ omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples, int64 ntrans
 
 /* 54000 when one more channel, state or transition would not fit in a value. */
 static void
-check_size(const MarkovState *state, int64 nchannels, int64 ntuples, int64 ntransitions,
-		   Size name_bytes)
+check_size(const StateBody *body, int64 more_channels, Size more_name_bytes, int64 more_tuples,
+		   int64 more_transitions)
 {
+	const KeyTable *channels = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
+	int64		nchannels = channels->nentries + more_channels;
+	int64		ntuples = omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries + more_tuples;
+	int64		ntransitions = omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS)->nentries +
+		more_transitions;
+
 	if (nchannels > PG_INT32_MAX / 8 || ntuples > PG_INT32_MAX / 8 ||
 		ntransitions > PG_INT32_MAX / 8 ||
-		omnikpi_markov_flat_size(state->order, nchannels, ntuples, ntransitions,
-								 name_bytes) > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("Markov model would exceed the maximum size of %zu bytes",
-						(Size) MaxAllocSize),
-				 errhint("Use a lower order or fewer distinct channels.")));
+		omnikpi_markov_flat_size(markov_header(body)->order, nchannels, ntuples, ntransitions,
+								 channels->total_length + more_name_bytes) > MaxAllocSize)
+		omnikpi_report_too_large(omnikpi_markov_family.type_name,
+								 "Use a lower order or fewer distinct channels.");
 }
 
-/* A 64-bit mix (the finalizer of MurmurHash3). */
-static inline uint64
-mix64(uint64 h)
+/* A new empty model of order to return as a transition value. */
+void
+omnikpi_markov_state_new(StateRef *ref, FunctionCallInfo fcinfo, int order)
 {
-	h ^= h >> 33;
-	h *= 0xFF51AFD7ED558CCDULL;
-	h ^= h >> 33;
-	h *= 0xC4CEB9FE1A85EC53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static inline uint32
-hash_tuple(const int32 *channels)
-{
-	uint64		a = ((uint64) (uint32) channels[0] << 32) | (uint32) channels[1];
-	uint64		b = ((uint64) (uint32) channels[2] << 32) | (uint32) channels[3];
-
-	return (uint32) mix64(mix64(a) ^ b);
-}
-
-/* A new empty state in its own context under parent. */
-MarkovState *
-omnikpi_markov_state_create(MemoryContext parent, int order)
-{
-	MemoryContext cxt = AllocSetContextCreate(parent, "markov_model state",
-											  ALLOCSET_DEFAULT_SIZES);
-	MarkovState *state = MemoryContextAllocZero(cxt, sizeof(MarkovState));
-
 	Assert(order >= 1 && order <= MARKOV_MAX_ORDER);
-	EOH_init_header(&state->hdr, &omnikpi_markov_methods, cxt);
-	state->order = order;
-	state->channel_capacity = INITIAL_CHANNELS;
-	state->names = MemoryContextAlloc(cxt, INITIAL_CHANNELS * sizeof(char *));
-	state->name_lens = MemoryContextAlloc(cxt, INITIAL_CHANNELS * sizeof(int32));
-	state->name_hashes = MemoryContextAlloc(cxt, INITIAL_CHANNELS * sizeof(uint32));
-	state->single_state = MemoryContextAlloc(cxt, INITIAL_CHANNELS * sizeof(int32));
-	state->channel_nslots = 4 * INITIAL_CHANNELS;
-	state->channel_slots = MemoryContextAllocZero(cxt, state->channel_nslots * sizeof(MarkovSlot));
-	state->tuple_capacity = INITIAL_TUPLES;
-	state->tuples = MemoryContextAlloc(cxt, INITIAL_TUPLES * MARKOV_MAX_ORDER * sizeof(int32));
-	state->tuple_hashes = MemoryContextAlloc(cxt, INITIAL_TUPLES * sizeof(uint32));
-	state->tuple_nslots = 4 * INITIAL_TUPLES;
-	state->tuple_slots = MemoryContextAllocZero(cxt, state->tuple_nslots * sizeof(MarkovSlot));
-	state->transition_nslots = INITIAL_TRANSITION_SLOTS;
-	state->transitions = MemoryContextAllocZero(cxt, INITIAL_TRANSITION_SLOTS * sizeof(MarkovEntry));
-	assert_state_valid(state);
-	return state;
+	omnikpi_state_new_value(ref, &omnikpi_markov_family, fcinfo);
+	markov_header(ref->body)->order = order;
 }
 
-/* A new state under parent holding the same transitions as d (flat or expanded). */
-MarkovState *
-omnikpi_markov_state_from_datum(Datum d, MemoryContext parent)
+/* A new empty model of order in the current memory context, for input functions. */
+void
+omnikpi_markov_state_new_private(StateRef *ref, int order)
 {
-	MarkovModel *flat = DatumGetMarkovModelP(d);
-	MarkovState *state = omnikpi_markov_state_create(parent, flat->order);
-
-	omnikpi_markov_state_merge_flat(state, flat);
-	return state;
-}
-
-/* Put index into the first free slot of hash's probe sequence. */
-static void
-slot_insert(MarkovSlot *slots, int32 nslots, uint32 hash, int32 index)
-{
-	uint32		mask = nslots - 1;
-	uint32		slot = hash & mask;
-
-	while (slots[slot].index != 0)
-		slot = (slot + 1) & mask;
-	slots[slot].hash = hash;
-	slots[slot].index = index + 1;
-}
-
-/* Double the channel arrays and rehash. */
-static void
-grow_channels(MarkovState *state)
-{
-	MemoryContext cxt = state->hdr.eoh_context;
-	int32		capacity = state->channel_capacity * 2;
-	int32		i;
-
-	state->names = repalloc_huge(state->names, capacity * sizeof(char *));
-	state->name_lens = repalloc_huge(state->name_lens, capacity * sizeof(int32));
-	state->name_hashes = repalloc_huge(state->name_hashes, capacity * sizeof(uint32));
-	state->single_state = repalloc_huge(state->single_state, capacity * sizeof(int32));
-	pfree(state->channel_slots);
-	state->channel_nslots = 4 * capacity;
-	state->channel_slots = MemoryContextAllocExtended(cxt, (Size) state->channel_nslots * sizeof(MarkovSlot),
-													  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	state->channel_capacity = capacity;
-	for (i = 0; i < state->nchannels; i++)
-		slot_insert(state->channel_slots, state->channel_nslots, state->name_hashes[i], i);
+	Assert(order >= 1 && order <= MARKOV_MAX_ORDER);
+	omnikpi_state_new_private(ref, &omnikpi_markov_family, CurrentMemoryContext);
+	markov_header(ref->body)->order = order;
 }
 
 /* The number of the channel called name, created when new. */
 int32
-omnikpi_markov_state_channel(MarkovState *state, const char *name, int len)
+omnikpi_markov_state_channel(StateRef *ref, const char *name, int len)
 {
-	uint32		hash = omnikpi_hash_channel_name(name, len);
-	uint32		mask = state->channel_nslots - 1;
-	uint32		slot;
-	int32		index;
+	KeyProbe	probe;
+	int32		channel;
 
-	for (slot = hash & mask; state->channel_slots[slot].index != 0; slot = (slot + 1) & mask)
-	{
-		if (state->channel_slots[slot].hash == hash)
-		{
-			int32		found = state->channel_slots[slot].index - 1;
-
-			if (state->name_lens[found] == len && omnikpi_channel_names_equal(state->names[found], name, len))
-				return found;
-		}
-	}
-	check_size(state, (int64) state->nchannels + 1, state->ntuples, state->ntransitions,
-			   state->name_bytes + len);
-	if (state->nchannels == state->channel_capacity)
-		grow_channels(state);
-	index = state->nchannels++;
-	state->names[index] = MemoryContextAlloc(state->hdr.eoh_context, Max(len, 1));
-	memcpy(state->names[index], name, len);
-	state->name_lens[index] = len;
-	state->name_hashes[index] = hash;
-	state->single_state[index] = -1;
-	state->name_bytes += len;
-	slot_insert(state->channel_slots, state->channel_nslots, hash, index);
-	return index;
+	key_probe_init(&probe, name, len);
+	channel = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_CHANNELS), &probe);
+	if (channel >= 0)
+		return channel;
+	check_size(ref->body, 1, len, 0, 0);
+	return omnikpi_state_add_key(ref, MARKOV_TABLE_CHANNELS, &probe);
 }
 
-static void
-grow_tuples(MarkovState *state)
+static MarkovChannel *
+markov_channel(const StateBody *body, int32 channel)
 {
-	MemoryContext cxt = state->hdr.eoh_context;
-	int32		capacity = state->tuple_capacity * 2;
-	int32		i;
+	return key_table_payload(omnikpi_state_table(body, MARKOV_TABLE_CHANNELS), channel);
+}
 
-	state->tuples = repalloc_huge(state->tuples, (Size) capacity * MARKOV_MAX_ORDER * sizeof(int32));
-	state->tuple_hashes = repalloc_huge(state->tuple_hashes, capacity * sizeof(uint32));
-	pfree(state->tuple_slots);
-	state->tuple_nslots = 4 * capacity;
-	state->tuple_slots = MemoryContextAllocExtended(cxt, (Size) state->tuple_nslots * sizeof(MarkovSlot),
-													MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	state->tuple_capacity = capacity;
-	for (i = 0; i < state->ntuples; i++)
-		slot_insert(state->tuple_slots, state->tuple_nslots, state->tuple_hashes[i], i);
+/* The channels of tuple number tuple, -1 padded; returns how many there are. */
+static int
+tuple_channels(const StateBody *body, int32 tuple, int32 *channels)
+{
+	char		buffer[KEY_INLINE_BYTES];
+	int32		len;
+	const char *key = key_table_key(omnikpi_state_table(body, MARKOV_TABLE_TUPLES), tuple,
+									buffer, &len);
+	int			n = 0;
+
+	Assert(len == MARKOV_MAX_ORDER * sizeof(int32));
+	memcpy(channels, key, MARKOV_MAX_ORDER * sizeof(int32));
+	while (n < MARKOV_MAX_ORDER && channels[n] >= 0)
+		n++;
+	return n;
 }
 
 /*
@@ -238,74 +148,26 @@ grow_tuples(MarkovState *state)
  * no channel twice in a row: the callers check), created when new.
  */
 int32
-omnikpi_markov_state_tuple(MarkovState *state, const int32 *channels, int len)
+omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len)
 {
 	int32		key[MARKOV_MAX_ORDER] = {-1, -1, -1, -1};
-	uint32		hash;
-	uint32		mask = state->tuple_nslots - 1;
-	uint32		slot;
-	int32		index;
+	KeyProbe	probe;
+	int32		tuple;
 
-	Assert(len >= 1 && len <= state->order);
-	if (len == 1 && state->single_state[channels[0]] >= 0)
-		return state->single_state[channels[0]];
+	Assert(len >= 1 && len <= markov_header(ref->body)->order);
+	if (len == 1 && markov_channel(ref->body, channels[0])->single_state != 0)
+		return markov_channel(ref->body, channels[0])->single_state;
 	memcpy(key, channels, len * sizeof(int32));
-	hash = hash_tuple(key);
-	for (slot = hash & mask; state->tuple_slots[slot].index != 0; slot = (slot + 1) & mask)
+	key_probe_init(&probe, (const char *) key, sizeof(key));
+	tuple = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_TUPLES), &probe);
+	if (tuple < 0)
 	{
-		if (state->tuple_slots[slot].hash == hash)
-		{
-			int32		found = state->tuple_slots[slot].index - 1;
-
-			if (memcmp(state->tuples + (Size) found * MARKOV_MAX_ORDER, key, sizeof(key)) == 0)
-				return MARKOV_FIRST_TUPLE + found;
-		}
+		check_size(ref->body, 0, 0, 1, 0);
+		tuple = omnikpi_state_add_key(ref, MARKOV_TABLE_TUPLES, &probe);
 	}
-	check_size(state, state->nchannels, (int64) state->ntuples + 1, state->ntransitions,
-			   state->name_bytes);
-	if (state->ntuples == state->tuple_capacity)
-		grow_tuples(state);
-	index = state->ntuples++;
-	memcpy(state->tuples + (Size) index * MARKOV_MAX_ORDER, key, sizeof(key));
-	state->tuple_hashes[index] = hash;
-	slot_insert(state->tuple_slots, state->tuple_nslots, hash, index);
 	if (len == 1)
-		state->single_state[channels[0]] = MARKOV_FIRST_TUPLE + index;
-	return MARKOV_FIRST_TUPLE + index;
-}
-
-static inline uint32
-hash_transition(uint64 key)
-{
-	return (uint32) mix64(key);
-}
-
-/* Double the transition table and rehash. */
-static void
-grow_transitions(MarkovState *state)
-{
-	MarkovEntry *old = state->transitions;
-	int32		old_nslots = state->transition_nslots;
-	int32		nslots = old_nslots * 2;
-	uint32		mask = nslots - 1;
-	int32		i;
-
-	state->transitions = MemoryContextAllocExtended(state->hdr.eoh_context,
-													(Size) nslots * sizeof(MarkovEntry),
-													MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	state->transition_nslots = nslots;
-	for (i = 0; i < old_nslots; i++)
-	{
-		uint32		slot;
-
-		if (old[i].key == 0)
-			continue;
-		for (slot = hash_transition(old[i].key) & mask; state->transitions[slot].key != 0;
-			 slot = (slot + 1) & mask)
-			;
-		state->transitions[slot] = old[i];
-	}
-	pfree(old);
+		markov_channel(ref->body, channels[0])->single_state = MARKOV_FIRST_TUPLE + tuple;
+	return MARKOV_FIRST_TUPLE + tuple;
 }
 
 /* The channel a step touches, or -1 for the steps that end a journey. */
@@ -320,77 +182,63 @@ step_channel(int32 step)
  * (without the first at full length) followed by the step's channel.
  */
 static int32
-step_target(MarkovState *state, int32 from, int32 step)
+step_target(StateRef *ref, int32 from, int32 step)
 {
-	int32		channels[MARKOV_MAX_ORDER];
+	int32		channels[MARKOV_MAX_ORDER + 1];
 	int			len = 0;
 
 	if (step < MARKOV_FIRST_TUPLE)
 		return step;
 	if (from != MARKOV_START)
 	{
-		const int32 *tuple = state->tuples + (Size) (from - MARKOV_FIRST_TUPLE) * MARKOV_MAX_ORDER;
-		int			from_len = 0;
-		int			i;
+		int			from_len = tuple_channels(ref->body, from - MARKOV_FIRST_TUPLE, channels);
 
-		while (from_len < state->order && tuple[from_len] >= 0)
-			from_len++;
-		for (i = from_len == state->order ? 1 : 0; i < from_len; i++)
-			channels[len++] = tuple[i];
+		if (from_len == markov_header(ref->body)->order)
+		{
+			memmove(channels, channels + 1, (from_len - 1) * sizeof(int32));
+			from_len--;
+		}
+		len = from_len;
 	}
 	channels[len++] = step_channel(step);
-	return omnikpi_markov_state_tuple(state, channels, len);
+	return omnikpi_markov_state_tuple(ref, channels, len);
 }
 
 /*
- * The entry of the transition (from, step), created with count 0 when new;
- * *created says which.  The caller checked that the step is a valid move
- * (a channel other than from's last, or an end from a channel state).
+ * The transition (from, step), created with count 0 when new; *created
+ * says which.  The caller checked that the step is a valid move (a channel
+ * other than from's last, or an end from a channel state).
  */
-static inline MarkovEntry *
-transition_entry(MarkovState *state, int32 from, int32 step, bool *created)
+static MarkovCount *
+transition_count(StateRef *ref, int32 from, int32 step, bool *created)
 {
 	uint64		key = ((uint64) (uint32) from << 32) | (uint32) step;
-	uint32		mask = state->transition_nslots - 1;
-	uint32		slot;
-	MarkovEntry *entry;
+	KeyProbe	probe;
+	int32		i;
 
-	Assert(key != 0);			/* (start) never ends a journey */
-	for (slot = hash_transition(key) & mask;; slot = (slot + 1) & mask)
+	key_probe_init(&probe, (const char *) &key, sizeof(key));
+	i = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), &probe);
+	*created = i < 0;
+	if (i < 0)
 	{
-		entry = &state->transitions[slot];
-		if (entry->key == key)
-		{
-			*created = false;
-			return entry;
-		}
-		if (entry->key == 0)
-			break;
+		int32		to;
+
+		check_size(ref->body, 0, 0, 0, 1);
+		/* the target first: finding it may add a tuple and move the body */
+		to = step_target(ref, from, step);
+		i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
+		((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->to = to;
 	}
-	check_size(state, state->nchannels, state->ntuples, (int64) state->ntransitions + 1,
-			   state->name_bytes);
-	if (state->ntransitions + 1 > state->transition_nslots / 2)
-	{
-		grow_transitions(state);
-		return transition_entry(state, from, step, created);
-	}
-	/* find the target before claiming the slot: it may fail on size */
-	entry->to = step_target(state, from, step);
-	entry->key = key;
-	entry->count = 0.0;
-	entry->value = 0.0;
-	state->ntransitions++;
-	*created = true;
-	return entry;
+	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
 }
 
-/* Add count and value to an entry; 22003 when a sum leaves the doubles. */
+/* Add count and value to a transition; 22003 when a sum leaves the doubles. */
 static inline void
-entry_add(MarkovEntry *entry, double count, double value)
+count_add(MarkovCount *transition, double count, double value)
 {
-	entry->count += count;
-	entry->value += value;
-	if (unlikely(!isfinite(entry->count) || !isfinite(entry->value)))
+	transition->count += count;
+	transition->value += value;
+	if (unlikely(!isfinite(transition->count) || !isfinite(transition->value)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("transition count or conversion value of a Markov model is out of range")));
@@ -403,27 +251,25 @@ entry_add(MarkovEntry *entry, double count, double value)
  * transition is already there; then nothing is added.
  */
 bool
-omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
-									double count, double value)
+omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double count,
+									double value)
 {
 	int32		step = to;
 	bool		created;
-	MarkovEntry *entry;
+	MarkovCount *transition;
 
 	if (to >= MARKOV_FIRST_TUPLE)
 	{
-		const int32 *tuple = state->tuples + (Size) (to - MARKOV_FIRST_TUPLE) * MARKOV_MAX_ORDER;
-		int			len = 0;
+		int32		channels[MARKOV_MAX_ORDER];
+		int			len = tuple_channels(ref->body, to - MARKOV_FIRST_TUPLE, channels);
 
-		while (len < state->order && tuple[len] >= 0)
-			len++;
-		step = tuple[len - 1] + MARKOV_FIRST_TUPLE;
+		step = channels[len - 1] + MARKOV_FIRST_TUPLE;
 	}
-	entry = transition_entry(state, from, step, &created);
-	Assert(entry->to == to);
-	if (!created && state->reject_duplicates)
+	transition = transition_count(ref, from, step, &created);
+	Assert(transition->to == to);
+	if (!created && markov_header(ref->body)->reject_duplicates)
 		return false;
-	entry_add(entry, count, value);
+	count_add(transition, count, value);
 	return true;
 }
 
@@ -431,56 +277,44 @@ omnikpi_markov_state_add_transition(MarkovState *state, int32 from, int32 to,
  * Add one journey: every transition along its path with weight conversions +
  * non_conversions, then the last state's move to (conversion) with
  * conversions and value, and to (null) with non_conversions.  NULL channels
- * are skipped and consecutive repeats collapse.  Returns false, adding
- * nothing, when the path has no channel left.
+ * are skipped and consecutive repeats collapse.  The caller checked that the
+ * path has a channel.
  */
-bool
-omnikpi_markov_state_add_path(MarkovState *state, AnyArrayType *path, double conversions,
+void
+omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
 							  double non_conversions, double value)
 {
-	int			nitems;
-	array_iter	iter;
-	int			i;
+	PathWalk	walk;
 	int32		previous_channel = -1;
 	int32		current = MARKOV_START;
 	double		weight = conversions + non_conversions;
 	bool		created;
 
-	if (AARR_NDIM(path) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("a journey's path must be a one-dimensional array"),
-				 errdetail("The path has %d dimensions.", AARR_NDIM(path))));
-	nitems = ArrayGetNItems(AARR_NDIM(path), AARR_DIMS(path));
-	array_iter_setup(&iter, path);
-	for (i = 0; i < nitems; i++)
+	omnikpi_path_walk_start(&walk, path);
+	while (walk.i < walk.nitems)
 	{
-		bool		isnull;
-		Datum		element = array_iter_next(&iter, &isnull, i, -1, false, TYPALIGN_INT);
+		const text *element = omnikpi_path_walk_next(&walk);
 		int32		channel;
-		MarkovEntry *entry;
+		MarkovCount *transition;
 
-		if (isnull)
+		if (element == NULL)
 			continue;
-		channel = omnikpi_markov_state_channel(state, VARDATA_ANY(DatumGetPointer(element)),
-											   VARSIZE_ANY_EXHDR(DatumGetPointer(element)));
+		channel = omnikpi_markov_state_channel(ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
 		if (channel == previous_channel)
 			continue;
 		previous_channel = channel;
-		entry = transition_entry(state, current, channel + MARKOV_FIRST_TUPLE, &created);
-		entry_add(entry, weight, 0.0);
-		current = entry->to;
-		if ((i & 1023) == 1023)
+		transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE, &created);
+		count_add(transition, weight, 0.0);
+		current = transition->to;
+		if ((walk.i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
-	if (current == MARKOV_START)
-		return false;
+	Assert(current != MARKOV_START);
 	if (conversions > 0)
-		entry_add(transition_entry(state, current, MARKOV_CONVERSION, &created), conversions, value);
+		count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
 	if (non_conversions > 0)
-		entry_add(transition_entry(state, current, MARKOV_NULL, &created), non_conversions, 0.0);
-	assert_state_valid(state);
-	return true;
+		count_add(transition_count(ref, current, MARKOV_NULL, &created), non_conversions, 0.0);
+	assert_state_valid(ref->body);
 }
 
 /* The error of mixing orders, shared by the aggregates and rollup. */
@@ -493,18 +327,26 @@ omnikpi_report_order_mismatch(int have, int got)
 			 errhint("Build and combine models of one order only.")));
 }
 
-/* Add every transition of a flat model (of the same order). */
-void
-omnikpi_markov_state_merge_flat(MarkovState *state, const MarkovModel *flat)
+/* A new state from a stored model takes its order. */
+static void
+markov_take_parameters(StateBody *body, const void *stored)
 {
+	markov_header(body)->order = ((const MarkovModel *) stored)->order;
+}
+
+/* Add every transition of a stored model of the same order. */
+static void
+markov_merge(StateRef *ref, const void *stored)
+{
+	const MarkovModel *flat = (const MarkovModel *) stored;
 	int32	   *channel_map;
 	int32	   *state_map;
 	const int32 *tuples = MARKOV_TUPLES(flat);
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(flat);
 	int			i;
 
-	if (flat->order != state->order)
-		omnikpi_report_order_mismatch(state->order, flat->order);
+	if (flat->order != markov_header(ref->body)->order)
+		omnikpi_report_order_mismatch(markov_header(ref->body)->order, flat->order);
 	channel_map = palloc(Max(flat->nchannels, 1) * sizeof(int32));
 	state_map = palloc(((Size) flat->ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
 	for (i = 0; i < flat->nchannels; i++)
@@ -512,7 +354,7 @@ omnikpi_markov_state_merge_flat(MarkovState *state, const MarkovModel *flat)
 		int			len;
 		const char *name = omnikpi_markov_channel_name(flat, i, &len);
 
-		channel_map[i] = omnikpi_markov_state_channel(state, name, len);
+		channel_map[i] = omnikpi_markov_state_channel(ref, name, len);
 	}
 	state_map[MARKOV_START] = MARKOV_START;
 	state_map[MARKOV_CONVERSION] = MARKOV_CONVERSION;
@@ -527,66 +369,42 @@ omnikpi_markov_state_merge_flat(MarkovState *state, const MarkovModel *flat)
 			channels[len] = channel_map[tuples[(Size) i * flat->order + len]];
 			len++;
 		}
-		state_map[MARKOV_FIRST_TUPLE + i] = omnikpi_markov_state_tuple(state, channels, len);
+		state_map[MARKOV_FIRST_TUPLE + i] = omnikpi_markov_state_tuple(ref, channels, len);
 	}
 	for (i = 0; i < flat->ntransitions; i++)
-		omnikpi_markov_state_add_transition(state, state_map[transitions[i].from],
+		omnikpi_markov_state_add_transition(ref, state_map[transitions[i].from],
 											state_map[transitions[i].to],
 											transitions[i].count, transitions[i].value);
 	pfree(channel_map);
 	pfree(state_map);
-	assert_state_valid(state);
+	assert_state_valid(ref->body);
 }
 
-/* ---- flattening: the canonical sorted form ---- */
+/* ---- the stored form: canonical and sorted ---- */
 
-typedef struct FlattenContext
+typedef struct StoreOrder
 {
-	const MarkovState *state;
+	const StateBody *body;
 	const int32 *channel_rank;	/* channel -> its position in name order */
-} FlattenContext;
-
-static int
-compare_channels(const void *a, const void *b, void *arg)
-{
-	const MarkovState *state = (const MarkovState *) arg;
-	int32		x = *(const int32 *) a;
-	int32		y = *(const int32 *) b;
-	int			cmp = memcmp(state->names[x], state->names[y],
-							 Min(state->name_lens[x], state->name_lens[y]));
-
-	if (cmp != 0)
-		return cmp;
-	return (state->name_lens[x] > state->name_lens[y]) - (state->name_lens[x] < state->name_lens[y]);
-}
-
-static int
-tuple_length(const int32 *tuple)
-{
-	int			len = 0;
-
-	while (len < MARKOV_MAX_ORDER && tuple[len] >= 0)
-		len++;
-	return len;
-}
+} StoreOrder;
 
 /* Tuples by length, then channel by channel in name order. */
 static int
 compare_tuples(const void *a, const void *b, void *arg)
 {
-	const FlattenContext *context = (const FlattenContext *) arg;
-	const int32 *x = context->state->tuples + (Size) (*(const int32 *) a) * MARKOV_MAX_ORDER;
-	const int32 *y = context->state->tuples + (Size) (*(const int32 *) b) * MARKOV_MAX_ORDER;
-	int			xlen = tuple_length(x);
-	int			ylen = tuple_length(y);
+	const StoreOrder *order = (const StoreOrder *) arg;
+	int32		x[MARKOV_MAX_ORDER];
+	int32		y[MARKOV_MAX_ORDER];
+	int			xlen = tuple_channels(order->body, *(const int32 *) a, x);
+	int			ylen = tuple_channels(order->body, *(const int32 *) b, y);
 	int			i;
 
 	if (xlen != ylen)
 		return (xlen > ylen) - (xlen < ylen);
 	for (i = 0; i < xlen; i++)
 	{
-		int32		rx = context->channel_rank[x[i]];
-		int32		ry = context->channel_rank[y[i]];
+		int32		rx = order->channel_rank[x[i]];
+		int32		ry = order->channel_rank[y[i]];
 
 		if (rx != ry)
 			return (rx > ry) - (rx < ry);
@@ -606,105 +424,101 @@ compare_transitions(const void *a, const void *b)
 }
 
 static Size
-markov_get_flat_size(ExpandedObjectHeader *eohptr)
+markov_stored_size(const StateBody *body)
 {
-	MarkovState *state = (MarkovState *) eohptr;
+	const KeyTable *channels = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
 
-	return omnikpi_markov_flat_size(state->order, state->nchannels, state->ntuples,
-									state->ntransitions, state->name_bytes);
+	return omnikpi_markov_flat_size(markov_header(body)->order, channels->nentries,
+									omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries,
+									omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS)->nentries,
+									channels->total_length);
 }
 
 static void
-markov_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocated_size)
+markov_store(const StateBody *body, void *result, Size size)
 {
-	MarkovState *state = (MarkovState *) eohptr;
+	int			order = markov_header(body)->order;
+	const KeyTable *channel_table = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
+	const KeyTable *tuple_table = omnikpi_state_table(body, MARKOV_TABLE_TUPLES);
+	const KeyTable *transition_table = omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS);
+	int32		nchannels = channel_table->nentries;
+	int32		ntuples = tuple_table->nentries;
 	MarkovModel *flat = (MarkovModel *) result;
-	int32	   *channel_order = palloc(Max(state->nchannels, 1) * sizeof(int32));
-	int32	   *channel_rank = palloc(Max(state->nchannels, 1) * sizeof(int32));
-	int32	   *tuple_order = palloc(Max(state->ntuples, 1) * sizeof(int32));
-	int32	   *state_rank = palloc(((Size) state->ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
-	FlattenContext context;
+	int32	   *channel_order = palloc(Max(nchannels, 1) * sizeof(int32));
+	int32	   *channel_rank = palloc(Max(nchannels, 1) * sizeof(int32));
+	int32	   *tuple_order = palloc(Max(ntuples, 1) * sizeof(int32));
+	int32	   *state_rank = palloc(((Size) ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
+	StoreOrder	store_order;
 	MarkovTransition *transitions;
 	int32	   *tuples;
 	int32	   *name_ends;
 	char	   *names;
 	int32		offset = 0;
-	int32		n = 0;
-	int			i;
+	int32		i;
 	int			j;
 
-	for (i = 0; i < state->nchannels; i++)
-		channel_order[i] = i;
-	qsort_arg(channel_order, state->nchannels, sizeof(int32), compare_channels, state);
-	for (i = 0; i < state->nchannels; i++)
+	key_table_sort(channel_table, channel_order);
+	for (i = 0; i < nchannels; i++)
 		channel_rank[channel_order[i]] = i;
-	for (i = 0; i < state->ntuples; i++)
+	for (i = 0; i < ntuples; i++)
 		tuple_order[i] = i;
-	context.state = state;
-	context.channel_rank = channel_rank;
-	qsort_arg(tuple_order, state->ntuples, sizeof(int32), compare_tuples, &context);
+	store_order.body = body;
+	store_order.channel_rank = channel_rank;
+	qsort_arg(tuple_order, ntuples, sizeof(int32), compare_tuples, &store_order);
 	for (i = 0; i < MARKOV_FIRST_TUPLE; i++)
 		state_rank[i] = i;
-	for (i = 0; i < state->ntuples; i++)
+	for (i = 0; i < ntuples; i++)
 		state_rank[MARKOV_FIRST_TUPLE + tuple_order[i]] = MARKOV_FIRST_TUPLE + i;
 
 	memset(flat, 0, sizeof(MarkovModel));
-	SET_VARSIZE(flat, allocated_size);
+	SET_VARSIZE(flat, size);
 	flat->format = MARKOV_FORMAT;
-	flat->order = state->order;
-	flat->nchannels = state->nchannels;
-	flat->ntuples = state->ntuples;
-	flat->ntransitions = state->ntransitions;
+	flat->order = order;
+	flat->nchannels = nchannels;
+	flat->ntuples = ntuples;
+	flat->ntransitions = transition_table->nentries;
 
 	transitions = MARKOV_TRANSITIONS(flat);
-	for (i = 0; i < state->transition_nslots; i++)
+	for (i = 0; i < transition_table->nentries; i++)
 	{
-		const MarkovEntry *entry = &state->transitions[i];
+		const MarkovCount *count = key_table_payload(transition_table, i);
+		char		buffer[KEY_INLINE_BYTES];
+		int32		len;
+		uint64		key;
 
-		if (entry->key == 0)
-			continue;
-		transitions[n].from = state_rank[(int32) (entry->key >> 32)];
-		transitions[n].to = state_rank[entry->to];
-		transitions[n].count = entry->count;
-		transitions[n].value = entry->value;
-		n++;
+		memcpy(&key, key_table_key(transition_table, i, buffer, &len), sizeof(key));
+		transitions[i].from = state_rank[(int32) (key >> 32)];
+		transitions[i].to = state_rank[count->to];
+		transitions[i].count = count->count;
+		transitions[i].value = count->value;
 	}
-	Assert(n == state->ntransitions);
-	qsort(transitions, n, sizeof(MarkovTransition), compare_transitions);
+	qsort(transitions, transition_table->nentries, sizeof(MarkovTransition), compare_transitions);
 
 	tuples = MARKOV_TUPLES(flat);
-	for (i = 0; i < state->ntuples; i++)
+	for (i = 0; i < ntuples; i++)
 	{
-		const int32 *tuple = state->tuples + (Size) tuple_order[i] * MARKOV_MAX_ORDER;
+		int32		channels[MARKOV_MAX_ORDER];
 
-		for (j = 0; j < state->order; j++)
-			tuples[(Size) i * state->order + j] = tuple[j] >= 0 ? channel_rank[tuple[j]] : -1;
+		(void) tuple_channels(body, tuple_order[i], channels);
+		for (j = 0; j < order; j++)
+			tuples[(Size) i * order + j] = channels[j] >= 0 ? channel_rank[channels[j]] : -1;
 	}
 
 	name_ends = MARKOV_NAME_ENDS(flat);
 	names = MARKOV_NAMES(flat);
-	for (i = 0; i < state->nchannels; i++)
+	for (i = 0; i < nchannels; i++)
 	{
-		int32		c = channel_order[i];
+		char		buffer[KEY_INLINE_BYTES];
+		int32		len;
+		const char *name = key_table_key(channel_table, channel_order[i], buffer, &len);
 
-		memcpy(names + offset, state->names[c], state->name_lens[c]);
-		offset += state->name_lens[c];
+		memcpy(names + offset, name, len);
+		offset += len;
 		name_ends[i] = offset;
 	}
-	Assert((Size) (names + offset - (char *) flat) == allocated_size);
+	Assert((Size) (names + offset - (char *) flat) == size);
 	pfree(channel_order);
 	pfree(channel_rank);
 	pfree(tuple_order);
 	pfree(state_rank);
-}
-
-/* The flat form of a state, palloc'd in the current context. */
-MarkovModel *
-omnikpi_markov_state_flatten(MarkovState *state)
-{
-	Size		size = markov_get_flat_size(&state->hdr);
-	MarkovModel *flat = palloc(size);
-
-	markov_flatten_into(&state->hdr, flat, size);
-	return flat;
 }

@@ -52,7 +52,7 @@ INSERT INTO markov_cases (query) VALUES
 	($$SELECT markov_model('{a}', 0, 1, 5, 1)::text$$),
 	($$SELECT markov_model('{a}', 1e308, 1e308, 0, 1)::text$$),
 	($$SELECT markov_model('{a}', true, v)::text FROM (VALUES (1e308::float8), (1e308)) x(v)$$),
-	-- paths: multidimensional (2202E), empty, all NULL, empty channel name, 1 MB name
+	-- paths: multidimensional (22023), empty, all NULL, empty channel name, 1 MB name
 	($$SELECT markov_model('{{a,b},{c,d}}'::text[], true)::text$$),
 	($$SELECT markov_model('{}'::text[], true)::text$$),
 	($$SELECT markov_model('{NULL}'::text[], true)::text$$),

@@ -46,24 +46,28 @@ CREATE FUNCTION omnikpi_markov_counted_trans(markov_model, text[], double precis
 CREATE FUNCTION omnikpi_markov_combine(markov_model, markov_model)
 	RETURNS markov_model AS 'MODULE_PATHNAME', 'omnikpi_markov_combine'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- The stored form of a working state.
+CREATE FUNCTION omnikpi_markov_final(markov_model)
+	RETURNS markov_model AS 'MODULE_PATHNAME', 'omnikpi_markov_final'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE markov_model(path text[], converted boolean) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean) IS
 	'first-order Markov model of journeys, one row per journey: its channels in time order and whether it converted';
 
 CREATE AGGREGATE markov_model(path text[], converted boolean, value double precision) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean, double precision) IS
 	'first-order Markov model of journeys with the conversion value of each converting journey';
 
 CREATE AGGREGATE markov_model(path text[], converted boolean, value double precision, "order" integer) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer) IS
 	'Markov model of journeys of order 1 to 4 (channel states are tuples of the last order channels)';
@@ -71,14 +75,14 @@ COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer) IS
 CREATE AGGREGATE markov_model(path text[], conversions double precision, non_conversions double precision,
 							  value double precision, "order" integer) (
 	SFUNC = omnikpi_markov_counted_trans, STYPE = markov_model,
-	COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], double precision, double precision, double precision, integer) IS
 	'Markov model of order 1 to 4 from paths already counted: conversions, non-conversions and conversion value per path';
 
 CREATE AGGREGATE rollup(markov_model) (
 	SFUNC = omnikpi_markov_combine, STYPE = markov_model,
-	COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(markov_model) IS
 	'exact combination of Markov models of one order, e.g. daily models into a month';
