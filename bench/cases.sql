@@ -220,25 +220,25 @@ FROM (SELECT rows FROM table_rows WHERE tbl = 'markov_journeys') n,
 	 r(ord, role, contender, query)
 ORDER BY r.ord;
 INSERT INTO bench_check VALUES ('markov_model', 'every journey counted, and the stored models are the fresh ones',
-	'SELECT (SELECT sum(t.transitions) FROM markov_models m, markov_transitions(m.model) t
-			 WHERE m."order" = 1 AND t.from_state = ''(start)'')
+	'SELECT (SELECT sum(t.transitions) FROM markov_models m, transitions(m.model) t
+			 WHERE m.markov_order = 1 AND t.from_state = ''(start)'')
 			= (SELECT count(*) FROM markov_journeys WHERE cardinality(path) > 0)
 		AND (SELECT markov_model(path, converted, value)::text FROM markov_journeys)
-			= (SELECT model::text FROM markov_models WHERE "order" = 1)
+			= (SELECT model::text FROM markov_models WHERE markov_order = 1)
 		AND (SELECT markov_model(path, converted, value, 3)::text FROM markov_journeys)
-			= (SELECT model::text FROM markov_models WHERE "order" = 3)');
+			= (SELECT model::text FROM markov_models WHERE markov_order = 3)');
 
 INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, query)
 SELECT 'markov_attribution', 'markov solve', 'markov_attribution', '8 channels', r.part, r.role,
 	   format('markov_attribution of the order-%s model', r.o), NULL,
-	   format('SELECT * FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', r.o)
+	   format('SELECT * FROM markov_attribution((SELECT model FROM markov_models WHERE markov_order = %s))', r.o)
 FROM (SELECT 1 FROM table_rows WHERE tbl = 'markov_models') m,
 	 (VALUES (1, 'order 1', 'order 1'), (3, 'order 3', 'order 3')) r(o, role, part)
 ORDER BY r.o;
 INSERT INTO bench_check
 SELECT 'markov_attribution', format('order %s: attributed conversions add up', o),
 	   format('SELECT abs(sum(conversions) - (SELECT count(*) FILTER (WHERE converted) FROM markov_journeys)) < 1e-6
-			   FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', o)
+			   FROM markov_attribution((SELECT model FROM markov_models WHERE markov_order = %s))', o)
 FROM (VALUES (1), (3)) v(o);
 
 -- 7: the three aggregate families by number of groups, each with hash
@@ -259,7 +259,7 @@ CREATE TEMP TABLE group_family (ord, family, tbl, key, omnikpi, floor, floor_nam
 	(2, 'markov_model', 'markov_journeys', 'journey', 'markov_model(path, converted, value)',
 		'array_agg(cardinality(path))', 'array_agg()',
 		'SELECT count(*) = {groups} AND sum(n) = {rows}
-		 FROM (SELECT (SELECT sum(transitions) FROM markov_transitions(s) WHERE from_state = ''(start)'') AS n FROM ({q}) q(g, s)) x'),
+		 FROM (SELECT (SELECT sum(transitions) FROM transitions(s) WHERE from_state = ''(start)'') AS n FROM ({q}) q(g, s)) x'),
 	(3, 'journey_paths', 'markov_journeys', 'journey', 'journey_paths(path, converted, value)',
 		'array_agg(cardinality(path))', 'array_agg()',
 		'SELECT count(*) = {groups} AND sum(n) = {rows}

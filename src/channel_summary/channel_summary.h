@@ -22,6 +22,7 @@
 #include "fmgr.h"
 
 #include "common/aggregate_state.h"
+#include "common/flat_names.h"
 
 /* Running statistics of one channel. */
 typedef struct ChannelStats
@@ -98,17 +99,21 @@ typedef struct ChannelSummary
 	double		scale_max;
 } ChannelSummary;
 
+StaticAssertDecl(offsetof(ChannelSummary, nchannels) == STORED_NCHANNELS_OFFSET,
+				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
+
 #define SUMMARY_STATS(s)	((ChannelStats *) ((char *) (s) + sizeof(ChannelSummary)))
 #define SUMMARY_NAME_ENDS(s) \
 	((int32 *) (SUMMARY_STATS(s) + (s)->nchannels))
 #define SUMMARY_NAMES(s) \
 	((char *) (SUMMARY_NAME_ENDS(s) + (s)->nchannels))
+#define SUMMARY_FLAT_NAMES(s) \
+	((FlatNames) {(s)->nchannels, SUMMARY_NAME_ENDS(s), SUMMARY_NAMES(s)})
 /* Any channel_summary datum in its stored form (a working state is stored first). */
 #define DatumGetChannelSummaryP(d) \
 	((ChannelSummary *) omnikpi_state_stored((d), &omnikpi_summary_family))
 #define PG_GETARG_CHANNEL_SUMMARY_P(n)	DatumGetChannelSummaryP(PG_GETARG_DATUM(n))
 
-extern const char *omnikpi_summary_channel_name(const ChannelSummary *summary, int i, int *len);
 extern SummaryScale omnikpi_summary_scale(const ChannelSummary *summary);
 extern double omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchannels,
 										  SummaryScale scale, SummaryMeasure measure,
@@ -133,7 +138,7 @@ typedef struct ChannelTally
 	double		sum_low;
 } ChannelTally;
 
-#define SUMMARY_TABLE_CHANNELS	0	/* the state's one table */
+#define SUMMARY_TABLE_CHANNELS	STATE_TABLE_CHANNELS	/* the state's one table */
 
 extern const StateFamily omnikpi_summary_family;
 

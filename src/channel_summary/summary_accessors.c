@@ -84,16 +84,6 @@ omnikpi_integration_index(PG_FUNCTION_ARGS)
 	return kpi_datum(summary, omnikpi_summary_scale(summary), MEASURE_SCORE, &fcinfo->isnull);
 }
 
-/* omnikpi_channel_count: number of channels in a summary. */
-PG_FUNCTION_INFO_V1(omnikpi_channel_count);
-Datum
-omnikpi_channel_count(PG_FUNCTION_ARGS)
-{
-	ChannelSummary *summary = PG_GETARG_CHANNEL_SUMMARY_P(0);
-
-	PG_RETURN_INT32(summary->nchannels);
-}
-
 /*
  * omnikpi_channels: one row per channel (channel, n, mean, min, max) in byte
  * order of the names, for drill-down.  Materialized at once: a summary is
@@ -114,7 +104,7 @@ omnikpi_channels(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 		int			len;
-		const char *name = omnikpi_summary_channel_name(summary, i, &len);
+		const char *name = flat_name(&SUMMARY_FLAT_NAMES(summary), i, &len);
 
 		values[0] = PointerGetDatum(cstring_to_text_with_len(name, len));
 		values[1] = Int64GetDatum(stats[i].count);

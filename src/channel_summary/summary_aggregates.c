@@ -152,25 +152,13 @@ omnikpi_summary_value_trans(PG_FUNCTION_ARGS)
  * min and max, so it is exact up to the rounding of one addition per merged
  * channel, and commutative.  Summaries on different scales are rejected, and
  * a count that would pass the largest bigint is 22003.
- */
-PG_FUNCTION_INFO_V1(omnikpi_summary_combine);
-Datum
-omnikpi_summary_combine(PG_FUNCTION_ARGS)
-{
-	return omnikpi_state_combine(fcinfo, &omnikpi_summary_family);
-}
-
-/*
+ *
  * omnikpi_summary_final: the final function of channel_summary() and
  * rollup(): the stored form, channels in byte order.  It only reads the
  * state; no rows gives NULL.
  */
-PG_FUNCTION_INFO_V1(omnikpi_summary_final);
-Datum
-omnikpi_summary_final(PG_FUNCTION_ARGS)
-{
-	return omnikpi_state_final(fcinfo, &omnikpi_summary_family);
-}
+OMNIKPI_STATE_SUPPORT_FUNCTIONS(omnikpi_summary_combine, omnikpi_summary_final,
+								omnikpi_summary_family)
 
 /*
  * omnikpi_kpi_final: the final function of both KPI aggregates: the mean

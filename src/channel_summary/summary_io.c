@@ -18,17 +18,6 @@
 #include "channel_summary/summary_text.h"
 #include "common/messages.h"
 
-/* Name of channel i of a flat summary; *len gets its length. */
-const char *
-omnikpi_summary_channel_name(const ChannelSummary *summary, int i, int *len)
-{
-	const int32 *ends = SUMMARY_NAME_ENDS(summary);
-	int32		start = i == 0 ? 0 : ends[i - 1];
-
-	*len = ends[i] - start;
-	return SUMMARY_NAMES(summary) + start;
-}
-
 /* The scale a flat summary carries, if any. */
 SummaryScale
 omnikpi_summary_scale(const ChannelSummary *summary)
@@ -128,8 +117,7 @@ Datum
 omnikpi_summary_in(PG_FUNCTION_ARGS)
 {
 	char	   *text = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(text);
-	char	   *name_buffer = palloc(len + 1);
+	char	   *name_buffer = palloc(strlen(text) + 1);
 	SummaryBuilder builder;
 	SummaryTextSink sink;
 	SummaryParseError error;
@@ -139,11 +127,7 @@ omnikpi_summary_in(PG_FUNCTION_ARGS)
 	sink.set_scale = builder_set_scale;
 	sink.add_channel = builder_add_channel;
 	if (!omnikpi_summary_text_parse(text, name_buffer, &sink, &error))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type channel_summary: \"%s\"",
-						omnikpi_clip_for_message(text, (int) Min(len, PG_INT32_MAX))),
-				 errdetail("At character %d: %s", error.offset + 1, error.message)));
+		omnikpi_report_syntax_error("channel_summary", text, &error);
 	pfree(name_buffer);
 	PG_RETURN_POINTER(builder_finish(&builder));
 }
@@ -166,7 +150,7 @@ omnikpi_summary_out(PG_FUNCTION_ARGS)
 	for (i = 0; i < summary->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_summary_channel_name(summary, i, &len);
+		const char *name = flat_name(&SUMMARY_FLAT_NAMES(summary), i, &len);
 
 		omnikpi_summary_text_append_channel(&out, i, name, len, &stats[i]);
 	}
@@ -324,7 +308,7 @@ omnikpi_summary_send(PG_FUNCTION_ARGS)
 	for (i = 0; i < summary->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_summary_channel_name(summary, i, &len);
+		const char *name = flat_name(&SUMMARY_FLAT_NAMES(summary), i, &len);
 		char	   *converted = pg_server_to_client(name, len);
 
 		if (converted != name)

@@ -14,30 +14,6 @@
 #include "channel_summary/channel_summary.h"
 #include "common/messages.h"
 
-static Size summary_stored_size(const StateBody *body);
-static void summary_store(const StateBody *body, void *result, Size size);
-static void summary_take_parameters(StateBody *body, const void *stored);
-static void summary_merge(StateRef *ref, const void *stored);
-
-/*
- * Two channels to start with, doubled when full: a new state takes 208
- * bytes (a 256-byte allocation), as a customer's or a day's state of few
- * channels should when there are a million of them.
- */
-const StateFamily omnikpi_summary_family = {
-	.type_name = "channel_summary",
-	.id = 1,
-	.ntables = 1,
-	.header_size = sizeof(SummaryHeader),
-	.payload_size = {sizeof(ChannelTally)},
-	.initial_entries = {2},
-	.initial_key_bytes = {0},
-	.stored_size = summary_stored_size,
-	.store = summary_store,
-	.take_parameters = summary_take_parameters,
-	.merge = summary_merge
-};
-
 static void
 assert_state_valid(const StateBody *body)
 {
@@ -83,22 +59,23 @@ omnikpi_summary_state_new_private(StateRef *ref, MemoryContext home, SummaryScal
 	summary_header(ref->body)->moving = moving;
 }
 
-/* The channel's tally, created with count 0 when new; 54000 past the size limit. */
+/* The channel's tally, created with count 0 when new. */
 static ChannelTally *
 channel_tally(StateRef *ref, const KeyProbe *channel)
 {
-	KeyTable   *channels = summary_channels(ref->body);
-	int32		i = key_table_find(channels, channel);
+	int32		i = omnikpi_state_find_or_add(ref, SUMMARY_TABLE_CHANNELS, channel);
 
-	if (i < 0)
-	{
-		if (stored_size((int64) channels->nentries + 1, channels->total_length + channel->len) >
-			MaxAllocSize)
-			omnikpi_report_too_large(omnikpi_summary_family.type_name, NULL);
-		i = omnikpi_state_add_key(ref, SUMMARY_TABLE_CHANNELS, channel);
-		channels = summary_channels(ref->body);
-	}
-	return key_table_payload(channels, i);
+	return key_table_payload(summary_channels(ref->body), i);
+}
+
+/* 54000 when the stored form could not hold one more channel. */
+static void
+summary_check_add(const StateBody *body, int table, int32 key_len)
+{
+	const KeyTable *channels = summary_channels(body);
+
+	if (stored_size((int64) channels->nentries + 1, channels->total_length + key_len) > MaxAllocSize)
+		omnikpi_report_too_large("channel_summary", NULL);
 }
 
 /* Add one value (already validated) to its channel. */
@@ -235,7 +212,7 @@ summary_merge(StateRef *ref, const void *stored)
 	for (i = 0; i < flat->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_summary_channel_name(flat, i, &len);
+		const char *name = flat_name(&SUMMARY_FLAT_NAMES(flat), i, &len);
 
 		omnikpi_summary_state_insert_stats(ref, name, len, &stats[i], false);
 	}
@@ -272,11 +249,9 @@ summary_store(const StateBody *body, void *result, Size size)
 	int32	   *order = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32		nchannels = 0;
 	ChannelStats *stats;
-	int32	   *name_ends;
-	char	   *names;
-	int32		offset = 0;
 	int32		i;
 
+	Assert(size == summary_stored_size(body));
 	key_table_sort(channels, order);
 	for (i = 0; i < channels->nentries; i++)
 		if (((const ChannelTally *) key_table_payload(channels, order[i]))->stats.count != 0)
@@ -290,21 +265,25 @@ summary_store(const StateBody *body, void *result, Size size)
 	flat->scale_min = header->scale_known ? header->scale_min : 0.0;
 	flat->scale_max = header->scale_known ? header->scale_max : 0.0;
 	stats = SUMMARY_STATS(flat);
-	name_ends = SUMMARY_NAME_ENDS(flat);
-	names = SUMMARY_NAMES(flat);
 	for (i = 0; i < nchannels; i++)
 	{
 		const ChannelTally *tally = key_table_payload(channels, order[i]);
-		char		buffer[KEY_INLINE_BYTES];
-		int32		len;
-		const char *name = key_table_key(channels, order[i], buffer, &len);
 
 		stats[i] = tally->stats;
 		stats[i].sum += tally->sum_low;
-		memcpy(names + offset, name, len);
-		offset += len;
-		name_ends[i] = offset;
 	}
-	Assert((Size) (names + offset - (char *) flat) == size);
+	flat_names_write(channels, order, nchannels, SUMMARY_NAME_ENDS(flat), SUMMARY_NAMES(flat));
 	pfree(order);
 }
+
+/*
+ * Two channels to start with, doubled when full: a new state takes 208
+ * bytes (a 256-byte allocation), as a customer's or a day's state of few
+ * channels should when there are a million of them.  In the order of
+ * StateFamily: type, id, tables, header, payloads, initial entries and key
+ * bytes, then the functions.
+ */
+const StateFamily omnikpi_summary_family = {
+	"channel_summary", 1, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},
+	summary_stored_size, summary_store, summary_check_add, summary_take_parameters, summary_merge
+};

@@ -298,10 +298,14 @@ omnikpi_state_make_room(StateRef *ref, int table, int32 entries, Size key_bytes)
 	return omnikpi_state_table(ref->body, table);
 }
 
-/* Add the probe's key, which table does not hold; returns its entry. */
+/*
+ * Add the probe's key, which table does not hold, when the stored form can
+ * still hold it; returns its entry.
+ */
 int32
 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe)
 {
+	ref->family->check_add(ref->body, table, probe->len);
 	return key_table_add(omnikpi_state_make_room(ref, table, 1, key_area_bytes(probe->len)),
 						 probe);
 }

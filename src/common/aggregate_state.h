@@ -41,6 +41,13 @@
 /* The format byte of a working state; every stored form has a small number there. */
 #define STATE_WORKING_FORMAT	0xA0
 #define STATE_MAX_TABLES		3
+/* Every family's first table holds its channels. */
+#define STATE_TABLE_CHANNELS	0
+/*
+ * Every stored form has its channel count, an int32, at this byte: one
+ * channel_count() reads all three (checked where each form is defined).
+ */
+#define STORED_NCHANNELS_OFFSET	8
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -74,6 +81,8 @@ typedef struct StateFamily
 	/* the stored form of a working state */
 	Size		(*stored_size) (const StateBody *body);
 	void		(*store) (const StateBody *body, void *stored, Size size);
+	/* 54000 when the stored form could not hold one more key of key_len bytes */
+	void		(*check_add) (const StateBody *body, int table, int32 key_len);
 	/* a new state takes a stored value's parameters (scale, order) */
 	void		(*take_parameters) (StateBody *body, const void *stored);
 	/* add a stored value to a state; rejects one of other parameters */
@@ -154,19 +163,32 @@ omnikpi_state_body(Datum d, const StateFamily *family)
 
 /*
  * The entry of the probe's key in table, added (with a zeroed payload) when
- * absent; *added says which.  Adding may move the body: re-read table
- * pointers from ref->body afterwards.
+ * absent.  Adding may move the body: re-read table pointers from ref->body
+ * afterwards.
  */
 static inline int32
-omnikpi_state_find_or_add(StateRef *ref, int table, const KeyProbe *probe, bool *added)
+omnikpi_state_find_or_add(StateRef *ref, int table, const KeyProbe *probe)
 {
 	int32		i = key_table_find(omnikpi_state_table(ref->body, table), probe);
 
-	*added = i < 0;
 	if (i >= 0)
 		return i;
 	return omnikpi_state_add_key(ref, table, probe);
 }
+
+/*
+ * A combine function and a final function for a family, both SQL-callable:
+ * combine merges its second argument into the state of its first (the
+ * combine function of every aggregate of the family, and the transition
+ * function of its rollup()); final hands out the stored form (the final
+ * function of the aggregates that return the type itself).  The same two
+ * for every family, so written once.
+ */
+#define OMNIKPI_STATE_SUPPORT_FUNCTIONS(combine, final, family) \
+	PG_FUNCTION_INFO_V1(combine); \
+	Datum combine(PG_FUNCTION_ARGS) { return omnikpi_state_combine(fcinfo, &(family)); } \
+	PG_FUNCTION_INFO_V1(final); \
+	Datum final(PG_FUNCTION_ARGS) { return omnikpi_state_final(fcinfo, &(family)); }
 
 /* A text argument's bytes without a detoasting call for the usual short text. */
 static inline const text *

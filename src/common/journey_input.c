@@ -1,26 +1,75 @@
 /*
- * journey_input.c: the rows of the journey aggregates (see journey_input.h).
+ * journey_input.c: the rows of the journey aggregates, read by one set of
+ * rules for markov_model and journey_paths (see journey_input.h).
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "utils/float.h"
+
 #include "common/journey_input.h"
 
-/*
- * Argument argno as a path: a one-dimensional text[] (22023 otherwise),
- * detoasted.  The caller checked it is not NULL.
- */
-ArrayType *
-omnikpi_path_arg(FunctionCallInfo fcinfo, int argno)
+/* A count or value argument: finite and not negative, else 22003. */
+static double
+amount_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 {
-	ArrayType  *path = PG_GETARG_ARRAYTYPE_P(argno);
+	double		amount = PG_GETARG_FLOAT8(argno);
 
-	if (ARR_NDIM(path) > 1)
+	if (unlikely(!(amount >= 0) || !isfinite(amount)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s %s is out of range", what, float8out_internal(amount)),
+				 errdetail("Journey counts and conversion values must be finite and not negative.")));
+	return amount;
+}
+
+/*
+ * The journeys of a row of the given shape, arguments from 1 on; false when
+ * the row is skipped.  The rules are in journey_input.h.
+ */
+bool
+omnikpi_journey_row(FunctionCallInfo fcinfo, JourneyShape shape, JourneyRow *row)
+{
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return false;
+	row->value = 0.0;
+	if (shape == JOURNEY_COUNTED)
+	{
+		if (PG_ARGISNULL(3))
+			return false;
+		row->conversions = amount_arg(fcinfo, 2, "conversion count");
+		row->non_conversions = amount_arg(fcinfo, 3, "non-conversion count");
+		if (!PG_ARGISNULL(4))
+			row->value = amount_arg(fcinfo, 4, "conversion value");
+		if (row->conversions == 0 && row->value != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("conversion value %s given for a path without conversions",
+							float8out_internal(row->value))));
+		if (row->conversions + row->non_conversions == 0)
+			return false;
+	}
+	else if (PG_GETARG_BOOL(2))
+	{
+		row->conversions = 1.0;
+		row->non_conversions = 0.0;
+		if (shape == JOURNEY_ONE_VALUED && !PG_ARGISNULL(3))
+			row->value = amount_arg(fcinfo, 3, "conversion value");
+	}
+	else
+	{
+		row->conversions = 0.0;
+		row->non_conversions = 1.0;
+	}
+	row->path = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(row->path) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a journey path must be a one-dimensional array, not %d-dimensional",
-						ARR_NDIM(path)),
+						ARR_NDIM(row->path)),
 				 errhint("Pass the journey's channels in time order, e.g. array_agg(channel ORDER BY touched_at).")));
-	return path;
+	return true;
 }
 
 void

@@ -28,6 +28,41 @@ omnikpi_clip_for_message(const char *s, int len)
 }
 
 /*
+ * The number of the word in words[0 .. nwords - 1] that given is, in any
+ * case; else 22023 "unknown <what>" with the hint that lists the words.
+ */
+int
+omnikpi_word_arg(const char *given, const char *const *words, int nwords, const char *what,
+				 const char *hint)
+{
+	int			i;
+
+	for (i = 0; i < nwords; i++)
+		if (pg_strcasecmp(given, words[i]) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown %s \"%s\"", what, omnikpi_clip_for_message(given, strlen(given))),
+			 errhint("%s", hint)));
+	return -1;					/* keep the compiler quiet */
+}
+
+/*
+ * What a text input function reports when its parser stops: 22P02, the
+ * input (clipped) and, in the detail, where and why.
+ */
+void
+omnikpi_report_syntax_error(const char *type_name, const char *input,
+							const OmnikpiJsonError *error)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"", type_name,
+					omnikpi_clip_for_message(input, (int) Min(strlen(input), PG_INT32_MAX))),
+			 errdetail("At character %d: %s", error->offset + 1, error->message)));
+}
+
+/*
  * A value of type_name would not fit in one datum: 54000, with the
  * family's hint on what to aggregate instead (NULL for none).
  */

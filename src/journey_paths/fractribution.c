@@ -25,6 +25,7 @@
 
 #include "funcapi.h"
 
+#include "common/channel_credits.h"
 #include "journey_paths/journey_paths.h"
 
 /* A slot of the index: a path's polynomial hash and its number + 1 (0: empty). */
@@ -197,11 +198,11 @@ omnikpi_fractribution_attribution(PG_FUNCTION_ARGS)
 {
 	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
 	JourneyTotals totals = omnikpi_jp_totals(paths, "fractribution_attribution");
-	double	   *conversions = palloc0(Max(paths->nchannels, 1) * sizeof(double));
-	double	   *values = palloc0(Max(paths->nchannels, 1) * sizeof(double));
+	ChannelCredits credits;
 
-	fractribution(paths, conversions, values);
-	InitMaterializedSRF(fcinfo, 0);
-	omnikpi_jp_put_credits((ReturnSetInfo *) fcinfo->resultinfo, paths, conversions, values, &totals);
+	omnikpi_credits_init(&credits, JP_FLAT_NAMES(paths), false);
+	credits.total_conversions = totals.conversions;
+	fractribution(paths, credits.conversions, credits.values);
+	omnikpi_credits_return(fcinfo, &credits);
 	return (Datum) 0;
 }

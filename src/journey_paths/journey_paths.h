@@ -26,6 +26,7 @@
 #include "nodes/execnodes.h"
 
 #include "common/aggregate_state.h"
+#include "common/flat_names.h"
 
 /* Counts of one distinct path. */
 typedef struct PathStats
@@ -57,17 +58,21 @@ typedef struct JourneyPaths
 	int32		reserved2;		/* zero; pads the header to 24 bytes */
 } JourneyPaths;
 
+StaticAssertDecl(offsetof(JourneyPaths, nchannels) == STORED_NCHANNELS_OFFSET,
+				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
+
 #define JP_STATS(s)		((PathStats *) ((char *) (s) + sizeof(JourneyPaths)))
 #define JP_PATH_ENDS(s)	((int32 *) (JP_STATS(s) + (s)->npaths))
 #define JP_STEPS(s)		(JP_PATH_ENDS(s) + (s)->npaths)
 #define JP_NAME_ENDS(s)	(JP_STEPS(s) + (s)->nsteps)
 #define JP_NAMES(s)		((char *) (JP_NAME_ENDS(s) + (s)->nchannels))
+#define JP_FLAT_NAMES(s) \
+	((FlatNames) {(s)->nchannels, JP_NAME_ENDS(s), JP_NAMES(s)})
 /* Any journey_paths datum in its stored form (a working state is stored first). */
 #define DatumGetJourneyPathsP(d) \
 	((JourneyPaths *) omnikpi_state_stored((d), &omnikpi_jp_family))
 #define PG_GETARG_JOURNEY_PATHS_P(n)	DatumGetJourneyPathsP(PG_GETARG_DATUM(n))
 
-extern const char *omnikpi_jp_channel_name(const JourneyPaths *paths, int i, int *len);
 extern const int32 *omnikpi_jp_path(const JourneyPaths *paths, int i, int *len);
 
 /* Totals of a summary, for the attribution functions (journey_paths.c). */
@@ -79,9 +84,6 @@ typedef struct JourneyTotals
 } JourneyTotals;
 
 extern JourneyTotals omnikpi_jp_totals(const JourneyPaths *paths, const char *function);
-extern void omnikpi_jp_put_credits(ReturnSetInfo *rsinfo, const JourneyPaths *paths,
-								   const double *conversions, const double *values,
-								   const JourneyTotals *totals);
 
 /* ---- working state (journey_paths_state.c) ---- */
 
@@ -90,7 +92,7 @@ extern void omnikpi_jp_put_credits(ReturnSetInfo *rsinfo, const JourneyPaths *pa
  * name to nothing (its entry number is the channel's number) and path (its
  * channel numbers as int32, back to back) to its PathStats.
  */
-#define JP_TABLE_CHANNELS	0
+#define JP_TABLE_CHANNELS	STATE_TABLE_CHANNELS
 #define JP_TABLE_PATHS		1
 
 extern const StateFamily omnikpi_jp_family;

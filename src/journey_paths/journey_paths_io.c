@@ -110,8 +110,7 @@ Datum
 omnikpi_jp_in(PG_FUNCTION_ARGS)
 {
 	char	   *text = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(text);
-	char	   *buffer = palloc(len + 1);
+	char	   *buffer = palloc(strlen(text) + 1);
 	PathsBuilder builder;
 	JourneyPathsTextSink sink;
 	JourneyPathsParseError error;
@@ -121,11 +120,7 @@ omnikpi_jp_in(PG_FUNCTION_ARGS)
 	sink.add_step = builder_add_step;
 	sink.end_path = builder_end_path;
 	if (!omnikpi_jp_text_parse(text, buffer, &sink, &error))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type journey_paths: \"%s\"",
-						omnikpi_clip_for_message(text, (int) Min(len, PG_INT32_MAX))),
-				 errdetail("At character %d: %s", error.offset + 1, error.message)));
+		omnikpi_report_syntax_error("journey_paths", text, &error);
 	pfree(buffer);
 	PG_RETURN_POINTER(builder_finish(&builder));
 }
@@ -157,7 +152,7 @@ omnikpi_jp_out(PG_FUNCTION_ARGS)
 		for (k = 0; k < len; k++)
 		{
 			int			name_len;
-			const char *name = omnikpi_jp_channel_name(paths, steps[k], &name_len);
+			const char *name = flat_name(&JP_FLAT_NAMES(paths), steps[k], &name_len);
 
 			if (k > 0)
 				appendStringInfoChar(&out, ',');
@@ -302,7 +297,7 @@ omnikpi_jp_send(PG_FUNCTION_ARGS)
 	for (i = 0; i < paths->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_jp_channel_name(paths, i, &len);
+		const char *name = flat_name(&JP_FLAT_NAMES(paths), i, &len);
 
 		pq_sendcountedtext(&buf, name, len, false);
 	}

@@ -16,26 +16,6 @@
 #include "common/messages.h"
 #include "journey_paths/journey_paths.h"
 
-static Size jp_stored_size(const StateBody *body);
-static void jp_store(const StateBody *body, void *result, Size size);
-static void jp_take_parameters(StateBody *body, const void *stored);
-static void jp_merge(StateRef *ref, const void *stored);
-
-/* Small tables to start with: a group of one journey takes a few hundred bytes. */
-const StateFamily omnikpi_jp_family = {
-	.type_name = "journey_paths",
-	.id = 3,
-	.ntables = 2,
-	.header_size = 0,
-	.payload_size = {0, sizeof(PathStats)},
-	.initial_entries = {4, 4},
-	.initial_key_bytes = {0, 64},
-	.stored_size = jp_stored_size,
-	.store = jp_store,
-	.take_parameters = jp_take_parameters,
-	.merge = jp_merge
-};
-
 static void
 assert_state_valid(const StateBody *body)
 {
@@ -60,20 +40,23 @@ stored_size(int64 nchannels, Size name_bytes, int64 npaths, int64 nsteps)
 		nsteps * sizeof(int32) + nchannels * sizeof(int32) + name_bytes;
 }
 
-/* 54000 when more channels or paths would not fit in a value. */
+/*
+ * 54000 when the stored form could not hold one more key: a channel whose
+ * name, or a path whose steps, take key_len bytes.
+ */
 static void
-check_size(const StateBody *body, int64 more_channels, Size more_name_bytes, int64 more_paths,
-		   int64 more_steps)
+jp_check_add(const StateBody *body, int table, int32 key_len)
 {
 	const KeyTable *channels = omnikpi_state_table(body, JP_TABLE_CHANNELS);
 	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
+	bool		channel = table == JP_TABLE_CHANNELS;
 
-	if (channels->nentries + more_channels > PG_INT32_MAX / 8 ||
-		paths->nentries + more_paths > PG_INT32_MAX / 8 ||
-		stored_size(channels->nentries + more_channels, channels->total_length + more_name_bytes,
-					paths->nentries + more_paths,
-					paths->total_length / sizeof(int32) + more_steps) > MaxAllocSize)
-		omnikpi_report_too_large(omnikpi_jp_family.type_name,
+	if (channels->nentries + channel > PG_INT32_MAX / 8 ||
+		paths->nentries + !channel > PG_INT32_MAX / 8 ||
+		stored_size(channels->nentries + channel, channels->total_length + (channel ? key_len : 0),
+					paths->nentries + !channel,
+					(paths->total_length + (channel ? 0 : key_len)) / sizeof(int32)) > MaxAllocSize)
+		omnikpi_report_too_large("journey_paths",
 								 "Summarize fewer journeys at once, e.g. per month, or group rare channels.");
 }
 
@@ -89,14 +72,9 @@ int32
 omnikpi_jp_state_channel(StateRef *ref, const char *name, int len)
 {
 	KeyProbe	probe;
-	int32		channel;
 
 	key_probe_init(&probe, name, len);
-	channel = key_table_find(omnikpi_state_table(ref->body, JP_TABLE_CHANNELS), &probe);
-	if (channel >= 0)
-		return channel;
-	check_size(ref->body, 1, len, 0, 0);
-	return omnikpi_state_add_key(ref, JP_TABLE_CHANNELS, &probe);
+	return omnikpi_state_find_or_add(ref, JP_TABLE_CHANNELS, &probe);
 }
 
 /* The sums of a path must stay finite: 22003. */
@@ -138,7 +116,6 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 	}
 	else
 	{
-		check_size(ref->body, 0, 0, 1, len);
 		i = omnikpi_state_add_key(ref, JP_TABLE_PATHS, &probe);
 		path = key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i);
 		*path = *stats;
@@ -148,7 +125,7 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 	return true;
 }
 
-/* A summary has no parameters. */
+/* A summary has no parameters to take from a stored one. */
 static void
 jp_take_parameters(StateBody *body, const void *stored)
 {
@@ -168,7 +145,7 @@ jp_merge(StateRef *ref, const void *stored)
 	for (i = 0; i < flat->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_jp_channel_name(flat, i, &len);
+		const char *name = flat_name(&JP_FLAT_NAMES(flat), i, &len);
 
 		channel_map[i] = omnikpi_jp_state_channel(ref, name, len);
 	}
@@ -194,9 +171,9 @@ jp_merge(StateRef *ref, const void *stored)
 }
 
 /*
- * What is wrong with a path's counts read from outside, or NULL: counts are
- * finite and at least 0, not both 0, and a path without conversions has no
- * value.
+ * What is wrong with a path's counts read from outside, or NULL: counts and
+ * value are finite and at least 0 (as the aggregates take them), the counts
+ * not both 0, and a path without conversions has no value.
  */
 const char *
 omnikpi_jp_stats_invalid(const PathStats *stats)
@@ -204,24 +181,13 @@ omnikpi_jp_stats_invalid(const PathStats *stats)
 	if (!isfinite(stats->conversions) || !isfinite(stats->non_conversions) ||
 		!isfinite(stats->value))
 		return "Counts and values must be finite.";
-	if (stats->conversions < 0 || stats->non_conversions < 0)
-		return "Counts must not be negative.";
+	if (stats->conversions < 0 || stats->non_conversions < 0 || stats->value < 0)
+		return "Counts and values must not be negative.";
 	if (stats->conversions == 0 && stats->non_conversions == 0)
 		return "A path must have at least one journey.";
 	if (stats->conversions == 0 && stats->value != 0)
 		return "A path without conversions must have the value 0.";
 	return NULL;
-}
-
-/* Name of channel i of a stored summary; *len gets its length. */
-const char *
-omnikpi_jp_channel_name(const JourneyPaths *paths, int i, int *len)
-{
-	const int32 *ends = JP_NAME_ENDS(paths);
-	int32		start = i == 0 ? 0 : ends[i - 1];
-
-	*len = ends[i] - start;
-	return JP_NAMES(paths) + start;
 }
 
 /* Steps of path i of a stored summary; *len gets its length. */
@@ -306,8 +272,6 @@ jp_store(const StateBody *body, void *result, Size size)
 	PathStats  *stats;
 	int32	   *path_ends;
 	int32	   *steps;
-	int32	   *name_ends;
-	char	   *names;
 	int32		offset = 0;
 	int32		i;
 
@@ -330,8 +294,6 @@ jp_store(const StateBody *body, void *result, Size size)
 	stats = JP_STATS(flat);
 	path_ends = JP_PATH_ENDS(flat);
 	steps = JP_STEPS(flat);
-	name_ends = JP_NAME_ENDS(flat);
-	names = JP_NAMES(flat);
 	for (i = 0; i < paths->nentries; i++)
 	{
 		char		buffer[KEY_INLINE_BYTES];
@@ -350,19 +312,19 @@ jp_store(const StateBody *body, void *result, Size size)
 		offset += len;
 		path_ends[i] = offset;
 	}
-	offset = 0;
-	for (i = 0; i < channels->nentries; i++)
-	{
-		char		buffer[KEY_INLINE_BYTES];
-		int32		len;
-		const char *name = key_table_key(channels, channel_order[i], buffer, &len);
-
-		memcpy(names + offset, name, len);
-		offset += len;
-		name_ends[i] = offset;
-	}
-	Assert((Size) (names + offset - (char *) flat) == size);
+	flat_names_write(channels, channel_order, channels->nentries, JP_NAME_ENDS(flat),
+					 JP_NAMES(flat));
 	pfree(channel_order);
 	pfree(rank);
 	pfree(path_order);
 }
+
+/*
+ * Small tables to start with: a group of one journey takes a few hundred
+ * bytes.  In the order of StateFamily: type, id, tables, header, payloads,
+ * initial entries and key bytes, then the functions.
+ */
+const StateFamily omnikpi_jp_family = {
+	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {4, 4}, {0, 64},
+	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge
+};

@@ -32,6 +32,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
+#include "common/channel_credits.h"
 #include "common/messages.h"
 #include "journey_paths/journey_paths.h"
 
@@ -47,16 +48,11 @@ typedef enum ShapleyCharacteristic
 static ShapleyCharacteristic
 characteristic_from_name(const char *name)
 {
-	if (pg_strcasecmp(name, "conversions") == 0)
-		return SHAPLEY_CONVERSIONS;
-	if (pg_strcasecmp(name, "conversion_rate") == 0)
-		return SHAPLEY_CONVERSION_RATE;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown Shapley characteristic function \"%s\"",
-					omnikpi_clip_for_message(name, strlen(name))),
-			 errhint("Valid characteristic functions are conversions and conversion_rate.")));
-	return SHAPLEY_CONVERSIONS;	/* keep the compiler quiet */
+	static const char *const names[] = {"conversions", "conversion_rate"};
+
+	return (ShapleyCharacteristic) omnikpi_word_arg(name, names, lengthof(names),
+													"Shapley characteristic function",
+													"Valid characteristic functions are conversions and conversion_rate.");
 }
 
 /*
@@ -246,14 +242,14 @@ omnikpi_shapley_attribution(PG_FUNCTION_ARGS)
 	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
 	ShapleyCharacteristic characteristic = characteristic_from_name(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	JourneyTotals totals = omnikpi_jp_totals(paths, "shapley_attribution");
-	double	   *conversions = palloc0(Max(paths->nchannels, 1) * sizeof(double));
-	double	   *values = palloc0(Max(paths->nchannels, 1) * sizeof(double));
+	ChannelCredits credits;
 
+	omnikpi_credits_init(&credits, JP_FLAT_NAMES(paths), false);
+	credits.total_conversions = totals.conversions;
 	if (characteristic == SHAPLEY_CONVERSIONS)
-		shapley_conversions(paths, conversions, values);
+		shapley_conversions(paths, credits.conversions, credits.values);
 	else
-		shapley_conversion_rate(paths, &totals, conversions, values);
-	InitMaterializedSRF(fcinfo, 0);
-	omnikpi_jp_put_credits((ReturnSetInfo *) fcinfo->resultinfo, paths, conversions, values, &totals);
+		shapley_conversion_rate(paths, &totals, credits.conversions, credits.values);
+	omnikpi_credits_return(fcinfo, &credits);
 	return (Datum) 0;
 }

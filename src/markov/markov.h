@@ -5,9 +5,16 @@
  * states: (start), channel states, (conversion) and (null).  At order k a
  * channel state is the tuple of the journey's last k channels (fewer at the
  * beginning of a journey: after its first touch the state is the 1-tuple of
- * that channel, after the second a 2-tuple, ...).  Consecutive repeats of a
- * channel collapse into one touch, so no tuple holds the same channel twice
- * in a row and no state moves to itself.
+ * that channel, after the second a 2-tuple, ...).
+ *
+ * Two conventions for a channel touched twice in a row.  By default the
+ * repeats collapse into one touch (a > a > b is a > b), so no tuple holds
+ * the same channel twice in a row and no state moves to itself.  A model
+ * that keeps them (MARKOV_KEEP_REPEATS, the ChannelAttribution package's
+ * convention) builds its states from the path as it is: a > a > b passes
+ * through the state (a, a) at order 2, and (a) moves to itself at order 1.
+ * At order 1 both give the same removal effects (a state's loop to itself
+ * only delays the journey); from order 2 on they differ.
  *
  * Like channel_summary it exists in three forms:
  *   - the flat varlena MarkovModel: what is stored, sent and printed
@@ -26,9 +33,12 @@
 #include "utils/array.h"
 
 #include "common/aggregate_state.h"
+#include "common/channel_credits.h"
+#include "common/flat_names.h"
 
 #define MARKOV_FORMAT		1	/* bump when the on-disk layout changes */
 #define MARKOV_MAX_ORDER	4
+#define MARKOV_KEEP_REPEATS	0x01	/* MarkovModel.flags: repeated channels are kept */
 
 /* State numbers shared by every form; channel states follow from 3 on. */
 #define MARKOV_START		0
@@ -63,12 +73,16 @@ typedef struct MarkovModel
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	uint8		format;			/* MARKOV_FORMAT */
 	uint8		order;			/* 1 .. MARKOV_MAX_ORDER */
-	uint16		reserved;		/* zero */
+	uint8		flags;			/* MARKOV_KEEP_REPEATS */
+	uint8		reserved;		/* zero */
 	int32		nchannels;
 	int32		ntuples;
 	int32		ntransitions;
 	int32		reserved2;		/* zero; pads the header to 24 bytes */
 } MarkovModel;
+
+StaticAssertDecl(offsetof(MarkovModel, nchannels) == STORED_NCHANNELS_OFFSET,
+				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
 
 #define MARKOV_TRANSITIONS(m) \
 	((MarkovTransition *) ((char *) (m) + sizeof(MarkovModel)))
@@ -78,6 +92,8 @@ typedef struct MarkovModel
 	(MARKOV_TUPLES(m) + (Size) (m)->ntuples * (m)->order)
 #define MARKOV_NAMES(m) \
 	((char *) (MARKOV_NAME_ENDS(m) + (m)->nchannels))
+#define MARKOV_FLAT_NAMES(m) \
+	((FlatNames) {(m)->nchannels, MARKOV_NAME_ENDS(m), MARKOV_NAMES(m)})
 /* Any markov_model datum in its stored form (a working state is stored first). */
 #define DatumGetMarkovModelP(d) \
 	((MarkovModel *) omnikpi_state_stored((d), &omnikpi_markov_family))
@@ -85,7 +101,6 @@ typedef struct MarkovModel
 
 extern Size omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples,
 									 int64 ntransitions, Size name_bytes);
-extern const char *omnikpi_markov_channel_name(const MarkovModel *model, int i, int *len);
 extern int	omnikpi_markov_tuple_length(const MarkovModel *model, int tuple);
 extern void omnikpi_markov_append_state_name(StringInfo out, const MarkovModel *model, int state);
 extern const char *omnikpi_markov_model_invalid(const MarkovModel *model);
@@ -104,10 +119,11 @@ extern const char *omnikpi_markov_model_invalid(const MarkovModel *model);
 typedef struct MarkovHeader
 {
 	int32		order;
+	bool		keep_repeats;	/* the convention: see above */
 	bool		reject_duplicates;	/* input: a transition seen twice is an error */
 } MarkovHeader;
 
-#define MARKOV_TABLE_CHANNELS		0
+#define MARKOV_TABLE_CHANNELS		STATE_TABLE_CHANNELS
 #define MARKOV_TABLE_TUPLES		1
 #define MARKOV_TABLE_TRANSITIONS	2
 
@@ -125,15 +141,14 @@ typedef struct MarkovCount
 
 extern const StateFamily omnikpi_markov_family;
 
-extern void omnikpi_markov_state_new(StateRef *ref, FunctionCallInfo fcinfo, int order);
-extern void omnikpi_markov_state_new_private(StateRef *ref, int order);
+extern void omnikpi_markov_state_new_private(StateRef *ref, int order, bool keep_repeats);
 extern void omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
 										  double non_conversions, double value);
 extern int32 omnikpi_markov_state_channel(StateRef *ref, const char *name, int len);
 extern int32 omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len);
 extern bool omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to,
 												double count, double value);
-extern void omnikpi_report_order_mismatch(int have, int got) pg_attribute_noreturn();
+extern void omnikpi_markov_check_parameters(const StateBody *body, int order, bool keep_repeats);
 
 static inline MarkovHeader *
 markov_header(const StateBody *body)
@@ -143,17 +158,9 @@ markov_header(const StateBody *body)
 
 /* ---- solver (markov_solve.c) ---- */
 
-/* What markov_attribution returns for one channel. */
-typedef struct MarkovChannelCredit
-{
-	double		removal_effect;
-	double		conversions;
-	double		value;
-} MarkovChannelCredit;
-
 /* Largest number of transient states the dense solver accepts. */
 #define MARKOV_MAX_SOLVE_STATES 4096
 
-extern void omnikpi_markov_attribute(const MarkovModel *model, MarkovChannelCredit *credits);
+extern void omnikpi_markov_attribute(const MarkovModel *model, ChannelCredits *credits);
 
 #endif							/* OMNIKPI_MARKOV_H */

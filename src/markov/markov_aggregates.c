@@ -1,21 +1,20 @@
 /*
- * markov_aggregates.c: transition and combine functions of markov_model and
- * rollup(markov_model).
+ * markov_aggregates.c: transition, combine and final functions of
+ * markov_model and rollup(markov_model).
  *
  * The state is the markov_model type itself (a working state of
  * common/aggregate_state.h while it works), so parallel workers and Citus
  * ship partial models as plain values and the same values can be stored per
- * day and rolled up later.  The transition functions are not STRICT: a row
- * with a NULL path or outcome is skipped, and the first usable row creates
- * the state; later rows update it in place.
+ * day and rolled up later.  The transition functions are not STRICT: rows
+ * are read by the rules the journey aggregates share (common/journey_input.h),
+ * and the first usable row creates the state; later rows update it in place.
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "utils/float.h"
+#include "utils/builtins.h"
 
 #include "common/journey_input.h"
+#include "common/messages.h"
 #include "markov/markov.h"
 
 /* The order argument: not NULL (22004) and 1 to 4 (22023). */
@@ -37,88 +36,85 @@ order_arg(FunctionCallInfo fcinfo, int argno)
 	return order;
 }
 
-/* A count or value argument: NULL counts as 0; else finite and >= 0 (22003). */
-static double
-amount_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+/*
+ * The repeats argument, when there is one: 'collapse' (the default) or
+ * 'keep', in any case; NULL is 22004, another word 22023.
+ */
+static bool
+keep_repeats_arg(FunctionCallInfo fcinfo, int argno)
 {
-	double		amount;
+	static const char *const conventions[] = {"collapse", "keep"};
 
+	if (PG_NARGS() <= argno)
+		return false;
 	if (PG_ARGISNULL(argno))
-		return 0.0;
-	amount = PG_GETARG_FLOAT8(argno);
-	if (!(amount >= 0) || !isfinite(amount))
 		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s %s is out of range for a Markov model", what, float8out_internal(amount)),
-				 errdetail("Counts and conversion values must be finite and not negative.")));
-	return amount;
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the repeats convention of a Markov model must not be NULL")));
+	return omnikpi_word_arg(text_to_cstring(PG_GETARG_TEXT_PP(argno)), conventions,
+							lengthof(conventions), "repeats convention",
+							"Use 'collapse' (a channel touched twice in a row counts once, the default) or 'keep' (ChannelAttribution's states from the raw path).") == 1;
 }
 
 /* Add one journey's path, creating the state on the first usable row. */
 static Datum
-add_journey(FunctionCallInfo fcinfo, int order, double conversions, double non_conversions,
-			double value)
+add_journey(FunctionCallInfo fcinfo, int order, bool keep_repeats, const JourneyRow *row)
 {
-	ArrayType  *path = omnikpi_path_arg(fcinfo, 1);
 	StateRef	ref;
 
-	if (!omnikpi_path_has_channel(path))
-		return omnikpi_state_unchanged(fcinfo);
 	if (!omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_markov_family))
 	{
+		/* a path without channels before any other row: still no state */
+		if (!omnikpi_path_has_channel(row->path))
+			return omnikpi_state_unchanged(fcinfo);
 		omnikpi_state_writable(&ref, fcinfo, &omnikpi_markov_family);
 		if (PG_ARGISNULL(0))
+		{
 			markov_header(ref.body)->order = order;
+			markov_header(ref.body)->keep_repeats = keep_repeats;
+		}
 	}
-	if (markov_header(ref.body)->order != order)
-		omnikpi_report_order_mismatch(markov_header(ref.body)->order, order);
-	omnikpi_markov_state_add_path(&ref, path, conversions, non_conversions, value);
+	omnikpi_markov_check_parameters(ref.body, order, keep_repeats);
+	omnikpi_markov_state_add_path(&ref, row->path, row->conversions, row->non_conversions,
+								  row->value);
 	return omnikpi_state_value(&ref);
 }
 
 /*
- * omnikpi_markov_trans: markov_model(path, converted [, value [, order]]),
- * one row per journey.  The row is skipped when path or converted is NULL;
- * a NULL value counts as 0, and the value of a journey that did not convert
- * is not used.  The order must be the same on every row.
+ * omnikpi_markov_trans: markov_model(path, converted [, value [,
+ * markov_order [, repeats]]]), one row per journey.  The order and the
+ * convention must be the same on every row.
  */
 PG_FUNCTION_INFO_V1(omnikpi_markov_trans);
 Datum
 omnikpi_markov_trans(PG_FUNCTION_ARGS)
 {
 	int			order = PG_NARGS() >= 5 ? order_arg(fcinfo, 4) : 1;
+	bool		keep_repeats = keep_repeats_arg(fcinfo, 5);
+	JourneyRow	row;
 
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (!omnikpi_journey_row(fcinfo, PG_NARGS() >= 4 ? JOURNEY_ONE_VALUED : JOURNEY_ONE, &row))
 		return omnikpi_state_unchanged(fcinfo);
-	if (!PG_GETARG_BOOL(2))
-		return add_journey(fcinfo, order, 0.0, 1.0, 0.0);
-	return add_journey(fcinfo, order, 1.0, 0.0,
-					   PG_NARGS() >= 4 ? amount_arg(fcinfo, 3, "conversion value") : 0.0);
+	return add_journey(fcinfo, order, keep_repeats, &row);
 }
 
 /*
  * omnikpi_markov_counted_trans: markov_model(path, conversions,
- * non_conversions, value, order) for paths already counted (one row per
- * distinct path, as the ChannelAttribution package takes them).  NULL
- * counts and values count as 0; a row with no journeys is skipped.
+ * non_conversions, value, markov_order [, repeats]) for paths already
+ * counted (one row per distinct path, as the ChannelAttribution package
+ * takes them).
  */
 PG_FUNCTION_INFO_V1(omnikpi_markov_counted_trans);
 Datum
 omnikpi_markov_counted_trans(PG_FUNCTION_ARGS)
 {
 	int			order = order_arg(fcinfo, 5);
-	double		conversions = amount_arg(fcinfo, 2, "conversion count");
-	double		non_conversions = amount_arg(fcinfo, 3, "non-conversion count");
-	double		value = amount_arg(fcinfo, 4, "conversion value");
+	bool		keep_repeats = keep_repeats_arg(fcinfo, 6);
+	JourneyRow	row;
 
-	if (value > 0 && conversions == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("conversion value %s given for a path without conversions",
-						float8out_internal(value))));
-	if (PG_ARGISNULL(1) || conversions + non_conversions == 0)
+	if (!omnikpi_journey_row(fcinfo, JOURNEY_COUNTED, &row))
 		return omnikpi_state_unchanged(fcinfo);
-	return add_journey(fcinfo, order, conversions, non_conversions, value);
+	return add_journey(fcinfo, order, keep_repeats, &row);
 }
 
 /*
@@ -126,22 +122,11 @@ omnikpi_markov_counted_trans(PG_FUNCTION_ARGS)
  * combine function of markov_model and the transition function of
  * rollup(markov_model).  NULLs are skipped.  Counts and values add, so the
  * merge is exact for whole counts (up to 2^53) and commutative; models of
- * different orders are rejected.
- */
-PG_FUNCTION_INFO_V1(omnikpi_markov_combine);
-Datum
-omnikpi_markov_combine(PG_FUNCTION_ARGS)
-{
-	return omnikpi_state_combine(fcinfo, &omnikpi_markov_family);
-}
-
-/*
+ * different orders or conventions are rejected, and a sum past the doubles
+ * is 22003.
+ *
  * omnikpi_markov_final: the final function of the markov_model aggregates
  * and rollup(): the stored, canonical form.  Read-only; no rows gives NULL.
  */
-PG_FUNCTION_INFO_V1(omnikpi_markov_final);
-Datum
-omnikpi_markov_final(PG_FUNCTION_ARGS)
-{
-	return omnikpi_state_final(fcinfo, &omnikpi_markov_family);
-}
+OMNIKPI_STATE_SUPPORT_FUNCTIONS(omnikpi_markov_combine, omnikpi_markov_final,
+								omnikpi_markov_family)

@@ -1,7 +1,7 @@
 /*
- * markov_functions.c: the readers of a markov_model, markov_attribution and
- * markov_transitions.  Both solve or walk the model once per call, not per
- * row, and return their rows through a tuplestore.
+ * markov_functions.c: the readers of a markov_model: markov_attribution and
+ * transitions.  Both solve or walk the model once per call, not per row,
+ * and return their rows through a tuplestore.
  */
 #include "postgres.h"
 
@@ -11,43 +11,30 @@
 #include "markov/markov.h"
 
 /*
- * omnikpi_markov_attribution: per channel, in byte order of the names, its
- * removal effect and its share of the observed conversions and conversion
- * value (markov_solve.c says how).  A model without conversions: 22023.
+ * omnikpi_markov_attribution: per channel, in byte order of the names, the
+ * conversions and conversion value shared out in proportion to its removal
+ * effect, its share of the conversions, and the removal effect itself
+ * (markov_solve.c says how): the columns of every attribution function
+ * (common/channel_credits.h) and the model's own.
  */
 PG_FUNCTION_INFO_V1(omnikpi_markov_attribution);
 Datum
 omnikpi_markov_attribution(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MarkovModel *model = PG_GETARG_MARKOV_MODEL_P(0);
-	MarkovChannelCredit *credits;
-	int			c;
+	ChannelCredits credits;
 
-	InitMaterializedSRF(fcinfo, 0);
-	credits = palloc(Max(model->nchannels, 1) * sizeof(MarkovChannelCredit));
-	omnikpi_markov_attribute(model, credits);
-	for (c = 0; c < model->nchannels; c++)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-		int			len;
-		const char *name = omnikpi_markov_channel_name(model, c, &len);
-
-		values[0] = PointerGetDatum(cstring_to_text_with_len(name, len));
-		values[1] = Float8GetDatum(credits[c].removal_effect);
-		values[2] = Float8GetDatum(credits[c].conversions);
-		values[3] = Float8GetDatum(credits[c].value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	pfree(credits);
+	omnikpi_credits_init(&credits, MARKOV_FLAT_NAMES(model), true);
+	omnikpi_markov_attribute(model, &credits);
+	omnikpi_credits_return(fcinfo, &credits);
 	return (Datum) 0;
 }
 
 /*
- * omnikpi_markov_transitions: every transition with its count and its
- * probability (count / all transitions out of the same state), ordered by
- * the first state, then the second, in the model's canonical order.
+ * omnikpi_markov_transitions: transitions(model), every transition with
+ * its count and its probability (count / all transitions out of the same
+ * state), ordered by the first state, then the second, in the model's
+ * canonical order.
  */
 PG_FUNCTION_INFO_V1(omnikpi_markov_transitions);
 Datum

@@ -23,17 +23,6 @@
 
 /* ---- the flat form ---- */
 
-/* Name of channel i of a flat model; *len gets its length. */
-const char *
-omnikpi_markov_channel_name(const MarkovModel *model, int i, int *len)
-{
-	const int32 *ends = MARKOV_NAME_ENDS(model);
-	int32		start = i == 0 ? 0 : ends[i - 1];
-
-	*len = ends[i] - start;
-	return MARKOV_NAMES(model) + start;
-}
-
 /* Channels in tuple number tuple (state MARKOV_FIRST_TUPLE + tuple). */
 int
 omnikpi_markov_tuple_length(const MarkovModel *model, int tuple)
@@ -75,7 +64,7 @@ omnikpi_markov_append_state_name(StringInfo out, const MarkovModel *model, int s
 	for (i = 0; i < len; i++)
 	{
 		int			name_len;
-		const char *name = omnikpi_markov_channel_name(model, channels[i], &name_len);
+		const char *name = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &name_len);
 
 		if (i > 0)
 			appendStringInfoString(out, " > ");
@@ -155,6 +144,7 @@ typedef struct MarkovBuilder
 {
 	StateRef	state;			/* a private working state, once the order is known */
 	int			order;
+	bool		keep_repeats;
 } MarkovBuilder;
 
 /* A state number for a parsed state, or -1 with *problem set. */
@@ -174,7 +164,7 @@ builder_state(MarkovBuilder *builder, const MarkovParsedState *parsed, const cha
 	for (i = 0; i < parsed->len; i++)
 	{
 		channels[i] = omnikpi_markov_state_channel(&builder->state, parsed->names[i], parsed->lens[i]);
-		if (i > 0 && channels[i] == channels[i - 1])
+		if (i > 0 && channels[i] == channels[i - 1] && !builder->keep_repeats)
 		{
 			*problem = "A channel state cannot hold the same channel twice in a row: repeats collapse.";
 			return -1;
@@ -209,16 +199,25 @@ tuple_follows(const MarkovParsedState *from, const MarkovParsedState *to, int or
 }
 
 static const char *
-builder_set_order(void *arg, int64 order)
+builder_set_order(void *arg, int64 order, bool keep_repeats)
 {
 	MarkovBuilder *builder = (MarkovBuilder *) arg;
 
 	if (order < 1 || order > MARKOV_MAX_ORDER)
 		return "The order must be 1 to 4.";
 	builder->order = (int) order;
-	omnikpi_markov_state_new_private(&builder->state, builder->order);
+	builder->keep_repeats = keep_repeats;
+	omnikpi_markov_state_new_private(&builder->state, builder->order, keep_repeats);
 	markov_header(builder->state.body)->reject_duplicates = true;
 	return NULL;
+}
+
+/* The last channel of a parsed channel state is the same as of another's. */
+static bool
+same_last_channel(const MarkovParsedState *a, const MarkovParsedState *b)
+{
+	return a->lens[a->len - 1] == b->lens[b->len - 1] &&
+		memcmp(a->names[a->len - 1], b->names[b->len - 1], a->lens[a->len - 1]) == 0;
 }
 
 static const char *
@@ -250,6 +249,9 @@ builder_add_transition(void *arg, const MarkovParsedState *from, const MarkovPar
 		return "The second state does not follow from the first by one more touch.";
 	if (from->kind == MARKOV_START && to->len != 1)
 		return "\"start\" moves to a state of one channel.";
+	if (to->kind == MARKOV_FIRST_TUPLE && from->kind == MARKOV_FIRST_TUPLE &&
+		from->len >= 1 && to->len >= 1 && !builder->keep_repeats && same_last_channel(from, to))
+		return "A journey touches a channel twice in a row only in a model that keeps repeats.";
 	from_state = builder_state(builder, from, &problem);
 	if (from_state < 0)
 		return problem;
@@ -288,9 +290,8 @@ Datum
 omnikpi_markov_in(PG_FUNCTION_ARGS)
 {
 	char	   *text = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(text);
-	char	   *name_buffer = palloc(len + 1);
-	MarkovBuilder builder = {{0}, 0};
+	char	   *name_buffer = palloc(strlen(text) + 1);
+	MarkovBuilder builder = {{0}, 0, false};
 	MarkovTextSink sink;
 	MarkovParseError error;
 
@@ -298,11 +299,7 @@ omnikpi_markov_in(PG_FUNCTION_ARGS)
 	sink.set_order = builder_set_order;
 	sink.add_transition = builder_add_transition;
 	if (!omnikpi_markov_text_parse(text, name_buffer, &sink, &error))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type markov_model: \"%s\"",
-						omnikpi_clip_for_message(text, (int) Min(len, PG_INT32_MAX))),
-				 errdetail("At character %d: %s", error.offset + 1, error.message)));
+		omnikpi_report_syntax_error("markov_model", text, &error);
 	pfree(name_buffer);
 	PG_RETURN_POINTER(builder_finish(&builder, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
@@ -333,7 +330,7 @@ append_state_json(StringInfo out, const MarkovModel *model, int state)
 	for (i = 0; i < len; i++)
 	{
 		int			name_len;
-		const char *name = omnikpi_markov_channel_name(model, channels[i], &name_len);
+		const char *name = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &name_len);
 
 		if (i > 0)
 			appendStringInfoChar(out, ',');
@@ -356,7 +353,8 @@ omnikpi_markov_out(PG_FUNCTION_ARGS)
 	int			i;
 
 	initStringInfo(&out);
-	appendStringInfo(&out, "{\"version\":1,\"order\":%d,\"transitions\":[", model->order);
+	appendStringInfo(&out, "{\"version\":1,\"order\":%d,%s\"transitions\":[", model->order,
+					 (model->flags & MARKOV_KEEP_REPEATS) ? "\"repeats\":\"keep\"," : "");
 	for (i = 0; i < model->ntransitions; i++)
 	{
 		if (i > 0)
@@ -408,7 +406,7 @@ recv_state(StringInfo buf, MarkovParsedState *state)
 
 /*
  * omnikpi_markov_recv: binary input.  Layout: format byte (1), order byte,
- * int32 transition count, then per transition its two states (a kind byte:
+ * flags byte (MARKOV_KEEP_REPEATS), int32 transition count, then per transition its two states (a kind byte:
  * 0 start, 1 conversion, 2 null, 3 channel state followed by a length byte
  * and that many names as int32 length and bytes, converted from the client
  * encoding), float8 count and float8 value.  The pq_getmsg functions check
@@ -420,9 +418,10 @@ Datum
 omnikpi_markov_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	MarkovBuilder builder = {{0}, 0};
+	MarkovBuilder builder = {{0}, 0, false};
 	int			format = pq_getmsgbyte(buf);
 	int			order;
+	int			flags;
 	int32		ntransitions;
 	const char *problem;
 	int32		i;
@@ -433,7 +432,12 @@ omnikpi_markov_recv(PG_FUNCTION_ARGS)
 				 errmsg("unsupported binary markov_model format %d", format),
 				 errdetail("This build reads format %d.", MARKOV_FORMAT)));
 	order = pq_getmsgbyte(buf);
-	problem = builder_set_order(&builder, order);
+	flags = pq_getmsgbyte(buf);
+	if ((flags & ~MARKOV_KEEP_REPEATS) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid flags %d in binary markov_model", flags)));
+	problem = builder_set_order(&builder, order, (flags & MARKOV_KEEP_REPEATS) != 0);
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -488,7 +492,7 @@ send_state(StringInfo buf, const MarkovModel *model, int state)
 	for (i = 0; i < len; i++)
 	{
 		int			name_len;
-		const char *name = omnikpi_markov_channel_name(model, channels[i], &name_len);
+		const char *name = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &name_len);
 
 		pq_sendcountedtext(buf, name, name_len, false);
 	}
@@ -507,6 +511,7 @@ omnikpi_markov_send(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendbyte(&buf, MARKOV_FORMAT);
 	pq_sendbyte(&buf, model->order);
+	pq_sendbyte(&buf, model->flags);
 	pq_sendint32(&buf, model->ntransitions);
 	for (i = 0; i < model->ntransitions; i++)
 	{

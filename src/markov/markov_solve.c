@@ -16,9 +16,11 @@
  *
  * The systems are solved directly, by Gaussian elimination, not estimated
  * by random walks: the results are deterministic and exact to rounding.
- * I - P is row diagonally dominant (each row of P sums to at most 1 and P
- * has no diagonal, since no state moves to itself), so elimination needs no
- * pivoting and its growth factor is at most 2.  The states come sorted by
+ * I - P is row diagonally dominant: each row of P sums to at most 1, so
+ * 1 - P(s -> s) is at least the rest of the row (P has a diagonal only in a
+ * model that keeps repeated channels, whose states may move to themselves;
+ * a collapsing model's never do), and every state can end, so elimination
+ * needs no pivoting and its growth factor is at most 2.  The states come sorted by
  * tuple length, and a tuple shorter than the order only moves to a longer
  * one, so only the block of full-length tuples has entries below the
  * diagonal; elimination skips zeros and costs little outside that block.
@@ -210,33 +212,39 @@ normalize(const double *effects, int n, double total, double *shares)
 
 /*
  * Removal effects and attributed conversions and value of every channel of
- * model, in its channel order, into credits (nchannels entries).
- * Attributed conversions are the removal effects scaled to sum to the
- * observed conversions; attributed value is the value removal effects
+ * model, in its channel order, into credits (made by omnikpi_credits_init
+ * with the model's names and the extra column, which gets the removal
+ * effects).  Attributed conversions are the removal effects scaled to sum to
+ * the observed conversions; attributed value is the value removal effects
  * scaled to sum to the observed conversion value.
  */
 void
-omnikpi_markov_attribute(const MarkovModel *model, MarkovChannelCredit *credits)
+omnikpi_markov_attribute(const MarkovModel *model, ChannelCredits *credits)
 {
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(model);
 	Chain		chain;
 	int32	   *kept;
 	double	   *value_effects;
-	double	   *effects;
-	double	   *shares;
 	double		total_conversions = 0.0;
 	double		total_value = 0.0;
+	double		journeys = 0.0;
 	double		x_start;
 	double		v_start;
 	int32		c;
 	int32		i;
 
 	for (i = 0; i < model->ntransitions; i++)
+	{
+		if (transitions[i].from == MARKOV_START)
+			journeys += transitions[i].count;
 		if (transitions[i].to == MARKOV_CONVERSION)
 		{
 			total_conversions += transitions[i].count;
 			total_value += transitions[i].value;
 		}
+	}
+	omnikpi_check_conversions("markov_attribution", total_conversions, journeys);
+	credits->total_conversions = total_conversions;
 	if (model->ntuples + 1 > MARKOV_MAX_SOLVE_STATES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -249,16 +257,11 @@ omnikpi_markov_attribute(const MarkovModel *model, MarkovChannelCredit *credits)
 	for (i = 0; i < chain.n; i++)
 		kept[i] = i;
 	solve(&chain, kept, chain.n, &x_start, &v_start);
-	if (!(total_conversions > 0) || !(x_start > 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Markov model has no conversions"),
-				 errdetail("Removal effects compare conversion probabilities, which are all 0 without converting journeys."),
-				 errhint("Build the model from converting and non-converting journeys.")));
+	/* a model with conversions converts from (start): every state can end */
+	if (!(x_start > 0))
+		elog(ERROR, "markov_model: conversions that (start) cannot reach");
 
-	effects = palloc(Max(model->nchannels, 1) * sizeof(double));
 	value_effects = palloc(Max(model->nchannels, 1) * sizeof(double));
-	shares = palloc(Max(model->nchannels, 1) * sizeof(double));
 	for (c = 0; c < model->nchannels; c++)
 	{
 		int32		nkept = 1;
@@ -270,18 +273,11 @@ omnikpi_markov_attribute(const MarkovModel *model, MarkovChannelCredit *credits)
 			kept[i] = tuple_holds(model, i - 1, c) ? -1 : nkept++;
 		solve(&chain, kept, nkept, &x_removed, &v_removed);
 		/* removing a channel cannot raise either; clamp rounding below 0 */
-		effects[c] = Max(0.0, 1.0 - x_removed / x_start);
+		credits->extra[c] = Max(0.0, 1.0 - x_removed / x_start);
 		value_effects[c] = v_start > 0 ? Max(0.0, 1.0 - v_removed / v_start) : 0.0;
-		credits[c].removal_effect = effects[c];
 	}
-	normalize(effects, model->nchannels, total_conversions, shares);
-	for (c = 0; c < model->nchannels; c++)
-		credits[c].conversions = shares[c];
-	normalize(value_effects, model->nchannels, total_value, shares);
-	for (c = 0; c < model->nchannels; c++)
-		credits[c].value = shares[c];
+	normalize(credits->extra, model->nchannels, total_conversions, credits->conversions);
+	normalize(value_effects, model->nchannels, total_value, credits->values);
 	pfree(kept);
-	pfree(effects);
 	pfree(value_effects);
-	pfree(shares);
 }

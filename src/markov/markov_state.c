@@ -17,30 +17,6 @@
 #include "common/messages.h"
 #include "markov/markov.h"
 
-static Size markov_stored_size(const StateBody *body);
-static void markov_store(const StateBody *body, void *result, Size size);
-static void markov_take_parameters(StateBody *body, const void *stored);
-static void markov_merge(StateRef *ref, const void *stored);
-
-/*
- * Small tables to start with: a new model takes 512 bytes, one of
- * PostgreSQL's allocation sizes, and holds a journey of three channels; a
- * month's model grows to its channels, states and transitions.
- */
-const StateFamily omnikpi_markov_family = {
-	.type_name = "markov_model",
-	.id = 2,
-	.ntables = 3,
-	.header_size = sizeof(MarkovHeader),
-	.payload_size = {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
-	.initial_entries = {3, 3, 4},
-	.initial_key_bytes = {0, 0, 0},
-	.stored_size = markov_stored_size,
-	.store = markov_store,
-	.take_parameters = markov_take_parameters,
-	.merge = markov_merge
-};
-
 static void
 assert_state_valid(const StateBody *body)
 {
@@ -68,41 +44,37 @@ omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples, int64 ntrans
 		ntuples * order * sizeof(int32) + nchannels * sizeof(int32) + name_bytes;
 }
 
-/* 54000 when one more channel, state or transition would not fit in a value. */
+/*
+ * 54000 when the stored form could not hold one more key: a channel (whose
+ * name takes key_len bytes), a state or a transition.
+ */
 static void
-check_size(const StateBody *body, int64 more_channels, Size more_name_bytes, int64 more_tuples,
-		   int64 more_transitions)
+markov_check_add(const StateBody *body, int table, int32 key_len)
 {
 	const KeyTable *channels = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
-	int64		nchannels = channels->nentries + more_channels;
-	int64		ntuples = omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries + more_tuples;
+	int64		nchannels = channels->nentries + (table == MARKOV_TABLE_CHANNELS);
+	int64		ntuples = omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries +
+		(table == MARKOV_TABLE_TUPLES);
 	int64		ntransitions = omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS)->nentries +
-		more_transitions;
+		(table == MARKOV_TABLE_TRANSITIONS);
+	Size		name_bytes = channels->total_length +
+		(table == MARKOV_TABLE_CHANNELS ? key_len : 0);
 
 	if (nchannels > PG_INT32_MAX / 8 || ntuples > PG_INT32_MAX / 8 ||
 		ntransitions > PG_INT32_MAX / 8 ||
 		omnikpi_markov_flat_size(markov_header(body)->order, nchannels, ntuples, ntransitions,
-								 channels->total_length + more_name_bytes) > MaxAllocSize)
-		omnikpi_report_too_large(omnikpi_markov_family.type_name,
-								 "Use a lower order or fewer distinct channels.");
+								 name_bytes) > MaxAllocSize)
+		omnikpi_report_too_large("markov_model", "Use a lower order or fewer distinct channels.");
 }
 
-/* A new empty model of order to return as a transition value. */
+/* A new empty model in the current memory context, for input functions. */
 void
-omnikpi_markov_state_new(StateRef *ref, FunctionCallInfo fcinfo, int order)
-{
-	Assert(order >= 1 && order <= MARKOV_MAX_ORDER);
-	omnikpi_state_new_value(ref, &omnikpi_markov_family, fcinfo);
-	markov_header(ref->body)->order = order;
-}
-
-/* A new empty model of order in the current memory context, for input functions. */
-void
-omnikpi_markov_state_new_private(StateRef *ref, int order)
+omnikpi_markov_state_new_private(StateRef *ref, int order, bool keep_repeats)
 {
 	Assert(order >= 1 && order <= MARKOV_MAX_ORDER);
 	omnikpi_state_new_private(ref, &omnikpi_markov_family, CurrentMemoryContext);
 	markov_header(ref->body)->order = order;
+	markov_header(ref->body)->keep_repeats = keep_repeats;
 }
 
 /* The number of the channel called name, created when new. */
@@ -110,14 +82,9 @@ int32
 omnikpi_markov_state_channel(StateRef *ref, const char *name, int len)
 {
 	KeyProbe	probe;
-	int32		channel;
 
 	key_probe_init(&probe, name, len);
-	channel = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_CHANNELS), &probe);
-	if (channel >= 0)
-		return channel;
-	check_size(ref->body, 1, len, 0, 0);
-	return omnikpi_state_add_key(ref, MARKOV_TABLE_CHANNELS, &probe);
+	return omnikpi_state_find_or_add(ref, MARKOV_TABLE_CHANNELS, &probe);
 }
 
 static MarkovChannel *
@@ -144,8 +111,9 @@ tuple_channels(const StateBody *body, int32 tuple, int32 *channels)
 }
 
 /*
- * The state number of the tuple channels[0 .. len - 1] (1 <= len <= order,
- * no channel twice in a row: the callers check), created when new.
+ * The state number of the tuple channels[0 .. len - 1] (1 <= len <= order;
+ * a channel twice in a row only in a model that keeps repeats: the callers
+ * check), created when new.
  */
 int32
 omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len)
@@ -159,12 +127,7 @@ omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len)
 		return markov_channel(ref->body, channels[0])->single_state;
 	memcpy(key, channels, len * sizeof(int32));
 	key_probe_init(&probe, (const char *) key, sizeof(key));
-	tuple = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_TUPLES), &probe);
-	if (tuple < 0)
-	{
-		check_size(ref->body, 0, 0, 1, 0);
-		tuple = omnikpi_state_add_key(ref, MARKOV_TABLE_TUPLES, &probe);
-	}
+	tuple = omnikpi_state_find_or_add(ref, MARKOV_TABLE_TUPLES, &probe);
 	if (len == 1)
 		markov_channel(ref->body, channels[0])->single_state = MARKOV_FIRST_TUPLE + tuple;
 	return MARKOV_FIRST_TUPLE + tuple;
@@ -206,8 +169,9 @@ step_target(StateRef *ref, int32 from, int32 step)
 
 /*
  * The transition (from, step), created with count 0 when new; *created
- * says which.  The caller checked that the step is a valid move (a channel
- * other than from's last, or an end from a channel state).
+ * says which.  The caller checked that the step is a valid move (a channel,
+ * other than from's last unless the model keeps repeats, or an end from a
+ * channel state).
  */
 static MarkovCount *
 transition_count(StateRef *ref, int32 from, int32 step, bool *created)
@@ -223,7 +187,6 @@ transition_count(StateRef *ref, int32 from, int32 step, bool *created)
 	{
 		int32		to;
 
-		check_size(ref->body, 0, 0, 0, 1);
 		/* the target first: finding it may add a tuple and move the body */
 		to = step_target(ref, from, step);
 		i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
@@ -277,8 +240,8 @@ omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double 
  * Add one journey: every transition along its path with weight conversions +
  * non_conversions, then the last state's move to (conversion) with
  * conversions and value, and to (null) with non_conversions.  NULL channels
- * are skipped and consecutive repeats collapse.  The caller checked that the
- * path has a channel.
+ * are skipped; consecutive repeats collapse unless the model keeps them.
+ * A path without a channel adds nothing.
  */
 void
 omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
@@ -288,6 +251,7 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 	int32		previous_channel = -1;
 	int32		current = MARKOV_START;
 	double		weight = conversions + non_conversions;
+	bool		keep_repeats = markov_header(ref->body)->keep_repeats;
 	bool		created;
 
 	omnikpi_path_walk_start(&walk, path);
@@ -300,7 +264,7 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 		if (element == NULL)
 			continue;
 		channel = omnikpi_markov_state_channel(ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
-		if (channel == previous_channel)
+		if (channel == previous_channel && !keep_repeats)
 			continue;
 		previous_channel = channel;
 		transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE, &created);
@@ -309,7 +273,8 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 		if ((walk.i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
-	Assert(current != MARKOV_START);
+	if (current == MARKOV_START)
+		return;
 	if (conversions > 0)
 		count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
 	if (non_conversions > 0)
@@ -317,24 +282,38 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 	assert_state_valid(ref->body);
 }
 
-/* The error of mixing orders, shared by the aggregates and rollup. */
+/*
+ * Models of different orders or conventions cannot be combined (22023):
+ * checked by the aggregates on every row and by rollup on every model.
+ */
 void
-omnikpi_report_order_mismatch(int have, int got)
+omnikpi_markov_check_parameters(const StateBody *body, int order, bool keep_repeats)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("cannot combine Markov models of order %d and %d", have, got),
-			 errhint("Build and combine models of one order only.")));
+	const MarkovHeader *header = markov_header(body);
+
+	if (header->order != order)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine Markov models of order %d and %d", header->order, order),
+				 errhint("Build and combine models of one order only.")));
+	if (header->keep_repeats != keep_repeats)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine a Markov model that collapses repeated channels with one that keeps them"),
+				 errhint("Build and combine models with one value of repeats only.")));
 }
 
-/* A new state from a stored model takes its order. */
+/* A new state from a stored model takes its order and convention. */
 static void
 markov_take_parameters(StateBody *body, const void *stored)
 {
-	markov_header(body)->order = ((const MarkovModel *) stored)->order;
+	const MarkovModel *model = (const MarkovModel *) stored;
+
+	markov_header(body)->order = model->order;
+	markov_header(body)->keep_repeats = (model->flags & MARKOV_KEEP_REPEATS) != 0;
 }
 
-/* Add every transition of a stored model of the same order. */
+/* Add every transition of a stored model of the same order and convention. */
 static void
 markov_merge(StateRef *ref, const void *stored)
 {
@@ -345,14 +324,14 @@ markov_merge(StateRef *ref, const void *stored)
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(flat);
 	int			i;
 
-	if (flat->order != markov_header(ref->body)->order)
-		omnikpi_report_order_mismatch(markov_header(ref->body)->order, flat->order);
+	omnikpi_markov_check_parameters(ref->body, flat->order,
+									(flat->flags & MARKOV_KEEP_REPEATS) != 0);
 	channel_map = palloc(Max(flat->nchannels, 1) * sizeof(int32));
 	state_map = palloc(((Size) flat->ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
 	for (i = 0; i < flat->nchannels; i++)
 	{
 		int			len;
-		const char *name = omnikpi_markov_channel_name(flat, i, &len);
+		const char *name = flat_name(&MARKOV_FLAT_NAMES(flat), i, &len);
 
 		channel_map[i] = omnikpi_markov_state_channel(ref, name, len);
 	}
@@ -451,12 +430,10 @@ markov_store(const StateBody *body, void *result, Size size)
 	StoreOrder	store_order;
 	MarkovTransition *transitions;
 	int32	   *tuples;
-	int32	   *name_ends;
-	char	   *names;
-	int32		offset = 0;
 	int32		i;
 	int			j;
 
+	Assert(size == markov_stored_size(body));
 	key_table_sort(channel_table, channel_order);
 	for (i = 0; i < nchannels; i++)
 		channel_rank[channel_order[i]] = i;
@@ -474,6 +451,7 @@ markov_store(const StateBody *body, void *result, Size size)
 	SET_VARSIZE(flat, size);
 	flat->format = MARKOV_FORMAT;
 	flat->order = order;
+	flat->flags = markov_header(body)->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
 	flat->nchannels = nchannels;
 	flat->ntuples = ntuples;
 	flat->ntransitions = transition_table->nentries;
@@ -504,21 +482,23 @@ markov_store(const StateBody *body, void *result, Size size)
 			tuples[(Size) i * order + j] = channels[j] >= 0 ? channel_rank[channels[j]] : -1;
 	}
 
-	name_ends = MARKOV_NAME_ENDS(flat);
-	names = MARKOV_NAMES(flat);
-	for (i = 0; i < nchannels; i++)
-	{
-		char		buffer[KEY_INLINE_BYTES];
-		int32		len;
-		const char *name = key_table_key(channel_table, channel_order[i], buffer, &len);
-
-		memcpy(names + offset, name, len);
-		offset += len;
-		name_ends[i] = offset;
-	}
-	Assert((Size) (names + offset - (char *) flat) == size);
+	flat_names_write(channel_table, channel_order, nchannels, MARKOV_NAME_ENDS(flat),
+					 MARKOV_NAMES(flat));
 	pfree(channel_order);
 	pfree(channel_rank);
 	pfree(tuple_order);
 	pfree(state_rank);
 }
+
+/*
+ * Small tables to start with: a new model takes 512 bytes, one of
+ * PostgreSQL's allocation sizes, and holds a journey of three channels; a
+ * month's model grows to its channels, states and transitions.  In the
+ * order of StateFamily: type, id, tables, header, payloads, initial entries
+ * and key bytes, then the functions.
+ */
+const StateFamily omnikpi_markov_family = {
+	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
+	{3, 3, 4}, {0, 0, 0},
+	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge
+};

@@ -86,6 +86,39 @@ parse_state(Parser *parser, MarkovParsedState *state)
 	return omnikpi_json_expect(&parser->lex, ']', "Expected \"]\" to close a channel state.");
 }
 
+/*
+ * The optional "repeats":"collapse" or "repeats":"keep" and its comma;
+ * *keep_repeats gets which (false when absent).
+ */
+static bool
+parse_repeats(Parser *parser, bool *keep_repeats)
+{
+	const char *at;
+	const char *word;
+	int			len;
+
+	*keep_repeats = false;
+	omnikpi_json_skip_space(&parser->lex);
+	at = parser->lex.p;
+	if (!omnikpi_json_key(&parser->lex, "repeats", parser->buffer, ""))
+	{
+		parser->lex.p = at;
+		return true;
+	}
+	omnikpi_json_skip_space(&parser->lex);
+	at = parser->lex.p;
+	if (!parse_string(parser, &word, &len))
+		return false;
+	if (len == 4 && memcmp(word, "keep", 4) == 0)
+		*keep_repeats = true;
+	else if (!(len == 8 && memcmp(word, "collapse", 8) == 0))
+	{
+		parser->lex.p = at;
+		return omnikpi_json_fail(&parser->lex, "Repeats are \"collapse\" or \"keep\".");
+	}
+	return omnikpi_json_expect(&parser->lex, ',', "Expected \",\" after the repeats.");
+}
+
 /* [from, to, count] or [from, to, count, value] */
 static bool
 parse_transition(Parser *parser, const MarkovTextSink *sink, char *buffer)
@@ -137,6 +170,7 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 {
 	Parser		parser;
 	int64		number;
+	bool		keep_repeats;
 	const char *at;
 	const char *problem;
 
@@ -160,16 +194,17 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 		return false;
 	omnikpi_json_skip_space(&parser.lex);
 	at = parser.lex.p;
-	if (!parse_integer(&parser, &number))
+	if (!parse_integer(&parser, &number) ||
+		!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the order.") ||
+		!parse_repeats(&parser, &keep_repeats))
 		return false;
-	problem = sink->set_order(sink->arg, number);
+	problem = sink->set_order(sink->arg, number, keep_repeats);
 	if (problem != NULL)
 	{
 		parser.lex.p = at;
 		return omnikpi_json_fail(&parser.lex, problem);
 	}
-	if (!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the order.") ||
-		!omnikpi_json_key(&parser.lex, "transitions", parser.buffer, "Expected key \"transitions\".") ||
+	if (!omnikpi_json_key(&parser.lex, "transitions", parser.buffer, "Expected key \"transitions\".") ||
 		!omnikpi_json_expect(&parser.lex, '[', "Expected \"[\" to open the transitions."))
 		return false;
 	omnikpi_json_skip_space(&parser.lex);

@@ -8,6 +8,9 @@
  *   {"version":1,"order":1,"transitions":[["start",["web"],2],
  *    [["web"],"conversion",1,25.5],[["web"],"null",1]]}
  *
+ * A model that keeps repeated channels (markov.h) says so after its order:
+ * "order":2,"repeats":"keep"; "repeats":"collapse", the default, is
+ * accepted and not written.
  * A transition is [from, to, count] or, into "conversion", [from, to,
  * count, value].  A state is one of the strings "start", "conversion" and
  * "null", or the array of the channels of a channel state (so a channel
@@ -34,7 +37,7 @@ typedef struct MarkovParsedState
 typedef struct MarkovTextSink
 {
 	void	   *arg;
-	const char *(*set_order) (void *arg, int64 order);
+	const char *(*set_order) (void *arg, int64 order, bool keep_repeats);
 	const char *(*add_transition) (void *arg, const MarkovParsedState *from,
 								   const MarkovParsedState *to, double count,
 								   bool has_value, double value);

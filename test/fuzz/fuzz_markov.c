@@ -23,12 +23,12 @@ typedef struct Writer
 } Writer;
 
 static const char *
-sink_set_order(void *arg, int64 order)
+sink_set_order(void *arg, int64 order, bool keep_repeats)
 {
 	Writer	   *writer = (Writer *) arg;
 
-	appendStringInfo(writer->out, "{\"version\":1,\"order\":" INT64_FORMAT ",\"transitions\":[",
-					 order);
+	appendStringInfo(writer->out, "{\"version\":1,\"order\":" INT64_FORMAT ",%s\"transitions\":[",
+					 order, keep_repeats ? "\"repeats\":\"keep\"," : "");
 	return NULL;
 }
 

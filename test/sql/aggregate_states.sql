@@ -84,7 +84,7 @@ SELECT (SELECT channel_summary(channel, rating) FROM big_group)::text
 	   (SELECT markov_model(path, converted) FROM big_group)::text
 	   = (SELECT rollup(m) FROM (SELECT markov_model(path, converted) AS m FROM big_group GROUP BY g % 100) x)::text
 	   AS markov_same,
-	   (SELECT count(*) FROM markov_transitions((SELECT markov_model(path, converted) FROM big_group))) AS transitions,
+	   (SELECT count(*) FROM transitions((SELECT markov_model(path, converted) FROM big_group))) AS transitions,
 	   (SELECT journey_paths(path, converted) FROM big_group)::text
 	   = (SELECT rollup(p) FROM (SELECT journey_paths(path, converted) AS p FROM big_group GROUP BY g % 100) x)::text
 	   AS paths_same,
@@ -100,8 +100,8 @@ FROM (SELECT g, channel_summary(channel, rating) OVER (ORDER BY g ROWS BETWEEN U
 	  FROM big_group) x;
 
 -- 4. Long paths grow a state within one row: 100 distinct channels on one path.
-SELECT journey_channel_count(journey_paths(p, true)) AS journey_paths_channels,
-	   (SELECT count(*) FROM markov_transitions(markov_model(p, true))) AS markov_transitions
+SELECT channel_count(journey_paths(p, true)) AS journey_paths_channels,
+	   (SELECT count(*) FROM transitions(markov_model(p, true))) AS markov_transitions
 FROM (SELECT array_agg('c' || g ORDER BY g) AS p FROM generate_series(1, 100) g) x;
 
 -- 5. Parallel workers hand their partial states to the leader as working

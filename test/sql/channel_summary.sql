@@ -82,7 +82,7 @@ FROM (SELECT channel_summary(channel, v) s
 SELECT ' { "version" : 1 , "scale" : [ 1 , 5 ] , "channels" : { "we\u0062\/x" : { "n" : 2 , "sum" : 7 , "min" : 3 , "max" : 4 } } } '::channel_summary;
 SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 	   experience_rating('{"version":1,"channels":{}}') IS NULL AS empty_rating_is_null,
-	   channel_count('{"version":1,"channels":{}}');
+	   channel_count('{"version":1,"channels":{}}'::channel_summary);
 
 -- Reading on a scale that does not hold the values is the aggregate's error.
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}');

@@ -24,7 +24,7 @@ FROM (VALUES ('{}'::text[], true), (NULL, true), ('{NULL,NULL}', false), ('{a}',
 SELECT path, conversions, non_conversions, value
 FROM paths((SELECT journey_paths(path, converted)
 			FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted)));
-SELECT journey_channel_count(journey_paths(path, converted))
+SELECT channel_count(journey_paths(path, converted))
 FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted);
 
 -- Counted paths: rows with zero counts add nothing, NULL counts skip the row.
@@ -58,7 +58,7 @@ SELECT count(*) AS months, bool_and(s.paths::text = t.paths::text) AS text_ident
 FROM summaries s JOIN summaries_text t USING (month) JOIN summaries_binary b USING (month);
 -- the text form is JSON, and reads back with white space
 SELECT jsonb_array_length(paths::text::jsonb -> 'paths') AS paths FROM summaries ORDER BY month;
-SELECT ' { "version" : 1 , "paths" : [ { "path" : [ "a" , "b\"\u0041" ] , "conversions" : 1.5e0 , "non_conversions" : 0 , "value" : -2 } ] } '::journey_paths;
+SELECT ' { "version" : 1 , "paths" : [ { "path" : [ "a" , "b\"\u0041" ] , "conversions" : 1.5e0 , "non_conversions" : 0 , "value" : 2 } ] } '::journey_paths;
 
 -- Rollup: the monthly summaries merged equal the summary of all journeys, and
 -- a merged summary gives the same attribution.
@@ -155,9 +155,9 @@ INSERT INTO cases (query) VALUES
 	($$SELECT journey_paths('{a}'::text[], 1e308, 0, 0)::text FROM generate_series(1, 2)$$),
 	($$SELECT journey_paths('{a}'::text[], true, 1e308)::text FROM generate_series(1, 2)$$),
 	($$SELECT length(journey_paths(ARRAY[repeat('x', 1048576)], true)::text)$$),
-	($$SELECT journey_channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
+	($$SELECT channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
 	($$SELECT count(*) FROM paths(NULL)$$),
-	($$SELECT journey_channel_count(NULL::journey_paths)$$),
+	($$SELECT channel_count(NULL::journey_paths)$$),
 	-- text input
 	($$SELECT '{"version":1,"paths":[]}'::journey_paths::text$$),
 	($$SELECT ''::journey_paths::text$$),
@@ -182,7 +182,8 @@ INSERT INTO cases (query) VALUES
 	($$SELECT count(*) FROM shapley_attribution('{"version":1,"paths":[]}')$$),
 	($$SELECT count(*) FROM fractribution_attribution('{"version":1,"paths":[{"path":["a"],"conversions":0,"non_conversions":1,"value":0}]}')$$),
 	($$SELECT string_agg(channel || ' ' || conversions, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a"],"conversions":1,"non_conversions":1,"value":0}]}', '')$$),
-	($$SELECT string_agg(channel || ' ' || conversions || ' ' || value, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a","b"],"conversions":1e300,"non_conversions":1e300,"value":-1e300}]}', 'conversion_rate')$$);
+	($$SELECT string_agg(channel || ' ' || conversions || ' ' || value, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a","b"],"conversions":1e300,"non_conversions":1e300,"value":1e300}]}', 'conversion_rate')$$),
+	($$SELECT count(*) FROM shapley_attribution('{"version":1,"paths":[{"path":["a"],"conversions":1,"non_conversions":0,"value":-2}]}')$$);
 SELECT id, left(query, 70) AS query, outcome(query) FROM cases ORDER BY id;
 
 -- Binary input gets the same checks (22P03; a truncated message 08P01):

@@ -82,9 +82,9 @@ CREATE FUNCTION paths(journey_paths, OUT path text[], OUT conversions double pre
 COMMENT ON FUNCTION paths(journey_paths) IS
 	'the distinct paths of a journey_paths summary with their conversions, non-conversions and value';
 
-CREATE FUNCTION journey_channel_count(journey_paths) RETURNS integer
-	AS 'MODULE_PATHNAME', 'omnikpi_jp_channel_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION journey_channel_count(journey_paths) IS
+CREATE FUNCTION channel_count(journey_paths) RETURNS integer
+	AS 'MODULE_PATHNAME', 'omnikpi_channel_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION channel_count(journey_paths) IS
 	'number of distinct channels on the paths of a journey_paths summary';
 
 CREATE FUNCTION shapley_attribution(paths journey_paths, characteristic text DEFAULT 'conversions',
