@@ -139,6 +139,7 @@ typedef struct ChannelTally
 } ChannelTally;
 
 #define SUMMARY_TABLE_CHANNELS	STATE_TABLE_CHANNELS	/* the state's one table */
+#define SUMMARY_FAMILY_ID		1
 
 extern const StateFamily omnikpi_summary_family;
 
@@ -155,10 +156,14 @@ extern void omnikpi_report_sum_out_of_range(const char *name, int len) pg_attrib
 
 /* ---- checks and messages shared by aggregates and accessors (summary_scale.c) ---- */
 
-extern const SummaryScale omnikpi_rating_default_scale;	/* 1 to 5 */
-extern const SummaryScale omnikpi_score_scale;	/* 0 to 100 */
-extern const SummaryScale omnikpi_flag_scale;	/* 0 to 1: false and true */
-extern const SummaryScale omnikpi_no_scale;
+/*
+ * The fixed scales, constants in the header so that the per-row path folds
+ * them into its comparisons.
+ */
+static const SummaryScale omnikpi_rating_default_scale = {true, 1.0, 5.0};
+static const SummaryScale omnikpi_score_scale = {true, 0.0, 100.0};
+static const SummaryScale omnikpi_flag_scale = {true, 0.0, 1.0};	/* false and true */
+static const SummaryScale omnikpi_no_scale = {false, 0.0, 0.0};
 
 extern SummaryScale omnikpi_rating_scale_arg(double scale_min, double scale_max);
 extern void omnikpi_report_value_outside_scale(double value, SummaryScale scale,
@@ -268,12 +273,24 @@ channel_stats_add(ChannelStats *stats, double *sum_low, double value)
 	stats->sum = sum;
 }
 
+/*
+ * Can a sum of values on this scale leave the doubles?  Not while the count
+ * fits an int64 (below 2^63) and the bounds are below 1e280 (2^63 * 1e280 is
+ * far below DBL_MAX): then the per-row check is left out.
+ */
+static inline bool
+summary_sum_may_overflow(const SummaryScale *scale)
+{
+	return !scale->known || fabs(scale->min) > 1e280 || fabs(scale->max) > 1e280;
+}
+
 /* Add a validated value to a channel's tally; 22003 when its sum overflows. */
 static inline void
-channel_tally_add(ChannelTally *tally, double value, const KeyProbe *channel)
+channel_tally_add(ChannelTally *tally, double value, const KeyProbe *channel,
+				  const SummaryScale *scale)
 {
 	channel_stats_add(&tally->stats, &tally->sum_low, value);
-	if (unlikely(!isfinite(tally->stats.sum)))
+	if (summary_sum_may_overflow(scale) && unlikely(!isfinite(tally->stats.sum)))
 		omnikpi_report_sum_out_of_range(channel->key, channel->len);
 }
 

@@ -10,11 +10,13 @@
  * state; later rows update it in place and return the same pointer, which
  * the executor keeps without copying.
  *
- * The per-row path is written for the KPI aggregates' budget, within a few
- * percent of avg(): the channel's name is compared as words (no hash while
- * a state has a handful of channels, the previous row's channel tried
- * first), its tally updated in place, and anything else -- a new channel, a
- * new state, a scale to check against an argument -- left to the slow path.
+ * The per-row path is written for the KPI aggregates' budget, that of
+ * avg(value), count(channel): inlined into each transition function with
+ * its scale a constant; the channel read without a call when its text has
+ * a short header; its name compared as words (no hash while a state has up
+ * to 16 channels); its tally updated in place, the sum's overflow checked
+ * only where the scale allows one; anything else -- a new channel, a new
+ * state, a state on another scale -- left to the slow path.
  */
 #include "postgres.h"
 
@@ -25,17 +27,21 @@
  * add a channel, grow.
  */
 static pg_noinline Datum
-transition_slow(FunctionCallInfo fcinfo, SummaryScale scale, const KeyProbe *channel,
+transition_slow(FunctionCallInfo fcinfo, const SummaryScale *scale, const char *name, int len,
 				double value)
 {
 	StateRef	ref;
+	KeyProbe	channel;
 
+	if (scale->known)
+		(void) omnikpi_rating_scale_arg(scale->min, scale->max);
 	omnikpi_state_writable(&ref, fcinfo, &omnikpi_summary_family);
 	if (PG_ARGISNULL(0))
-		summary_set_scale(ref.body, scale);
-	else if (!summary_state_on_scale(ref.body, scale))
-		omnikpi_report_scale_mismatch(summary_state_scale(ref.body), scale);
-	omnikpi_summary_state_add(&ref, channel, value);
+		summary_set_scale(ref.body, *scale);
+	else if (!summary_state_on_scale(ref.body, *scale))
+		omnikpi_report_scale_mismatch(summary_state_scale(ref.body), *scale);
+	key_probe_init(&channel, name, len);
+	omnikpi_summary_state_add(&ref, &channel, value);
 	return omnikpi_state_value(&ref);
 }
 
@@ -43,47 +49,57 @@ transition_slow(FunctionCallInfo fcinfo, SummaryScale scale, const KeyProbe *cha
  * One row of a transition function whose value is argument 2 (a float8, or
  * a boolean counted as 1 or 0 when is_flag): skipped when the channel or the
  * value is NULL, else checked against scale and added to the state.
- * Without a scale the value only has to be finite.
+ * Without a scale the value only has to be finite.  Inlined into each
+ * transition function with its scale a constant, and the channel's words
+ * kept in registers: the slow path gets the name, not the probe.
  */
-static inline Datum
-transition(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure, bool is_flag)
+static pg_attribute_always_inline Datum
+transition(FunctionCallInfo fcinfo, const SummaryScale *scale, SummaryMeasure measure,
+		   bool is_flag)
 {
-	const text *name;
+	const char *name;
+	int			len;
 	KeyProbe	channel;
 	double		value;
 	StateBody  *body;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		return omnikpi_state_unchanged(fcinfo);
+	/* a flag is 0 or 1, always on its scale */
 	if (is_flag)
 		value = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
-	else
+	else if (scale->known)
+	{
 		value = PG_GETARG_FLOAT8(2);
-	if (scale.known)
-		check_value_in_scale(value, scale, measure);
+		check_value_in_scale(value, *scale, measure);
+	}
 	else
+	{
+		value = PG_GETARG_FLOAT8(2);
 		omnikpi_check_value_finite(value);
-	name = omnikpi_text_arg(PG_GETARG_DATUM(1));
-	key_probe_init(&channel, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	}
+	name = omnikpi_text_arg(PG_GETARG_DATUM(1), &len);
+	key_probe_init(&channel, name, len);
 
 	/*
 	 * The common row: a state of ours on this scale that has the channel.
 	 * It needs no aggregate context; creating or copying a state asks for
 	 * it, which is where a call outside an aggregate fails.
 	 */
-	body = PG_ARGISNULL(0) ? NULL : omnikpi_state_body(PG_GETARG_DATUM(0), &omnikpi_summary_family);
-	if (likely(body != NULL) && likely(summary_state_on_scale(body, scale)))
+	body = PG_ARGISNULL(0) ? NULL :
+		omnikpi_state_body_of(PG_GETARG_DATUM(0), &omnikpi_summary_family, SUMMARY_FAMILY_ID);
+	if (likely(body != NULL) && likely(summary_state_on_scale(body, *scale)))
 	{
 		KeyTable   *channels = summary_channels(body);
 		int32		i = key_table_find(channels, &channel);
 
 		if (likely(i >= 0))
 		{
-			channel_tally_add(key_table_payload(channels, i), value, &channel);
+			channel_tally_add(key_table_payload(channels, i), value, &channel, scale);
 			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 		}
 	}
-	return transition_slow(fcinfo, scale, &channel, value);
+	return transition_slow(fcinfo, scale, channel.key, channel.len, value);
 }
 
 /*
@@ -94,7 +110,7 @@ PG_FUNCTION_INFO_V1(omnikpi_rating_trans);
 Datum
 omnikpi_rating_trans(PG_FUNCTION_ARGS)
 {
-	return transition(fcinfo, omnikpi_rating_default_scale, MEASURE_RATING, false);
+	return transition(fcinfo, &omnikpi_rating_default_scale, MEASURE_RATING, false);
 }
 
 /*
@@ -106,12 +122,17 @@ PG_FUNCTION_INFO_V1(omnikpi_rating_scaled_trans);
 Datum
 omnikpi_rating_scaled_trans(PG_FUNCTION_ARGS)
 {
+	SummaryScale scale;
+
 	if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("rating scale bounds must not be NULL")));
-	return transition(fcinfo, omnikpi_rating_scale_arg(PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)),
-					  MEASURE_RATING, false);
+	/* validated where it matters: a new state, or a value outside it */
+	scale.known = true;
+	scale.min = PG_GETARG_FLOAT8(3);
+	scale.max = PG_GETARG_FLOAT8(4);
+	return transition(fcinfo, &scale, MEASURE_RATING, false);
 }
 
 /* omnikpi_score_trans: omni_integration_index(channel, score), scores 0 to 100. */
@@ -119,7 +140,7 @@ PG_FUNCTION_INFO_V1(omnikpi_score_trans);
 Datum
 omnikpi_score_trans(PG_FUNCTION_ARGS)
 {
-	return transition(fcinfo, omnikpi_score_scale, MEASURE_SCORE, false);
+	return transition(fcinfo, &omnikpi_score_scale, MEASURE_SCORE, false);
 }
 
 /*
@@ -131,7 +152,7 @@ PG_FUNCTION_INFO_V1(omnikpi_summary_flag_trans);
 Datum
 omnikpi_summary_flag_trans(PG_FUNCTION_ARGS)
 {
-	return transition(fcinfo, omnikpi_flag_scale, MEASURE_SCORE, true);
+	return transition(fcinfo, &omnikpi_flag_scale, MEASURE_SCORE, true);
 }
 
 /*
@@ -142,7 +163,7 @@ PG_FUNCTION_INFO_V1(omnikpi_summary_value_trans);
 Datum
 omnikpi_summary_value_trans(PG_FUNCTION_ARGS)
 {
-	return transition(fcinfo, omnikpi_no_scale, MEASURE_RATING, false);
+	return transition(fcinfo, &omnikpi_no_scale, MEASURE_RATING, false);
 }
 
 /*

@@ -60,14 +60,15 @@ moving_step(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 			bool is_flag, bool remove)
 {
 	MovingSummary *moving = moving_state(fcinfo, scale);
-	const text *name;
+	const char *name;
+	int			len;
 	KeyProbe	channel;
 	double		value;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(moving);
-	name = omnikpi_text_arg(PG_GETARG_DATUM(1));
-	key_probe_init(&channel, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
+	name = omnikpi_text_arg(PG_GETARG_DATUM(1), &len);
+	key_probe_init(&channel, name, len);
 	if (is_flag)
 		value = PG_GETARG_BOOL(2) ? 1.0 : 0.0;
 	else

@@ -11,10 +11,6 @@
 
 #include "channel_summary/channel_summary.h"
 
-const SummaryScale omnikpi_rating_default_scale = {true, 1.0, 5.0};
-const SummaryScale omnikpi_score_scale = {true, 0.0, 100.0};
-const SummaryScale omnikpi_flag_scale = {true, 0.0, 1.0};
-const SummaryScale omnikpi_no_scale = {false, 0.0, 0.0};
 
 /* The noun used in messages for a value of this measure. */
 static const char *
@@ -42,10 +38,15 @@ omnikpi_rating_scale_arg(double scale_min, double scale_max)
 	return scale;
 }
 
-/* The error of check_value_in_scale, out of line to keep the check cheap. */
+/*
+ * The error of check_value_in_scale, out of line to keep the check cheap.
+ * A scale given as arguments is validated on a state's first row; a value
+ * that comes first reports an invalid scale here.
+ */
 void
 omnikpi_report_value_outside_scale(double value, SummaryScale scale, SummaryMeasure measure)
 {
+	(void) omnikpi_rating_scale_arg(scale.min, scale.max);
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("%s %s is outside the scale %s to %s",

@@ -85,7 +85,7 @@ omnikpi_summary_state_add(StateRef *ref, const KeyProbe *channel, double value)
 	ChannelTally *tally = channel_tally(ref, channel);
 
 	if (!summary_header(ref->body)->moving)
-		channel_tally_add(tally, value, channel);
+		channel_tally_add(tally, value, channel, &omnikpi_no_scale);
 	else
 	{
 		if (!omnikpi_channel_stats_add_exact(&tally->stats, &tally->sum_low, value))
@@ -284,6 +284,6 @@ summary_store(const StateBody *body, void *result, Size size)
  * bytes, then the functions.
  */
 const StateFamily omnikpi_summary_family = {
-	"channel_summary", 1, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},
+	"channel_summary", SUMMARY_FAMILY_ID, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},
 	summary_stored_size, summary_store, summary_check_add, summary_take_parameters, summary_merge
 };

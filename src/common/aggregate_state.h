@@ -147,19 +147,21 @@ omnikpi_state_table(const StateBody *body, int table)
  * The working state behind d when d is one of the family's, else NULL (a
  * stored value).  A transition function may update what it gets for its
  * state argument in place; every other caller only reads it.  Inline: every
- * row asks first.
+ * row asks first, with the family's id a constant.
  */
 static inline StateBody *
-omnikpi_state_body(Datum d, const StateFamily *family)
+omnikpi_state_body_of(Datum d, const StateFamily *family, uint8 id)
 {
 	StateBody  *body = (StateBody *) DatumGetPointer(d);
 
 	if (VARATT_IS_4B_U(body))
-		return body->format == STATE_WORKING_FORMAT && body->family == family->id ? body : NULL;
+		return body->format == STATE_WORKING_FORMAT && body->family == id ? body : NULL;
 	if (VARATT_IS_EXTERNAL_EXPANDED(body))
 		return omnikpi_state_promoted_body(d, family);
 	return NULL;
 }
+
+#define omnikpi_state_body(d, family)	omnikpi_state_body_of((d), (family), (family)->id)
 
 /*
  * The entry of the probe's key in table, added (with a zeroed payload) when
@@ -190,15 +192,24 @@ omnikpi_state_find_or_add(StateRef *ref, int table, const KeyProbe *probe)
 	PG_FUNCTION_INFO_V1(final); \
 	Datum final(PG_FUNCTION_ARGS) { return omnikpi_state_final(fcinfo, &(family)); }
 
-/* A text argument's bytes without a detoasting call for the usual short text. */
-static inline const text *
-omnikpi_text_arg(Datum d)
+/*
+ * A text argument's bytes and length, without a call for the usual text
+ * with a one-byte header (a short value from a table) or a plain one.
+ */
+static inline const char *
+omnikpi_text_arg(Datum d, int *len)
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
 
-	if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
-		return (const text *) pg_detoast_datum_packed(v);
-	return (const text *) v;
+	if (likely(VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v)))
+	{
+		*len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+		return VARDATA_SHORT(v);
+	}
+	if (unlikely(VARATT_IS_EXTENDED(v)))
+		v = pg_detoast_datum_packed((struct varlena *) v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return VARDATA_ANY(v);
 }
 
 #endif							/* OMNIKPI_AGGREGATE_STATE_H */

@@ -20,19 +20,33 @@ slots_for(int32 capacity)
 	return nslots;
 }
 
-/* Bytes of the columns of one entry: w0, w1, len, hash and the payload. */
+/* Bytes of one entry's columns before its payload: w0, w1, len, hash, key offset. */
+#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + 2 * sizeof(uint32))
+
+/*
+ * Where a table's payloads start: after the header and the columns w0, w1,
+ * len, hash and key offset, padded so that the payloads are MAXALIGNed.
+ */
 static Size
-entry_bytes(Size payload_size)
+payloads_at(int32 capacity)
 {
-	return 2 * sizeof(uint64) + sizeof(int32) + sizeof(uint32) + MAXALIGN(payload_size);
+	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES +
+		(capacity & 1) * sizeof(uint32);
+}
+
+/* Where its key area starts: after the payloads and the slots, MAXALIGNed. */
+static Size
+keys_at(int32 capacity, Size payload_size)
+{
+	return MAXALIGN(payloads_at(capacity) + (Size) capacity * MAXALIGN(payload_size) +
+					(Size) slots_for(capacity) * sizeof(KeySlot));
 }
 
 /* Bytes of a table's block with room for capacity entries and key_capacity key bytes. */
 Size
 key_table_size(int32 capacity, Size key_capacity, Size payload_size)
 {
-	return sizeof(KeyTable) + (Size) capacity * entry_bytes(payload_size) +
-		(Size) slots_for(capacity) * sizeof(KeySlot) + MAXALIGN(key_capacity);
+	return keys_at(capacity, payload_size) + MAXALIGN(key_capacity);
 }
 
 /* An empty table in a block of key_table_size() bytes. */
@@ -44,6 +58,8 @@ key_table_init(KeyTable *table, int32 capacity, Size key_capacity, Size payload_
 	table->nslots = slots_for(capacity);
 	table->payload_size = (uint32) MAXALIGN(payload_size);
 	table->key_capacity = (uint32) MAXALIGN(key_capacity);
+	table->payloads_at = (uint32) payloads_at(capacity);
+	table->keys_at = (uint32) keys_at(capacity, payload_size);
 	memset(KEY_TABLE_SLOTS(table), 0, (Size) table->nslots * sizeof(KeySlot));
 }
 
@@ -81,25 +97,34 @@ key_probe_hash(const KeyProbe *probe)
 
 /* key_table_find beyond the scanned size: probe the slots. */
 int32
-key_table_find_hashed(KeyTable *table, const KeyProbe *probe)
+key_table_find_hashed(KeyTable *table, KeyProbe probe)
 {
-	uint32		hash = key_probe_hash(probe);
+	uint32		hash = key_probe_hash(&probe);
 	uint32		mask = (uint32) table->nslots - 1;
 	const KeySlot *slots = KEY_TABLE_SLOTS(table);
 	const uint32 *hashes = KEY_TABLE_HASH(table);
 	uint32		slot;
 
+	if (table->last < table->nentries && key_entry_matches(table, table->last, &probe))
+		return table->last;
 	for (slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask)
 	{
 		int32		i = (int32) slots[slot] - 1;
 
-		if (hashes[i] == hash && key_entry_matches(table, i, probe))
+		if (hashes[i] == hash && key_entry_matches(table, i, &probe))
 		{
 			table->last = i;
 			return i;
 		}
 	}
 	return -1;
+}
+
+/* The middle bytes of a key longer than KEY_INLINE_BYTES, whose words agree. */
+bool
+key_table_middle_matches(const KeyTable *table, int32 i, const char *key, int32 len)
+{
+	return memcmp(KEY_TABLE_KEYS(table) + KEY_TABLE_OFFSET(table)[i] + 8, key + 8, len - 16) == 0;
 }
 
 static void
@@ -129,9 +154,9 @@ key_table_add(KeyTable *table, const KeyProbe *probe)
 	KEY_TABLE_W1(table)[i] = probe->w1;
 	KEY_TABLE_LEN(table)[i] = probe->len;
 	KEY_TABLE_HASH(table)[i] = hash;
+	KEY_TABLE_OFFSET(table)[i] = table->key_bytes;
 	if (probe->len > KEY_INLINE_BYTES)
 	{
-		KEY_TABLE_W1(table)[i] = table->key_bytes;
 		memcpy(KEY_TABLE_KEYS(table) + table->key_bytes, probe->key, probe->len);
 		table->key_bytes += probe->len;
 	}
@@ -159,6 +184,7 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 	memcpy(KEY_TABLE_W1(to), KEY_TABLE_W1(from), n * sizeof(uint64));
 	memcpy(KEY_TABLE_LEN(to), KEY_TABLE_LEN(from), n * sizeof(int32));
 	memcpy(KEY_TABLE_HASH(to), KEY_TABLE_HASH(from), n * sizeof(uint32));
+	memcpy(KEY_TABLE_OFFSET(to), KEY_TABLE_OFFSET(from), n * sizeof(uint32));
 	memcpy(KEY_TABLE_PAYLOADS(to), KEY_TABLE_PAYLOADS(from), (Size) n * from->payload_size);
 	memcpy(KEY_TABLE_KEYS(to), KEY_TABLE_KEYS(from), from->key_bytes);
 	to->nentries = n;

@@ -12,7 +12,7 @@
  * cold state on every row:
  *
  *   KeyTable | w0[capacity] | w1[capacity] | len[capacity] | hash[capacity]
- *            | payload[capacity] | slots[nslots] | key bytes
+ *            | key offset[capacity] | payload[capacity] | slots[nslots] | key bytes
  *
  * Up to KEY_TABLE_SCAN_MAX entries a table has no slots: a lookup compares
  * the first words in turn, which for a handful of channels costs less than
@@ -20,10 +20,10 @@
  * full) hold entry numbers.  A key of up to 16 bytes -- most channel names,
  * every Markov state and transition -- is kept whole in its two words
  * (key_probe_init), so it compares in three integer comparisons and takes
- * no more room; a longer key keeps its first eight bytes in w0 and the rest
- * in the key area, compared only when the first eight agree.  The entry
- * found last is tried first, so rows sorted or clustered by channel find
- * theirs at once.
+ * no more room; a longer key keeps its first and last eight bytes there too
+ * and the rest in the key area, compared only when the words agree.  A
+ * hashed table tries the entry found last first, so rows sorted or
+ * clustered by key find theirs at once.
  *
  * No server calls: a table never allocates and never raises an error.  The
  * caller checks for room (key_table_has_room) and moves a full table into a
@@ -60,31 +60,36 @@ typedef struct KeyTable
 	int32		nentries;
 	int32		capacity;		/* entries there is room for */
 	int32		nslots;			/* a power of two, or 0 while the table is scanned */
-	int32		last;			/* the entry found or added last */
+	int32		last;			/* the entry found or added last (hashed tables) */
 	uint32		payload_size;	/* bytes of a payload, MAXALIGNed */
 	uint32		key_bytes;		/* bytes used in the key area */
 	uint32		key_capacity;	/* bytes of the key area */
 	uint32		total_length;	/* the lengths of all keys, added up */
+	uint32		payloads_at;	/* where the payloads start, from the table's start */
+	uint32		keys_at;		/* where the key area starts */
 } KeyTable;
 
 /*
- * The columns.  w1 is the key's second word, or for a key longer than
- * KEY_INLINE_BYTES where its bytes start in the key area.
+ * The columns.  The key offset, where a key longer than KEY_INLINE_BYTES
+ * starts in the key area, is padded to an even capacity so the payloads
+ * stay MAXALIGNed.
  */
 #define KEY_TABLE_W0(t)		((uint64 *) ((char *) (t) + sizeof(KeyTable)))
 #define KEY_TABLE_W1(t)		(KEY_TABLE_W0(t) + (t)->capacity)
 #define KEY_TABLE_LEN(t)	((int32 *) (KEY_TABLE_W1(t) + (t)->capacity))
 #define KEY_TABLE_HASH(t)	((uint32 *) (KEY_TABLE_LEN(t) + (t)->capacity))
-#define KEY_TABLE_PAYLOADS(t)	((char *) (KEY_TABLE_HASH(t) + (t)->capacity))
+#define KEY_TABLE_OFFSET(t)	(KEY_TABLE_HASH(t) + (t)->capacity)
+#define KEY_TABLE_PAYLOADS(t)	((char *) (t) + (t)->payloads_at)
 #define KEY_TABLE_SLOTS(t) \
 	((KeySlot *) (KEY_TABLE_PAYLOADS(t) + (Size) (t)->capacity * (t)->payload_size))
-#define KEY_TABLE_KEYS(t)	((char *) (KEY_TABLE_SLOTS(t) + (t)->nslots))
+#define KEY_TABLE_KEYS(t)	((char *) (t) + (t)->keys_at)
 
 extern Size key_table_size(int32 capacity, Size key_capacity, Size payload_size);
 extern void key_table_init(KeyTable *table, int32 capacity, Size key_capacity,
 						   Size payload_size);
 extern uint32 key_probe_hash(const KeyProbe *probe);
-extern int32 key_table_find_hashed(KeyTable *table, const KeyProbe *probe);
+extern int32 key_table_find_hashed(KeyTable *table, KeyProbe probe);
+extern bool key_table_middle_matches(const KeyTable *table, int32 i, const char *key, int32 len);
 extern int32 key_table_add(KeyTable *table, const KeyProbe *probe);
 extern void key_table_copy(const KeyTable *from, KeyTable *to);
 extern void key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
@@ -96,7 +101,7 @@ extern int	key_compare(const char *a, int32 alen, const char *b, int32 blen);
 static inline Size
 key_table_block_size(const KeyTable *table)
 {
-	return (Size) (KEY_TABLE_KEYS(table) - (char *) table) + table->key_capacity;
+	return (Size) table->keys_at + table->key_capacity;
 }
 
 static inline uint64
@@ -153,41 +158,37 @@ key_probe_init(KeyProbe *probe, const char *key, int32 len)
 	}
 }
 
-/* Is entry i the probe's key?  The caller compared w0. */
-static inline bool
-key_entry_matches_rest(const KeyTable *table, int32 i, const KeyProbe *probe)
-{
-	if (KEY_TABLE_LEN(table)[i] != probe->len)
-		return false;
-	if (probe->len <= KEY_INLINE_BYTES)
-		return KEY_TABLE_W1(table)[i] == probe->w1;
-	return memcmp(KEY_TABLE_KEYS(table) + KEY_TABLE_W1(table)[i] + 8, probe->key + 8,
-				  probe->len - 8) == 0;
-}
-
+/*
+ * Is entry i the probe's key?  Its words and length say so for a key of up
+ * to 16 bytes, and rule most other keys out; a longer key whose words agree
+ * compares its middle bytes (key_table_middle_matches).
+ */
 static inline bool
 key_entry_matches(const KeyTable *table, int32 i, const KeyProbe *probe)
 {
-	return KEY_TABLE_W0(table)[i] == probe->w0 && key_entry_matches_rest(table, i, probe);
+	if (((KEY_TABLE_W0(table)[i] ^ probe->w0) | (KEY_TABLE_W1(table)[i] ^ probe->w1) |
+		 (uint32) (KEY_TABLE_LEN(table)[i] ^ probe->len)) != 0)
+		return false;
+	return probe->len <= KEY_INLINE_BYTES ||
+		key_table_middle_matches(table, i, probe->key, probe->len);
 }
 
-/* The entry holding the probe's key, or -1. */
+/*
+ * The entry holding the probe's key, or -1.  A scanned table is scanned
+ * from its start: with a few channels in random order, trying the last
+ * entry first costs more than it saves.
+ */
 static inline int32
 key_table_find(KeyTable *table, const KeyProbe *probe)
 {
 	const uint64 *w0 = KEY_TABLE_W0(table);
-	int32		i = table->last;
+	int32		i;
 
-	if (i < table->nentries && key_entry_matches(table, i, probe))
-		return i;
 	if (table->nslots != 0)
-		return key_table_find_hashed(table, probe);
+		return key_table_find_hashed(table, *probe);
 	for (i = 0; i < table->nentries; i++)
-		if (w0[i] == probe->w0 && key_entry_matches_rest(table, i, probe))
-		{
-			table->last = i;
+		if (w0[i] == probe->w0 && key_entry_matches(table, i, probe))
 			return i;
-		}
 	return -1;
 }
 
@@ -236,7 +237,7 @@ key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
 
 	*len = n;
 	if (n > KEY_INLINE_BYTES)
-		return KEY_TABLE_KEYS(table) + w1;
+		return KEY_TABLE_KEYS(table) + KEY_TABLE_OFFSET(table)[i];
 	if (n >= 8)
 	{
 		memcpy(buffer, &w0, 8);
