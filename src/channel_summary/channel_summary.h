@@ -89,26 +89,17 @@ extern double omnikpi_kpi_result(const KpiMean *kpi, bool *isnull);
  */
 typedef struct ChannelSummary
 {
-	int32		vl_len_;		/* varlena header (do not touch directly) */
-	uint8		format;			/* CHANNEL_SUMMARY_FORMAT */
-	uint8		flags;			/* SUMMARY_HAS_SCALE */
-	uint16		reserved;		/* zero */
-	int32		nchannels;
+	StoredHeader h;				/* format CHANNEL_SUMMARY_FORMAT, flags SUMMARY_HAS_SCALE */
 	int32		reserved2;		/* zero; pads the header to 32 bytes */
 	double		scale_min;		/* valid when SUMMARY_HAS_SCALE */
 	double		scale_max;
 } ChannelSummary;
 
-StaticAssertDecl(offsetof(ChannelSummary, nchannels) == STORED_NCHANNELS_OFFSET,
-				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
+StaticAssertDecl(sizeof(ChannelSummary) == 32, "the stored form of 0.1.0 has a 32-byte header");
 
 #define SUMMARY_STATS(s)	((ChannelStats *) ((char *) (s) + sizeof(ChannelSummary)))
-#define SUMMARY_NAME_ENDS(s) \
-	((int32 *) (SUMMARY_STATS(s) + (s)->nchannels))
-#define SUMMARY_NAMES(s) \
-	((char *) (SUMMARY_NAME_ENDS(s) + (s)->nchannels))
-#define SUMMARY_FLAT_NAMES(s) \
-	((FlatNames) {(s)->nchannels, SUMMARY_NAME_ENDS(s), SUMMARY_NAMES(s)})
+#define SUMMARY_NAME_ENDS(s)	((int32 *) (SUMMARY_STATS(s) + (s)->h.nchannels))
+#define SUMMARY_FLAT_NAMES(s)	STORED_FLAT_NAMES(s, SUMMARY_NAME_ENDS(s))
 /* Any channel_summary datum in its stored form (a working state is stored first). */
 #define DatumGetChannelSummaryP(d) \
 	((ChannelSummary *) omnikpi_state_stored((d), &omnikpi_summary_family))

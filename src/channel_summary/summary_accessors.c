@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 
 #include "channel_summary/channel_summary.h"
+#include "common/type_io.h"
 
 /*
  * The KPI of a summary's channels on scale, or on the measure's default
@@ -40,7 +41,7 @@ static Datum
 kpi_datum(const ChannelSummary *summary, SummaryScale scale, SummaryMeasure measure,
 		  bool *isnull)
 {
-	return Float8GetDatum(omnikpi_summary_measure_kpi(SUMMARY_STATS(summary), summary->nchannels,
+	return Float8GetDatum(omnikpi_summary_measure_kpi(SUMMARY_STATS(summary), summary->h.nchannels,
 													  scale, measure, isnull));
 }
 
@@ -93,13 +94,12 @@ PG_FUNCTION_INFO_V1(omnikpi_channels);
 Datum
 omnikpi_channels(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ChannelSummary *summary = PG_GETARG_CHANNEL_SUMMARY_P(0);
 	const ChannelStats *stats = SUMMARY_STATS(summary);
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < summary->nchannels; i++)
+	for (i = 0; i < summary->h.nchannels; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
@@ -111,7 +111,7 @@ omnikpi_channels(PG_FUNCTION_ARGS)
 		values[2] = Float8GetDatum(omnikpi_channel_mean(&stats[i], 0.0));
 		values[3] = Float8GetDatum(stats[i].min);
 		values[4] = Float8GetDatum(stats[i].max);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		omnikpi_put_row(fcinfo, values, nulls);
 	}
 	return (Datum) 0;
 }

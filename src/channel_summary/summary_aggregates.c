@@ -208,7 +208,7 @@ omnikpi_kpi_final(PG_FUNCTION_ARGS)
 	{
 		ChannelSummary *flat = PG_GETARG_CHANNEL_SUMMARY_P(0);
 
-		result = omnikpi_summary_measure_kpi(SUMMARY_STATS(flat), flat->nchannels,
+		result = omnikpi_summary_measure_kpi(SUMMARY_STATS(flat), flat->h.nchannels,
 											 omnikpi_summary_scale(flat), MEASURE_RATING, &isnull);
 	}
 	if (isnull)

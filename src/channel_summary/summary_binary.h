@@ -20,6 +20,7 @@
 #include "lib/stringinfo.h"
 
 #include "channel_summary/channel_summary.h"
+#include "common/binary_io.h"
 
 /*
  * Where decoded content goes.  set_scale and add_channel are those of the
@@ -39,9 +40,7 @@ typedef struct SummaryBinarySink
 /* What stopped the decoder; the server turns each into its ereport. */
 typedef enum SummaryBinaryProblem
 {
-	SUMMARY_BINARY_NO_DATA,		/* a byte was expected (pq_getmsgbyte) */
-	SUMMARY_BINARY_INSUFFICIENT_DATA,	/* a longer field was cut short */
-	SUMMARY_BINARY_TRAILING_DATA,	/* bytes left after the last channel */
+	SUMMARY_BINARY_READER,		/* reader: too few or too many bytes */
 	SUMMARY_BINARY_BAD_FORMAT,	/* value: the format byte */
 	SUMMARY_BINARY_BAD_FLAGS,	/* value: the flags byte */
 	SUMMARY_BINARY_BAD_COUNT,	/* value: the channel count */
@@ -51,6 +50,7 @@ typedef enum SummaryBinaryProblem
 typedef struct SummaryBinaryError
 {
 	SummaryBinaryProblem problem;
+	BinaryProblem reader;
 	int			value;
 	const char *name;
 	int			name_len;

@@ -9,7 +9,6 @@
  */
 #include "postgres.h"
 
-#include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
 #include "utils/float.h"
 
@@ -17,6 +16,7 @@
 #include "channel_summary/summary_binary.h"
 #include "channel_summary/summary_text.h"
 #include "common/messages.h"
+#include "common/type_io.h"
 
 /* The scale a flat summary carries, if any. */
 SummaryScale
@@ -24,7 +24,7 @@ omnikpi_summary_scale(const ChannelSummary *summary)
 {
 	SummaryScale scale;
 
-	scale.known = (summary->flags & SUMMARY_HAS_SCALE) != 0;
+	scale.known = (summary->h.flags & SUMMARY_HAS_SCALE) != 0;
 	scale.min = scale.known ? summary->scale_min : 0.0;
 	scale.max = scale.known ? summary->scale_max : 0.0;
 	return scale;
@@ -41,7 +41,19 @@ typedef struct SummaryBuilder
 	bool		started;		/* state holds a working state */
 	StateRef	state;
 	int			errcode;
+	char	   *converted;		/* a binary name in the server encoding, or NULL */
 } SummaryBuilder;
+
+static void
+builder_start(void *arg, int errcode)
+{
+	SummaryBuilder *builder = (SummaryBuilder *) arg;
+
+	builder->scale.known = false;
+	builder->started = false;
+	builder->errcode = errcode;
+	builder->converted = NULL;
+}
 
 static void
 builder_set_scale(void *arg, double scale_min, double scale_max)
@@ -80,82 +92,52 @@ builder_add_channel(void *arg, const char *name, int len, const ChannelStats *st
 	}
 	if (!omnikpi_summary_state_insert_stats(&builder->state, name, len, stats, true))
 		return "A channel appears twice.";
+	/* on a problem a converted name is still needed for the message */
+	if (builder->converted != NULL)
+	{
+		pfree(builder->converted);
+		builder->converted = NULL;
+	}
 	return NULL;
 }
 
-static void
-builder_init(SummaryBuilder *builder, int errcode)
+/* The text form (see summary_text.h), read into the builder. */
+static bool
+parse_text(const char *text, char *name_buffer, void *builder, OmnikpiJsonError *error)
 {
-	builder->scale.known = false;
-	builder->scale.min = 0.0;
-	builder->scale.max = 0.0;
-	builder->started = false;
-	builder->errcode = errcode;
+	SummaryTextSink sink = {builder, builder_set_scale, builder_add_channel};
+
+	return omnikpi_summary_text_parse(text, name_buffer, &sink, error);
 }
 
 /* The flat summary of what was read; the scratch state is freed. */
-static ChannelSummary *
-builder_finish(SummaryBuilder *builder)
+static void *
+builder_finish(void *arg)
 {
-	ChannelSummary *flat;
+	SummaryBuilder *builder = (SummaryBuilder *) arg;
 
 	if (!builder->started)
 		omnikpi_summary_state_new_private(&builder->state, CurrentMemoryContext,
 										  builder->scale, false);
-	flat = omnikpi_state_store(builder->state.body, &omnikpi_summary_family);
-	omnikpi_state_free(&builder->state);
-	return flat;
+	return omnikpi_state_finish(&builder->state, &omnikpi_summary_family);
 }
 
-/*
- * omnikpi_summary_in: channel_summary from its JSON-shaped text (see
- * summary_text.h).  Every number, name and the structure are checked; any
- * problem is 22P02 with the place and the reason.
- */
-PG_FUNCTION_INFO_V1(omnikpi_summary_in);
-Datum
-omnikpi_summary_in(PG_FUNCTION_ARGS)
+/* The text form: channels in byte order of their names, floats exact. */
+static void
+write_text(StringInfo out, const void *stored)
 {
-	char	   *text = PG_GETARG_CSTRING(0);
-	char	   *name_buffer = palloc(strlen(text) + 1);
-	SummaryBuilder builder;
-	SummaryTextSink sink;
-	SummaryParseError error;
-
-	builder_init(&builder, ERRCODE_INVALID_TEXT_REPRESENTATION);
-	sink.arg = &builder;
-	sink.set_scale = builder_set_scale;
-	sink.add_channel = builder_add_channel;
-	if (!omnikpi_summary_text_parse(text, name_buffer, &sink, &error))
-		omnikpi_report_syntax_error("channel_summary", text, &error);
-	pfree(name_buffer);
-	PG_RETURN_POINTER(builder_finish(&builder));
-}
-
-/*
- * omnikpi_summary_out: the text form, channels in byte order of their names,
- * floats in the shortest form that reads back exactly.
- */
-PG_FUNCTION_INFO_V1(omnikpi_summary_out);
-Datum
-omnikpi_summary_out(PG_FUNCTION_ARGS)
-{
-	ChannelSummary *summary = PG_GETARG_CHANNEL_SUMMARY_P(0);
-	const ChannelStats *stats = SUMMARY_STATS(summary);
-	StringInfoData out;
+	const ChannelSummary *summary = stored;
 	int			i;
 
-	initStringInfo(&out);
-	omnikpi_summary_text_append_start(&out, omnikpi_summary_scale(summary));
-	for (i = 0; i < summary->nchannels; i++)
+	omnikpi_summary_text_append_start(out, omnikpi_summary_scale(summary));
+	for (i = 0; i < summary->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&SUMMARY_FLAT_NAMES(summary), i, &len);
 
-		omnikpi_summary_text_append_channel(&out, i, name, len, &stats[i]);
+		omnikpi_summary_text_append_channel(out, i, name, len, &SUMMARY_STATS(summary)[i]);
 	}
-	omnikpi_summary_text_append_end(&out);
-	PG_RETURN_CSTRING(out.data);
+	omnikpi_summary_text_append_end(out);
 }
 
 /*
@@ -167,158 +149,98 @@ report_binary_error(const SummaryBinaryError *error)
 {
 	switch (error->problem)
 	{
-		case SUMMARY_BINARY_NO_DATA:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("no data left in message")));
-			break;
-		case SUMMARY_BINARY_INSUFFICIENT_DATA:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("insufficient data left in message")));
-			break;
-		case SUMMARY_BINARY_TRAILING_DATA:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROTOCOL_VIOLATION),
-					 errmsg("invalid message format")));
+		case SUMMARY_BINARY_READER:
+			omnikpi_report_binary_problem(error->reader);
 			break;
 		case SUMMARY_BINARY_BAD_FORMAT:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("unsupported binary channel_summary format %d", error->value),
-					 errdetail("This build reads format %d.", CHANNEL_SUMMARY_FORMAT)));
+			omnikpi_binary_check_format("channel_summary", error->value, CHANNEL_SUMMARY_FORMAT);
 			break;
 		case SUMMARY_BINARY_BAD_FLAGS:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid flags %d in binary channel_summary", error->value)));
+			omnikpi_report_invalid_binary(psprintf("invalid flags %d in binary channel_summary",
+												   error->value), NULL);
 			break;
 		case SUMMARY_BINARY_BAD_COUNT:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid channel count %d in binary channel_summary", error->value)));
+			omnikpi_report_invalid_binary(psprintf("invalid channel count %d in binary channel_summary",
+												   error->value), NULL);
 			break;
 		case SUMMARY_BINARY_BAD_CHANNEL:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid channel \"%s\" in binary channel_summary",
-							omnikpi_clip_for_message(error->name, error->name_len)),
-					 errdetail("%s", error->detail)));
+			omnikpi_report_invalid_binary(psprintf("invalid channel \"%s\" in binary channel_summary",
+												   omnikpi_clip_for_message(error->name,
+																			error->name_len)),
+										  error->detail);
 			break;
 	}
 	elog(ERROR, "unknown binary channel_summary problem %d", (int) error->problem);
 }
 
 /*
- * The binary sink: names arrive in the client encoding, converted as
- * pq_getmsgtext would (invalid bytes are an error there); a converted copy
- * is freed once its channel is stored.
+ * A binary name arrives in the client encoding, converted as pq_getmsgtext
+ * would (invalid bytes are an error there); a converted copy is freed once
+ * its channel is stored.
  */
-typedef struct BinaryBuilder
-{
-	SummaryBuilder builder;
-	char	   *converted;
-} BinaryBuilder;
-
-static void
-binary_set_scale(void *arg, double scale_min, double scale_max)
-{
-	builder_set_scale(&((BinaryBuilder *) arg)->builder, scale_min, scale_max);
-}
-
 static const char *
 binary_decode_name(void *arg, const char *raw, int raw_len, int *len)
 {
-	BinaryBuilder *binary = (BinaryBuilder *) arg;
+	SummaryBuilder *builder = (SummaryBuilder *) arg;
 	char	   *name = pg_client_to_server(raw, raw_len);
 
 	if (name == raw)
 	{
-		binary->converted = NULL;
 		*len = raw_len;
+		return name;
 	}
-	else
-	{
-		binary->converted = name;
-		*len = (int) strlen(name);
-	}
+	builder->converted = name;
+	*len = (int) strlen(name);
 	return name;
 }
 
-static const char *
-binary_add_channel(void *arg, const char *name, int len, const ChannelStats *stats)
-{
-	BinaryBuilder *binary = (BinaryBuilder *) arg;
-	const char *problem = builder_add_channel(&binary->builder, name, len, stats);
-
-	/* on a problem the name is still needed for the message */
-	if (problem == NULL && binary->converted != NULL)
-	{
-		pfree(binary->converted);
-		binary->converted = NULL;
-	}
-	return problem;
-}
-
 /*
- * omnikpi_summary_recv: binary input (layout in summary_binary.h).  The
- * decoder checks every length against the message and reports a short or
- * overlong one as the pq_getmsg functions do (08P01); the numbers get the
- * same checks as the text input, as 22P03.
+ * The binary form (layout in summary_binary.h), by the server-free decoder
+ * the fuzzer runs too; it reads to the end of the value.
  */
-PG_FUNCTION_INFO_V1(omnikpi_summary_recv);
-Datum
-omnikpi_summary_recv(PG_FUNCTION_ARGS)
+static void
+read_binary(BinaryReader *reader, void *builder)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	BinaryBuilder binary;
-	SummaryBinarySink sink;
+	SummaryBinarySink sink = {builder, builder_set_scale, binary_decode_name,
+	builder_add_channel};
 	SummaryBinaryError error;
 
-	builder_init(&binary.builder, ERRCODE_INVALID_BINARY_REPRESENTATION);
-	binary.converted = NULL;
-	sink.arg = &binary;
-	sink.set_scale = binary_set_scale;
-	sink.decode_name = binary_decode_name;
-	sink.add_channel = binary_add_channel;
-	if (!omnikpi_summary_binary_parse(buf->data + buf->cursor, buf->len - buf->cursor,
-									  &sink, &error))
+	if (!omnikpi_summary_binary_parse((const char *) reader->data + reader->cursor,
+									  binary_bytes_left(reader), &sink, &error))
 		report_binary_error(&error);
-	/* the caller checks that the whole message was read */
-	buf->cursor = buf->len;
-	PG_RETURN_POINTER(builder_finish(&binary.builder));
+	reader->cursor = reader->len;
 }
 
-/*
- * omnikpi_summary_send: binary output, the layout omnikpi_summary_recv reads;
- * names are converted to the client encoding as pq_sendcountedtext does.
- */
-PG_FUNCTION_INFO_V1(omnikpi_summary_send);
-Datum
-omnikpi_summary_send(PG_FUNCTION_ARGS)
+/* The binary form; names are converted to the client encoding as pq_sendcountedtext does. */
+static void
+write_binary(StringInfo out, const void *stored)
 {
-	ChannelSummary *summary = PG_GETARG_CHANNEL_SUMMARY_P(0);
-	const ChannelStats *stats = SUMMARY_STATS(summary);
-	StringInfoData buf;
+	const ChannelSummary *summary = stored;
 	int			i;
 
-	pq_begintypsend(&buf);
-	omnikpi_summary_binary_append_start(&buf, omnikpi_summary_scale(summary),
-										summary->nchannels);
-	for (i = 0; i < summary->nchannels; i++)
+	omnikpi_summary_binary_append_start(out, omnikpi_summary_scale(summary),
+										summary->h.nchannels);
+	for (i = 0; i < summary->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&SUMMARY_FLAT_NAMES(summary), i, &len);
 		char	   *converted = pg_server_to_client(name, len);
 
+		omnikpi_summary_binary_append_channel(out, converted,
+											  converted == name ? len : (int) strlen(converted),
+											  &SUMMARY_STATS(summary)[i]);
 		if (converted != name)
-		{
-			omnikpi_summary_binary_append_channel(&buf, converted, (int) strlen(converted),
-												  &stats[i]);
 			pfree(converted);
-		}
-		else
-			omnikpi_summary_binary_append_channel(&buf, name, len, &stats[i]);
 	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
+
+/*
+ * omnikpi_summary_in, _out, _recv, _send: the type's input and output
+ * functions.  Both inputs check every number, name and the structure (text
+ * problems are 22P02 with the place and the reason, binary 22P03, or 08P01
+ * for a message cut short or too long); the text output has the channels in
+ * byte order of their names and floats in the shortest form that reads back
+ * exactly.
+ */
+OMNIKPI_TYPE_IO_FUNCTIONS(omnikpi_summary_in, omnikpi_summary_out, omnikpi_summary_recv,
+						  omnikpi_summary_send, omnikpi_summary_family, SummaryBuilder)

@@ -21,8 +21,7 @@ assert_state_valid(const StateBody *body)
 	const KeyTable *channels = summary_channels(body);
 	int32		i;
 
-	Assert(body->family == omnikpi_summary_family.id);
-	Assert(channels->nentries >= 0 && channels->nentries <= channels->capacity);
+	omnikpi_state_assert_valid(body, &omnikpi_summary_family);
 	for (i = 0; i < channels->nentries; i++)
 	{
 		const ChannelTally *tally = key_table_payload(channels, i);
@@ -209,7 +208,7 @@ summary_merge(StateRef *ref, const void *stored)
 
 	if (!summary_state_on_scale(ref->body, scale))
 		omnikpi_report_scale_mismatch(summary_state_scale(ref->body), scale);
-	for (i = 0; i < flat->nchannels; i++)
+	for (i = 0; i < flat->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&SUMMARY_FLAT_NAMES(flat), i, &len);
@@ -259,9 +258,9 @@ summary_store(const StateBody *body, void *result, Size size)
 
 	memset(flat, 0, sizeof(ChannelSummary));
 	SET_VARSIZE(flat, size);
-	flat->format = CHANNEL_SUMMARY_FORMAT;
-	flat->flags = header->scale_known ? SUMMARY_HAS_SCALE : 0;
-	flat->nchannels = nchannels;
+	flat->h.format = CHANNEL_SUMMARY_FORMAT;
+	flat->h.flags = header->scale_known ? SUMMARY_HAS_SCALE : 0;
+	flat->h.nchannels = nchannels;
 	flat->scale_min = header->scale_known ? header->scale_min : 0.0;
 	flat->scale_max = header->scale_known ? header->scale_max : 0.0;
 	stats = SUMMARY_STATS(flat);
@@ -272,7 +271,7 @@ summary_store(const StateBody *body, void *result, Size size)
 		stats[i] = tally->stats;
 		stats[i].sum += tally->sum_low;
 	}
-	flat_names_write(channels, order, nchannels, SUMMARY_NAME_ENDS(flat), SUMMARY_NAMES(flat));
+	flat_names_write(channels, order, nchannels, SUMMARY_NAME_ENDS(flat));
 	pfree(order);
 }
 

@@ -7,12 +7,11 @@
  */
 #include "postgres.h"
 
-#include "common/shortest_dec.h"
-
 #include "common/json_lexer.h"
+#include "common/json_writer.h"
 #include "channel_summary/summary_text.h"
 
-/* A count (version, n): a whole number, in channel_summary's words. */
+/* A count (n): a whole number, in channel_summary's words. */
 static bool
 parse_count(OmnikpiJsonLexer *lex, int64 *result)
 {
@@ -73,24 +72,10 @@ omnikpi_summary_text_parse(const char *text, char *name_buffer,
 						   const SummaryTextSink *sink, SummaryParseError *error)
 {
 	OmnikpiJsonLexer lex;
-	int64		version;
 	const char *at;
 
 	omnikpi_json_init(&lex, text, error);
-
-	if (!omnikpi_json_expect(&lex, '{', "Expected \"{\" at the start.") ||
-		!omnikpi_json_key(&lex, "version", name_buffer, "Expected key \"version\" first."))
-		return false;
-	omnikpi_json_skip_space(&lex);
-	at = lex.p;
-	if (!parse_count(&lex, &version))
-		return false;
-	if (version != 1)
-	{
-		lex.p = at;
-		return omnikpi_json_fail(&lex, "Unsupported version: this build reads version 1.");
-	}
-	if (!omnikpi_json_expect(&lex, ',', "Expected \",\" after the version."))
+	if (!omnikpi_json_version(&lex, name_buffer))
 		return false;
 
 	omnikpi_json_skip_space(&lex);
@@ -126,54 +111,6 @@ omnikpi_summary_text_parse(const char *text, char *name_buffer,
 		omnikpi_json_end(&lex);
 }
 
-/* s as a JSON string: quotes, backslashes and control characters escaped. */
-void
-omnikpi_summary_text_append_string(StringInfo out, const char *s, int len)
-{
-	int			i;
-
-	appendStringInfoChar(out, '"');
-	for (i = 0; i < len; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		switch (c)
-		{
-			case '"':
-				appendStringInfoString(out, "\\\"");
-				break;
-			case '\\':
-				appendStringInfoString(out, "\\\\");
-				break;
-			case '\n':
-				appendStringInfoString(out, "\\n");
-				break;
-			case '\r':
-				appendStringInfoString(out, "\\r");
-				break;
-			case '\t':
-				appendStringInfoString(out, "\\t");
-				break;
-			default:
-				if (c < 0x20)
-					appendStringInfo(out, "\\u%04x", c);
-				else
-					appendStringInfoChar(out, (char) c);
-		}
-	}
-	appendStringInfoChar(out, '"');
-}
-
-/* The shortest decimal that reads back as exactly value (as float8out). */
-void
-omnikpi_summary_text_append_double(StringInfo out, double value)
-{
-	char		buffer[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(value, buffer);
-	appendStringInfoString(out, buffer);
-}
-
 /* Everything before the first channel: version, scale if known, "channels". */
 void
 omnikpi_summary_text_append_start(StringInfo out, SummaryScale scale)
@@ -182,9 +119,9 @@ omnikpi_summary_text_append_start(StringInfo out, SummaryScale scale)
 	if (scale.known)
 	{
 		appendStringInfoString(out, "\"scale\":[");
-		omnikpi_summary_text_append_double(out, scale.min);
+		omnikpi_json_append_double(out, scale.min);
 		appendStringInfoChar(out, ',');
-		omnikpi_summary_text_append_double(out, scale.max);
+		omnikpi_json_append_double(out, scale.max);
 		appendStringInfoString(out, "],");
 	}
 	appendStringInfoString(out, "\"channels\":{");
@@ -197,13 +134,13 @@ omnikpi_summary_text_append_channel(StringInfo out, int i, const char *name, int
 {
 	if (i > 0)
 		appendStringInfoChar(out, ',');
-	omnikpi_summary_text_append_string(out, name, len);
+	omnikpi_json_append_string(out, name, len);
 	appendStringInfo(out, ":{\"n\":" INT64_FORMAT ",\"sum\":", stats->count);
-	omnikpi_summary_text_append_double(out, stats->sum);
+	omnikpi_json_append_double(out, stats->sum);
 	appendStringInfoString(out, ",\"min\":");
-	omnikpi_summary_text_append_double(out, stats->min);
+	omnikpi_json_append_double(out, stats->min);
 	appendStringInfoString(out, ",\"max\":");
-	omnikpi_summary_text_append_double(out, stats->max);
+	omnikpi_json_append_double(out, stats->max);
 	appendStringInfoChar(out, '}');
 }
 

@@ -36,8 +36,6 @@ typedef OmnikpiJsonError SummaryParseError;
 extern bool omnikpi_summary_text_parse(const char *text, char *name_buffer,
 									   const SummaryTextSink *sink,
 									   SummaryParseError *error);
-extern void omnikpi_summary_text_append_string(StringInfo out, const char *s, int len);
-extern void omnikpi_summary_text_append_double(StringInfo out, double value);
 extern void omnikpi_summary_text_append_start(StringInfo out, SummaryScale scale);
 extern void omnikpi_summary_text_append_channel(StringInfo out, int i, const char *name,
 												int len, const ChannelStats *stats);

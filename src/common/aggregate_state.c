@@ -321,6 +321,16 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 	return stored;
 }
 
+/* The stored form of a private state, which is freed: what a type's input builds. */
+void *
+omnikpi_state_finish(StateRef *ref, const StateFamily *family)
+{
+	void	   *stored = omnikpi_state_store(ref->body, family);
+
+	omnikpi_state_free(ref);
+	return stored;
+}
+
 /*
  * The stored form of any value of the family's type: a stored value as it
  * is (detoasted), a promoted state flattened, a working state (the partial

@@ -43,13 +43,22 @@
 #define STATE_MAX_TABLES		3
 /* Every family's first table holds its channels. */
 #define STATE_TABLE_CHANNELS	0
-/*
- * Every stored form has its channel count, an int32, at this byte: one
- * channel_count() reads all three (checked where each form is defined).
- */
-#define STORED_NCHANNELS_OFFSET	8
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
+
+/*
+ * The 12 bytes every stored form starts with, so that one channel_count()
+ * reads all three and the format byte tells a stored form from a working
+ * state (STATE_WORKING_FORMAT).  The family's fields follow.
+ */
+typedef struct StoredHeader
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint8		format;			/* the family's format number */
+	uint8		flags;			/* the family's flags */
+	uint16		reserved;		/* zero */
+	int32		nchannels;		/* channels, in byte order of their names */
+} StoredHeader;
 
 /*
  * 24 bytes: a state is created for every group, and hash aggregation keeps
@@ -119,6 +128,7 @@ extern int32 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *pro
 extern StateBody *omnikpi_state_promoted_body(Datum d, const StateFamily *family);
 extern void *omnikpi_state_stored(Datum d, const StateFamily *family);
 extern void *omnikpi_state_store(const StateBody *body, const StateFamily *family);
+extern void *omnikpi_state_finish(StateRef *ref, const StateFamily *family);
 extern Datum omnikpi_state_combine(FunctionCallInfo fcinfo, const StateFamily *family);
 extern Datum omnikpi_state_final(FunctionCallInfo fcinfo, const StateFamily *family);
 
@@ -176,6 +186,23 @@ omnikpi_state_find_or_add(StateRef *ref, int table, const KeyProbe *probe)
 	if (i >= 0)
 		return i;
 	return omnikpi_state_add_key(ref, table, probe);
+}
+
+/* What holds for every working state of the family (with assertions on). */
+static inline void
+omnikpi_state_assert_valid(const StateBody *body, const StateFamily *family)
+{
+#ifdef USE_ASSERT_CHECKING
+	int			k;
+
+	Assert(body->format == STATE_WORKING_FORMAT && body->family == family->id);
+	for (k = 0; k < family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(body, k);
+
+		Assert(table->nentries >= 0 && table->nentries <= table->capacity);
+	}
+#endif
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "utils/float.h"
 
 #include "common/channel_credits.h"
+#include "common/type_io.h"
 
 /* Zeroed credits for names, with the model's own column when extra. */
 void
@@ -50,7 +51,6 @@ omnikpi_check_conversions(const char *function, double conversions, double journ
 void
 omnikpi_credits_return(FunctionCallInfo fcinfo, const ChannelCredits *credits)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int32		i;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -67,7 +67,7 @@ omnikpi_credits_return(FunctionCallInfo fcinfo, const ChannelCredits *credits)
 		row[3] = Float8GetDatum(credits->conversions[i] / credits->total_conversions);
 		if (credits->extra != NULL)
 			row[4] = Float8GetDatum(credits->extra[i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+		omnikpi_put_row(fcinfo, row, nulls);
 		pfree(DatumGetPointer(row[0]));
 	}
 }

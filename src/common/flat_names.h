@@ -16,6 +16,13 @@ typedef struct FlatNames
 	const char *bytes;
 } FlatNames;
 
+/*
+ * The names of a stored form s (whose header is s->h, a StoredHeader) that
+ * start with their end offsets at name_ends.
+ */
+#define STORED_FLAT_NAMES(s, name_ends) \
+	((FlatNames) {(s)->h.nchannels, (name_ends), (const char *) ((name_ends) + (s)->h.nchannels)})
+
 /* Name i; *len gets its length. */
 static inline const char *
 flat_name(const FlatNames *names, int32 i, int *len)
@@ -27,12 +34,13 @@ flat_name(const FlatNames *names, int32 i, int *len)
 }
 
 /*
- * Write the keys of table's entries order[0 .. n - 1] as a block of names
- * into ends (n int32) and bytes (their lengths added up).
+ * Write the keys of table's entries order[0 .. n - 1] as a block of names:
+ * n int32 end offsets at ends, the names right after them.
  */
 static inline void
-flat_names_write(const KeyTable *table, const int32 *order, int32 n, int32 *ends, char *bytes)
+flat_names_write(const KeyTable *table, const int32 *order, int32 n, int32 *ends)
 {
+	char	   *bytes = (char *) (ends + n);
 	int32		offset = 0;
 	int32		i;
 

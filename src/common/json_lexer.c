@@ -146,6 +146,28 @@ omnikpi_json_key(OmnikpiJsonLexer *lex, const char *key, char *scratch, const ch
 }
 
 /*
+ * The start every text form shares, up to the comma after the version:
+ * {"version":1, with the only version there is and nothing that continues
+ * the number.  The key is decoded into scratch.
+ */
+bool
+omnikpi_json_version(OmnikpiJsonLexer *lex, char *scratch)
+{
+	const char *p;
+
+	if (!omnikpi_json_expect(lex, '{', "Expected \"{\" at the start.") ||
+		!omnikpi_json_key(lex, "version", scratch, "Expected key \"version\" first."))
+		return false;
+	omnikpi_json_skip_space(lex);
+	p = lex->p;
+	if (p[0] != '1' || (p[1] >= '0' && p[1] <= '9') || p[1] == '.' || p[1] == 'e' ||
+		p[1] == 'E')
+		return omnikpi_json_fail(lex, "Unsupported version: this build reads version 1.");
+	lex->p++;
+	return omnikpi_json_expect(lex, ',', "Expected \",\" after the version.");
+}
+
+/*
  * A whole number: decimal digits, no sign, no leading zeros, 0 .. INT64_MAX.
  * The callers name what they expect in missing and out_of_range.
  */

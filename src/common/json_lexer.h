@@ -34,6 +34,7 @@ extern bool omnikpi_json_fail(OmnikpiJsonLexer *lex, const char *message);
 extern bool omnikpi_json_string(OmnikpiJsonLexer *lex, char *out, int *len);
 extern bool omnikpi_json_key(OmnikpiJsonLexer *lex, const char *key, char *scratch,
 							 const char *message);
+extern bool omnikpi_json_version(OmnikpiJsonLexer *lex, char *scratch);
 extern bool omnikpi_json_integer(OmnikpiJsonLexer *lex, int64 *result,
 								 const char *missing, const char *out_of_range);
 extern bool omnikpi_json_number(OmnikpiJsonLexer *lex, double *result);

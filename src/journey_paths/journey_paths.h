@@ -48,26 +48,17 @@ typedef struct PathStats
  */
 typedef struct JourneyPaths
 {
-	int32		vl_len_;		/* varlena header (do not touch directly) */
-	uint8		format;			/* JOURNEY_PATHS_FORMAT */
-	uint8		flags;			/* zero */
-	uint16		reserved;		/* zero */
-	int32		nchannels;
+	StoredHeader h;				/* format JOURNEY_PATHS_FORMAT, flags zero */
 	int32		npaths;
 	int32		nsteps;
 	int32		reserved2;		/* zero; pads the header to 24 bytes */
 } JourneyPaths;
 
-StaticAssertDecl(offsetof(JourneyPaths, nchannels) == STORED_NCHANNELS_OFFSET,
-				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
-
 #define JP_STATS(s)		((PathStats *) ((char *) (s) + sizeof(JourneyPaths)))
 #define JP_PATH_ENDS(s)	((int32 *) (JP_STATS(s) + (s)->npaths))
 #define JP_STEPS(s)		(JP_PATH_ENDS(s) + (s)->npaths)
 #define JP_NAME_ENDS(s)	(JP_STEPS(s) + (s)->nsteps)
-#define JP_NAMES(s)		((char *) (JP_NAME_ENDS(s) + (s)->nchannels))
-#define JP_FLAT_NAMES(s) \
-	((FlatNames) {(s)->nchannels, JP_NAME_ENDS(s), JP_NAMES(s)})
+#define JP_FLAT_NAMES(s)	STORED_FLAT_NAMES(s, JP_NAME_ENDS(s))
 /* Any journey_paths datum in its stored form (a working state is stored first). */
 #define DatumGetJourneyPathsP(d) \
 	((JourneyPaths *) omnikpi_state_stored((d), &omnikpi_jp_family))

@@ -13,6 +13,7 @@
 #include "utils/float.h"
 
 #include "common/channel_credits.h"
+#include "common/type_io.h"
 #include "journey_paths/journey_paths.h"
 
 /* ---- shared by the attribution functions ---- */
@@ -51,15 +52,14 @@ Datum
 omnikpi_jp_paths(PG_FUNCTION_ARGS)
 {
 	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const PathStats *stats = JP_STATS(paths);
-	Datum	   *names = palloc(Max(paths->nchannels, 1) * sizeof(Datum));
+	Datum	   *names = palloc(Max(paths->h.nchannels, 1) * sizeof(Datum));
 	Datum	   *elements = NULL;
 	int			capacity = 0;
 	int32		i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < paths->nchannels; i++)
+	for (i = 0; i < paths->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&JP_FLAT_NAMES(paths), i, &len);
@@ -86,7 +86,7 @@ omnikpi_jp_paths(PG_FUNCTION_ARGS)
 		values[1] = Float8GetDatum(stats[i].conversions);
 		values[2] = Float8GetDatum(stats[i].non_conversions);
 		values[3] = Float8GetDatum(stats[i].value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		omnikpi_put_row(fcinfo, values, nulls);
 		pfree(DatumGetPointer(values[0]));
 	}
 	return (Datum) 0;

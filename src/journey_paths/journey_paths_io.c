@@ -12,10 +12,9 @@
 
 #include <math.h>
 
-#include "libpq/pqformat.h"
-
-#include "channel_summary/summary_text.h"
+#include "common/binary_io.h"
 #include "common/messages.h"
+#include "common/type_io.h"
 #include "journey_paths/journey_paths.h"
 #include "journey_paths/journey_paths_text.h"
 
@@ -31,9 +30,12 @@ typedef struct PathsBuilder
 	int32		capacity;
 } PathsBuilder;
 
+/* errcode: every problem names its own (22P02 text, 22P03 binary) */
 static void
-builder_init(PathsBuilder *builder)
+builder_start(void *arg, int errcode)
 {
+	PathsBuilder *builder = (PathsBuilder *) arg;
+
 	omnikpi_jp_state_new_private(&builder->state);
 	builder->capacity = 16;
 	builder->steps = palloc(builder->capacity * sizeof(int32));
@@ -91,230 +93,194 @@ builder_end_path(void *arg, const PathStats *stats)
 }
 
 /* The stored summary of what was read; the working state is freed. */
-static JourneyPaths *
-builder_finish(PathsBuilder *builder)
+static void *
+builder_finish(void *arg)
 {
-	JourneyPaths *flat = omnikpi_state_store(builder->state.body, &omnikpi_jp_family);
+	PathsBuilder *builder = (PathsBuilder *) arg;
 
-	omnikpi_state_free(&builder->state);
 	pfree(builder->steps);
-	return flat;
+	return omnikpi_state_finish(&builder->state, &omnikpi_jp_family);
+}
+
+/* The text form (see journey_paths_text.h), read into the builder. */
+static bool
+parse_text(const char *text, char *name_buffer, void *builder, OmnikpiJsonError *error)
+{
+	JourneyPathsTextSink sink = {builder, builder_add_step, builder_end_path};
+
+	return omnikpi_jp_text_parse(text, name_buffer, &sink, error);
 }
 
 /*
- * omnikpi_jp_in: journey_paths from its JSON-shaped text (see
- * journey_paths_text.h).  Any problem is 22P02 with the place and the reason.
+ * The text form: paths in the canonical order (by their channels' names),
+ * floats in the shortest form that reads back exactly.
  */
-PG_FUNCTION_INFO_V1(omnikpi_jp_in);
-Datum
-omnikpi_jp_in(PG_FUNCTION_ARGS)
+static void
+write_text(StringInfo out, const void *stored)
 {
-	char	   *text = PG_GETARG_CSTRING(0);
-	char	   *buffer = palloc(strlen(text) + 1);
-	PathsBuilder builder;
-	JourneyPathsTextSink sink;
-	JourneyPathsParseError error;
-
-	builder_init(&builder);
-	sink.arg = &builder;
-	sink.add_step = builder_add_step;
-	sink.end_path = builder_end_path;
-	if (!omnikpi_jp_text_parse(text, buffer, &sink, &error))
-		omnikpi_report_syntax_error("journey_paths", text, &error);
-	pfree(buffer);
-	PG_RETURN_POINTER(builder_finish(&builder));
-}
-
-/*
- * omnikpi_jp_out: the text form, paths in the canonical order (by their
- * channels' names), floats in the shortest form that reads back exactly.
- */
-PG_FUNCTION_INFO_V1(omnikpi_jp_out);
-Datum
-omnikpi_jp_out(PG_FUNCTION_ARGS)
-{
-	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
-	const PathStats *stats = JP_STATS(paths);
-	StringInfoData out;
+	const JourneyPaths *paths = stored;
 	int32		i;
 
-	initStringInfo(&out);
-	appendStringInfoString(&out, "{\"version\":1,\"paths\":[");
+	omnikpi_jp_text_append_start(out);
 	for (i = 0; i < paths->npaths; i++)
 	{
 		int			len;
 		const int32 *steps = omnikpi_jp_path(paths, i, &len);
 		int			k;
 
-		if (i > 0)
-			appendStringInfoChar(&out, ',');
-		appendStringInfoString(&out, "{\"path\":[");
+		omnikpi_jp_text_append_path_start(out, i);
 		for (k = 0; k < len; k++)
 		{
 			int			name_len;
 			const char *name = flat_name(&JP_FLAT_NAMES(paths), steps[k], &name_len);
 
-			if (k > 0)
-				appendStringInfoChar(&out, ',');
-			omnikpi_summary_text_append_string(&out, name, name_len);
+			omnikpi_jp_text_append_step(out, k, name, name_len);
 		}
-		appendStringInfoString(&out, "],\"conversions\":");
-		omnikpi_summary_text_append_double(&out, stats[i].conversions);
-		appendStringInfoString(&out, ",\"non_conversions\":");
-		omnikpi_summary_text_append_double(&out, stats[i].non_conversions);
-		appendStringInfoString(&out, ",\"value\":");
-		omnikpi_summary_text_append_double(&out, stats[i].value);
-		appendStringInfoChar(&out, '}');
+		omnikpi_jp_text_append_path_end(out, &JP_STATS(paths)[i]);
 	}
-	appendStringInfoString(&out, "]}");
-	PG_RETURN_CSTRING(out.data);
+	omnikpi_jp_text_append_end(out);
 }
 
+/* The channel names of the binary form: distinct, and each on some path. */
 static void
-report_invalid_binary(const char *message, const char *detail) pg_attribute_noreturn();
-
-static void
-report_invalid_binary(const char *message, const char *detail)
+check_binary_channels(PathsBuilder *builder, BinaryReader *reader, int32 nchannels)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("%s", message),
-			 detail ? errdetail("%s", detail) : 0));
+	int32		i;
+
+	for (i = 0; i < nchannels; i++)
+	{
+		int			len;
+		char	   *name = omnikpi_binary_get_name(reader, &len);
+
+		if (omnikpi_jp_state_channel(&builder->state, name, len) != i)
+			omnikpi_report_invalid_binary(psprintf("channel \"%s\" appears twice in binary journey_paths",
+												   omnikpi_clip_for_message(name, len)), NULL);
+		pfree(name);
+	}
+}
+
+/* A channel that no path of the binary form uses. */
+static void
+report_unused_channel(PathsBuilder *builder, int32 channel)
+{
+	char		buffer[KEY_INLINE_BYTES];
+	int32		len;
+	const char *name = key_table_key(omnikpi_state_table(builder->state.body, JP_TABLE_CHANNELS),
+									 channel, buffer, &len);
+
+	omnikpi_report_invalid_binary(psprintf("channel \"%s\" of binary journey_paths is on no path",
+										   omnikpi_clip_for_message(name, len)), NULL);
 }
 
 /*
- * omnikpi_jp_recv: binary input.  Layout: format byte (1), int32 channel
- * count, the channel names (int32 length and bytes, converted from the
- * client encoding), int32 path count, then per path an int32 length, that
- * many int32 channel numbers (indexes into the names) and float8
- * conversions, non_conversions and value.  The pq_getmsg functions check
- * every length against the message; the content gets the checks of the text
- * input, as 22P03, and every channel must be used by some path.
+ * The binary form.  Layout: format byte (1), int32 channel count, the
+ * channel names (int32 length and bytes, converted from the client
+ * encoding), int32 path count, then per path an int32 length, that many
+ * int32 channel numbers (indexes into the names) and float8 conversions,
+ * non_conversions and value.  The content gets the checks of the text
+ * input, and every channel must be used by some path.
  */
-PG_FUNCTION_INFO_V1(omnikpi_jp_recv);
-Datum
-omnikpi_jp_recv(PG_FUNCTION_ARGS)
+static void
+read_binary(BinaryReader *reader, void *arg)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			format = pq_getmsgbyte(buf);
-	PathsBuilder builder;
+	PathsBuilder *builder = (PathsBuilder *) arg;
 	int32		nchannels;
 	int32		npaths;
 	int32		i;
 	bool	   *used;
 
-	if (format != JOURNEY_PATHS_FORMAT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("unsupported binary journey_paths format %d", format),
-				 errdetail("This build reads format %d.", JOURNEY_PATHS_FORMAT)));
-	builder_init(&builder);
-	nchannels = pq_getmsgint(buf, 4);
+	omnikpi_binary_check_format("journey_paths", omnikpi_binary_get_byte(reader),
+								JOURNEY_PATHS_FORMAT);
+	nchannels = omnikpi_binary_get_int32(reader);
 	/* every channel takes at least its 4-byte length in the message */
-	if (nchannels < 0 || nchannels > (buf->len - buf->cursor) / 4)
-		report_invalid_binary(psprintf("invalid channel count %d in binary journey_paths", nchannels),
-							  NULL);
-	for (i = 0; i < nchannels; i++)
-	{
-		int32		raw_len = pq_getmsgint(buf, 4);
-		int			len;
-		char	   *name = pq_getmsgtext(buf, raw_len, &len);
-
-		if (omnikpi_jp_state_channel(&builder.state, name, len) != i)
-			report_invalid_binary(psprintf("channel \"%s\" appears twice in binary journey_paths",
-										   omnikpi_clip_for_message(name, len)), NULL);
-		pfree(name);
-	}
+	if (nchannels < 0 || nchannels > binary_bytes_left(reader) / 4)
+		omnikpi_report_invalid_binary(psprintf("invalid channel count %d in binary journey_paths",
+											   nchannels), NULL);
+	check_binary_channels(builder, reader, nchannels);
 	used = palloc0(Max(nchannels, 1) * sizeof(bool));
-	npaths = pq_getmsgint(buf, 4);
+	npaths = omnikpi_binary_get_int32(reader);
 	if (npaths < 0)
-		report_invalid_binary(psprintf("invalid path count %d in binary journey_paths", npaths),
-							  NULL);
+		omnikpi_report_invalid_binary(psprintf("invalid path count %d in binary journey_paths",
+											   npaths), NULL);
 	for (i = 0; i < npaths; i++)
 	{
-		int32		len = pq_getmsgint(buf, 4);
+		int32		len = omnikpi_binary_get_int32(reader);
 		int32		k;
 		int32	   *steps;
 		PathStats	stats;
 		const char *problem;
 
 		/* each step takes 4 bytes of the message: a bogus length fails before allocating */
-		if (len < 1 || len > (buf->len - buf->cursor) / 4)
-			report_invalid_binary(psprintf("invalid path length %d in binary journey_paths", len),
-								  "A path has at least one channel and fits in the message.");
-		steps = builder_steps(&builder, len);
+		if (len < 1 || len > binary_bytes_left(reader) / 4)
+			omnikpi_report_invalid_binary(psprintf("invalid path length %d in binary journey_paths", len),
+										  "A path has at least one channel and fits in the message.");
+		steps = builder_steps(builder, len);
 		for (k = 0; k < len; k++)
 		{
-			int32		channel = pq_getmsgint(buf, 4);
+			int32		channel = omnikpi_binary_get_int32(reader);
 
 			if (channel < 0 || channel >= nchannels)
-				report_invalid_binary(psprintf("invalid channel number %d in binary journey_paths", channel),
-									  NULL);
+				omnikpi_report_invalid_binary(psprintf("invalid channel number %d in binary journey_paths",
+													   channel), NULL);
 			if (k > 0 && steps[k - 1] == channel)
-				report_invalid_binary("invalid path in binary journey_paths",
-									  "A path has one channel twice in a row; paths are stored with repeats collapsed.");
+				omnikpi_report_invalid_binary("invalid path in binary journey_paths",
+											  "A path has one channel twice in a row; paths are stored with repeats collapsed.");
 			steps[k] = channel;
 			used[channel] = true;
 		}
-		stats.conversions = pq_getmsgfloat8(buf);
-		stats.non_conversions = pq_getmsgfloat8(buf);
-		stats.value = pq_getmsgfloat8(buf);
+		stats.conversions = omnikpi_binary_get_float8(reader);
+		stats.non_conversions = omnikpi_binary_get_float8(reader);
+		stats.value = omnikpi_binary_get_float8(reader);
 		problem = omnikpi_jp_stats_invalid(&stats);
 		if (problem != NULL)
-			report_invalid_binary("invalid path counts in binary journey_paths", problem);
-		if (!omnikpi_jp_state_add(&builder.state, steps, len, &stats, true))
-			report_invalid_binary("invalid path in binary journey_paths", "A path appears twice.");
+			omnikpi_report_invalid_binary("invalid path counts in binary journey_paths", problem);
+		if (!omnikpi_jp_state_add(&builder->state, steps, len, &stats, true))
+			omnikpi_report_invalid_binary("invalid path in binary journey_paths",
+										  "A path appears twice.");
 	}
-	pq_getmsgend(buf);
 	for (i = 0; i < nchannels; i++)
 		if (!used[i])
-		{
-			char		buffer[KEY_INLINE_BYTES];
-			int32		len;
-			const char *name = key_table_key(omnikpi_state_table(builder.state.body,
-																 JP_TABLE_CHANNELS), i, buffer, &len);
-
-			report_invalid_binary(psprintf("channel \"%s\" of binary journey_paths is on no path",
-										   omnikpi_clip_for_message(name, len)), NULL);
-		}
+			report_unused_channel(builder, i);
 	pfree(used);
-	PG_RETURN_POINTER(builder_finish(&builder));
 }
 
-/* omnikpi_jp_send: binary output, the layout omnikpi_jp_recv reads. */
-PG_FUNCTION_INFO_V1(omnikpi_jp_send);
-Datum
-omnikpi_jp_send(PG_FUNCTION_ARGS)
+/* The binary form read_binary reads. */
+static void
+write_binary(StringInfo out, const void *stored)
 {
-	JourneyPaths *paths = PG_GETARG_JOURNEY_PATHS_P(0);
-	const PathStats *stats = JP_STATS(paths);
-	StringInfoData buf;
+	const JourneyPaths *paths = stored;
 	int32		i;
 
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, JOURNEY_PATHS_FORMAT);
-	pq_sendint32(&buf, paths->nchannels);
-	for (i = 0; i < paths->nchannels; i++)
+	binary_append_byte(out, JOURNEY_PATHS_FORMAT);
+	binary_append_int32(out, paths->h.nchannels);
+	for (i = 0; i < paths->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&JP_FLAT_NAMES(paths), i, &len);
 
-		pq_sendcountedtext(&buf, name, len, false);
+		omnikpi_binary_append_name(out, name, len);
 	}
-	pq_sendint32(&buf, paths->npaths);
+	binary_append_int32(out, paths->npaths);
 	for (i = 0; i < paths->npaths; i++)
 	{
 		int			len;
 		const int32 *steps = omnikpi_jp_path(paths, i, &len);
 		int			k;
 
-		pq_sendint32(&buf, len);
+		binary_append_int32(out, len);
 		for (k = 0; k < len; k++)
-			pq_sendint32(&buf, steps[k]);
-		pq_sendfloat8(&buf, stats[i].conversions);
-		pq_sendfloat8(&buf, stats[i].non_conversions);
-		pq_sendfloat8(&buf, stats[i].value);
+			binary_append_int32(out, steps[k]);
+		binary_append_float8(out, JP_STATS(paths)[i].conversions);
+		binary_append_float8(out, JP_STATS(paths)[i].non_conversions);
+		binary_append_float8(out, JP_STATS(paths)[i].value);
 	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/*
+ * omnikpi_jp_in, _out, _recv, _send: the type's input and output functions
+ * (common/type_io.h).  Both inputs trust nothing: text problems are 22P02
+ * with the place and the reason, binary ones 22P03, or 08P01 for a message
+ * cut short or too long.
+ */
+OMNIKPI_TYPE_IO_FUNCTIONS(omnikpi_jp_in, omnikpi_jp_out, omnikpi_jp_recv, omnikpi_jp_send,
+						  omnikpi_jp_family, PathsBuilder)

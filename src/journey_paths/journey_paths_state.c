@@ -23,7 +23,7 @@ assert_state_valid(const StateBody *body)
 	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
 	int32		i;
 
-	Assert(body->family == omnikpi_jp_family.id);
+	omnikpi_state_assert_valid(body, &omnikpi_jp_family);
 	for (i = 0; i < paths->nentries; i++)
 	{
 		Assert(key_table_key_length(paths, i) >= (int32) sizeof(int32));
@@ -136,13 +136,13 @@ static void
 jp_merge(StateRef *ref, const void *stored)
 {
 	const JourneyPaths *flat = (const JourneyPaths *) stored;
-	int32	   *channel_map = palloc(Max(flat->nchannels, 1) * sizeof(int32));
+	int32	   *channel_map = palloc(Max(flat->h.nchannels, 1) * sizeof(int32));
 	int32	   *mapped = NULL;
 	int			capacity = 0;
 	const PathStats *stats = JP_STATS(flat);
 	int32		i;
 
-	for (i = 0; i < flat->nchannels; i++)
+	for (i = 0; i < flat->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&JP_FLAT_NAMES(flat), i, &len);
@@ -287,8 +287,8 @@ jp_store(const StateBody *body, void *result, Size size)
 
 	memset(flat, 0, sizeof(JourneyPaths));
 	SET_VARSIZE(flat, size);
-	flat->format = JOURNEY_PATHS_FORMAT;
-	flat->nchannels = channels->nentries;
+	flat->h.format = JOURNEY_PATHS_FORMAT;
+	flat->h.nchannels = channels->nentries;
 	flat->npaths = paths->nentries;
 	flat->nsteps = (int32) (paths->total_length / sizeof(int32));
 	stats = JP_STATS(flat);
@@ -312,8 +312,7 @@ jp_store(const StateBody *body, void *result, Size size)
 		offset += len;
 		path_ends[i] = offset;
 	}
-	flat_names_write(channels, channel_order, channels->nentries, JP_NAME_ENDS(flat),
-					 JP_NAMES(flat));
+	flat_names_write(channels, channel_order, channels->nentries, JP_NAME_ENDS(flat));
 	pfree(channel_order);
 	pfree(rank);
 	pfree(path_order);

@@ -1,14 +1,15 @@
 /*
- * journey_paths_text.c: parser of the journey_paths text format (see
- * journey_paths_text.h).  Strict: one fixed shape, finite numbers only, no
+ * journey_paths_text.c: parser and writer of the journey_paths text format
+ * (see journey_paths_text.h).  Strict: one fixed shape, finite numbers only, no
  * trailing garbage; anything else is reported with the offset where it went
  * wrong.  Checks of the content (empty paths, repeats, counts) belong to the
  * sink, which is shared with the binary input.
  */
 #include "postgres.h"
 
-#include "journey_paths/journey_paths_text.h"
 #include "common/json_lexer.h"
+#include "common/json_writer.h"
+#include "journey_paths/journey_paths_text.h"
 
 /* {"path":[...],"conversions":..,"non_conversions":..,"value":..} */
 static bool
@@ -77,17 +78,7 @@ omnikpi_jp_text_parse(const char *text, char *buffer, const JourneyPathsTextSink
 	OmnikpiJsonLexer lex;
 
 	omnikpi_json_init(&lex, text, error);
-
-	if (!omnikpi_json_expect(&lex, '{', "Expected \"{\" at the start.") ||
-		!omnikpi_json_key(&lex, "version", buffer, "Expected key \"version\" first."))
-		return false;
-	/* the only version there is: "1" and nothing that continues the number */
-	omnikpi_json_skip_space(&lex);
-	if (*lex.p != '1' || (lex.p[1] >= '0' && lex.p[1] <= '9') || lex.p[1] == '.' ||
-		lex.p[1] == 'e' || lex.p[1] == 'E')
-		return omnikpi_json_fail(&lex, "Unsupported version: this build reads version 1.");
-	lex.p++;
-	if (!omnikpi_json_expect(&lex, ',', "Expected \",\" after the version.") ||
+	if (!omnikpi_json_version(&lex, buffer) ||
 		!omnikpi_json_key(&lex, "paths", buffer, "Expected key \"paths\".") ||
 		!omnikpi_json_expect(&lex, '[', "Expected \"[\" to open the paths."))
 		return false;
@@ -100,4 +91,49 @@ omnikpi_jp_text_parse(const char *text, char *buffer, const JourneyPathsTextSink
 		} while (omnikpi_json_next(&lex, ','));
 	return omnikpi_json_expect(&lex, ']', "Expected \"]\" to close the paths.") &&
 		omnikpi_json_end(&lex);
+}
+
+/* Everything before the first path. */
+void
+omnikpi_jp_text_append_start(StringInfo out)
+{
+	appendStringInfoString(out, "{\"version\":1,\"paths\":[");
+}
+
+/* The start of path number path (from 0), up to its channels. */
+void
+omnikpi_jp_text_append_path_start(StringInfo out, int path)
+{
+	if (path > 0)
+		appendStringInfoChar(out, ',');
+	appendStringInfoString(out, "{\"path\":[");
+}
+
+/* Channel number step (from 0) of the current path. */
+void
+omnikpi_jp_text_append_step(StringInfo out, int step, const char *name, int len)
+{
+	if (step > 0)
+		appendStringInfoChar(out, ',');
+	omnikpi_json_append_string(out, name, len);
+}
+
+/* The counts that end the current path. */
+void
+omnikpi_jp_text_append_path_end(StringInfo out, const PathStats *stats)
+{
+	appendStringInfoString(out, "],\"conversions\":");
+	omnikpi_json_append_double(out, stats->conversions);
+	appendStringInfoString(out, ",\"non_conversions\":");
+	omnikpi_json_append_double(out, stats->non_conversions);
+	appendStringInfoString(out, ",\"value\":");
+	omnikpi_json_append_double(out, stats->value);
+	appendStringInfoChar(out, '}');
+}
+
+/* What closes the paths and the summary. */
+void
+omnikpi_jp_text_append_end(StringInfo out)
+{
+	appendStringInfoString(out, "]}");
 }

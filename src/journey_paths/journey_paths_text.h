@@ -1,6 +1,7 @@
 /*
- * journey_paths_text.h: the journey_paths text format, parsed without server
- * calls so that the parser can be fuzzed outside PostgreSQL.
+ * journey_paths_text.h: the journey_paths text format, parsed and written
+ * without server calls so that the fuzz target checks the server's own
+ * parser and writer outside PostgreSQL.
  *
  * JSON of a fixed shape, so that `paths::text::jsonb` works:
  *
@@ -14,8 +15,10 @@
 #ifndef JOURNEY_PATHS_TEXT_H
 #define JOURNEY_PATHS_TEXT_H
 
-#include "journey_paths/journey_paths.h"
+#include "lib/stringinfo.h"
+
 #include "common/json_lexer.h"
+#include "journey_paths/journey_paths.h"
 
 /*
  * Where parsed content goes: add_step for each channel of the current path,
@@ -34,5 +37,10 @@ typedef OmnikpiJsonError JourneyPathsParseError;
 extern bool omnikpi_jp_text_parse(const char *text, char *name_buffer,
 								  const JourneyPathsTextSink *sink,
 								  JourneyPathsParseError *error);
+extern void omnikpi_jp_text_append_start(StringInfo out);
+extern void omnikpi_jp_text_append_path_start(StringInfo out, int path);
+extern void omnikpi_jp_text_append_step(StringInfo out, int step, const char *name, int len);
+extern void omnikpi_jp_text_append_path_end(StringInfo out, const PathStats *stats);
+extern void omnikpi_jp_text_append_end(StringInfo out);
 
 #endif							/* JOURNEY_PATHS_TEXT_H */

@@ -63,12 +63,12 @@ static void
 shapley_conversions(const JourneyPaths *paths, double *conversions, double *values)
 {
 	const PathStats *stats = JP_STATS(paths);
-	int32	   *seen = palloc(Max(paths->nchannels, 1) * sizeof(int32));
+	int32	   *seen = palloc(Max(paths->h.nchannels, 1) * sizeof(int32));
 	int32	   *distinct = NULL;
 	int			capacity = 0;
 	int32		i;
 
-	for (i = 0; i < paths->nchannels; i++)
+	for (i = 0; i < paths->h.nchannels; i++)
 		seen[i] = -1;
 	for (i = 0; i < paths->npaths; i++)
 	{
@@ -171,7 +171,7 @@ shapley_conversion_rate(const JourneyPaths *paths, const JourneyTotals *totals,
 						double *conversions, double *values)
 {
 	const PathStats *stats = JP_STATS(paths);
-	int			n = paths->nchannels;
+	int			n = paths->h.nchannels;
 	uint32		size;
 	double	   *journeys;
 	double	   *converted;

@@ -70,19 +70,12 @@ typedef struct MarkovTransition
  */
 typedef struct MarkovModel
 {
-	int32		vl_len_;		/* varlena header (do not touch directly) */
-	uint8		format;			/* MARKOV_FORMAT */
-	uint8		order;			/* 1 .. MARKOV_MAX_ORDER */
-	uint8		flags;			/* MARKOV_KEEP_REPEATS */
-	uint8		reserved;		/* zero */
-	int32		nchannels;
+	StoredHeader h;				/* format MARKOV_FORMAT, flags MARKOV_KEEP_REPEATS */
 	int32		ntuples;
 	int32		ntransitions;
-	int32		reserved2;		/* zero; pads the header to 24 bytes */
+	uint8		order;			/* 1 .. MARKOV_MAX_ORDER */
+	uint8		reserved2[3];	/* zero; pads the header to 24 bytes */
 } MarkovModel;
-
-StaticAssertDecl(offsetof(MarkovModel, nchannels) == STORED_NCHANNELS_OFFSET,
-				 "channel_count() reads nchannels at STORED_NCHANNELS_OFFSET");
 
 #define MARKOV_TRANSITIONS(m) \
 	((MarkovTransition *) ((char *) (m) + sizeof(MarkovModel)))
@@ -90,10 +83,7 @@ StaticAssertDecl(offsetof(MarkovModel, nchannels) == STORED_NCHANNELS_OFFSET,
 	((int32 *) (MARKOV_TRANSITIONS(m) + (m)->ntransitions))
 #define MARKOV_NAME_ENDS(m) \
 	(MARKOV_TUPLES(m) + (Size) (m)->ntuples * (m)->order)
-#define MARKOV_NAMES(m) \
-	((char *) (MARKOV_NAME_ENDS(m) + (m)->nchannels))
-#define MARKOV_FLAT_NAMES(m) \
-	((FlatNames) {(m)->nchannels, MARKOV_NAME_ENDS(m), MARKOV_NAMES(m)})
+#define MARKOV_FLAT_NAMES(m)	STORED_FLAT_NAMES(m, MARKOV_NAME_ENDS(m))
 /* Any markov_model datum in its stored form (a working state is stored first). */
 #define DatumGetMarkovModelP(d) \
 	((MarkovModel *) omnikpi_state_stored((d), &omnikpi_markov_family))

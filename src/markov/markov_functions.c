@@ -8,6 +8,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
+#include "common/type_io.h"
 #include "markov/markov.h"
 
 /*
@@ -40,8 +41,7 @@ PG_FUNCTION_INFO_V1(omnikpi_markov_transitions);
 Datum
 omnikpi_markov_transitions(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MarkovModel *model = PG_GETARG_MARKOV_MODEL_P(0);
+	const MarkovModel *model = PG_GETARG_MARKOV_MODEL_P(0);
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(model);
 	StringInfoData name;
 	int			first = 0;
@@ -70,7 +70,7 @@ omnikpi_markov_transitions(PG_FUNCTION_ARGS)
 			values[1] = PointerGetDatum(cstring_to_text_with_len(name.data, name.len));
 			values[2] = Float8GetDatum(transitions[i].count);
 			values[3] = Float8GetDatum(transitions[i].count / out);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			omnikpi_put_row(fcinfo, values, nulls);
 		}
 		first = end;
 	}

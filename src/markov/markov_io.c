@@ -13,11 +13,11 @@
 
 #include <math.h>
 
-#include "libpq/pqformat.h"
 #include "utils/float.h"
 
-#include "channel_summary/summary_text.h"
+#include "common/binary_io.h"
 #include "common/messages.h"
+#include "common/type_io.h"
 #include "markov/markov.h"
 #include "markov/markov_text.h"
 
@@ -145,11 +145,18 @@ typedef struct MarkovBuilder
 	StateRef	state;			/* a private working state, once the order is known */
 	int			order;
 	bool		keep_repeats;
+	int			errcode;		/* of a model that fails as a whole */
 } MarkovBuilder;
+
+static void
+builder_start(void *arg, int errcode)
+{
+	((MarkovBuilder *) arg)->errcode = errcode;
+}
 
 /* A state number for a parsed state, or -1 with *problem set. */
 static int32
-builder_state(MarkovBuilder *builder, const MarkovParsedState *parsed, const char **problem)
+builder_state(MarkovBuilder *builder, const MarkovTextState *parsed, const char **problem)
 {
 	int32		channels[MARKOV_MAX_ORDER];
 	int			i;
@@ -179,7 +186,7 @@ builder_state(MarkovBuilder *builder, const MarkovParsedState *parsed, const cha
  * channel; at full length: the tuple without its first channel, extended.
  */
 static bool
-tuple_follows(const MarkovParsedState *from, const MarkovParsedState *to, int order)
+tuple_follows(const MarkovTextState *from, const MarkovTextState *to, int order)
 {
 	int			keep;
 	int			shift;
@@ -214,14 +221,14 @@ builder_set_order(void *arg, int64 order, bool keep_repeats)
 
 /* The last channel of a parsed channel state is the same as of another's. */
 static bool
-same_last_channel(const MarkovParsedState *a, const MarkovParsedState *b)
+same_last_channel(const MarkovTextState *a, const MarkovTextState *b)
 {
 	return a->lens[a->len - 1] == b->lens[b->len - 1] &&
 		memcmp(a->names[a->len - 1], b->names[b->len - 1], a->lens[a->len - 1]) == 0;
 }
 
 static const char *
-builder_add_transition(void *arg, const MarkovParsedState *from, const MarkovParsedState *to,
+builder_add_transition(void *arg, const MarkovTextState *from, const MarkovTextState *to,
 					   double count, bool has_value, double value)
 {
 	MarkovBuilder *builder = (MarkovBuilder *) arg;
@@ -264,217 +271,152 @@ builder_add_transition(void *arg, const MarkovParsedState *from, const MarkovPar
 	return NULL;
 }
 
-/* The flat model of what was read, checked as a whole; sqlstate for the error. */
-static MarkovModel *
-builder_finish(MarkovBuilder *builder, int sqlstate)
+/* The flat model of what was read, checked as a whole. */
+static void *
+builder_finish(void *arg)
 {
-	MarkovModel *flat = omnikpi_state_store(builder->state.body, &omnikpi_markov_family);
+	MarkovBuilder *builder = (MarkovBuilder *) arg;
+	MarkovModel *flat = omnikpi_state_finish(&builder->state, &omnikpi_markov_family);
 	const char *problem = omnikpi_markov_model_invalid(flat);
 
 	if (problem != NULL)
 		ereport(ERROR,
-				(errcode(sqlstate),
+				(errcode(builder->errcode),
 				 errmsg("invalid Markov model"),
 				 errdetail("%s", problem)));
-	omnikpi_state_free(&builder->state);
 	return flat;
 }
 
-/*
- * omnikpi_markov_in: markov_model from its JSON-shaped text (see
- * markov_text.h).  Every number, state and the structure are checked; a
- * problem is 22P02 with the place and the reason.
- */
-PG_FUNCTION_INFO_V1(omnikpi_markov_in);
-Datum
-omnikpi_markov_in(PG_FUNCTION_ARGS)
+/* The text form (see markov_text.h), read into the builder. */
+static bool
+parse_text(const char *text, char *name_buffer, void *builder, OmnikpiJsonError *error)
 {
-	char	   *text = PG_GETARG_CSTRING(0);
-	char	   *name_buffer = palloc(strlen(text) + 1);
-	MarkovBuilder builder = {{0}, 0, false};
-	MarkovTextSink sink;
-	MarkovParseError error;
+	MarkovTextSink sink = {builder, builder_set_order, builder_add_transition};
 
-	sink.arg = &builder;
-	sink.set_order = builder_set_order;
-	sink.add_transition = builder_add_transition;
-	if (!omnikpi_markov_text_parse(text, name_buffer, &sink, &error))
-		omnikpi_report_syntax_error("markov_model", text, &error);
-	pfree(name_buffer);
-	PG_RETURN_POINTER(builder_finish(&builder, ERRCODE_INVALID_TEXT_REPRESENTATION));
+	return omnikpi_markov_text_parse(text, name_buffer, &sink, error);
 }
 
-/* A state in the text form: "start", "conversion", "null" or ["a","b"]. */
+/* A state of a stored model as its text form spells it. */
 static void
-append_state_json(StringInfo out, const MarkovModel *model, int state)
+state_text(const MarkovModel *model, int state, MarkovTextState *text)
 {
 	const int32 *channels;
-	int			len;
 	int			i;
 
-	switch (state)
-	{
-		case MARKOV_START:
-			appendStringInfoString(out, "\"start\"");
-			return;
-		case MARKOV_CONVERSION:
-			appendStringInfoString(out, "\"conversion\"");
-			return;
-		case MARKOV_NULL:
-			appendStringInfoString(out, "\"null\"");
-			return;
-	}
+	text->kind = Min(state, MARKOV_FIRST_TUPLE);
+	text->len = 0;
+	if (state < MARKOV_FIRST_TUPLE)
+		return;
 	channels = MARKOV_TUPLES(model) + (Size) (state - MARKOV_FIRST_TUPLE) * model->order;
-	len = omnikpi_markov_tuple_length(model, state - MARKOV_FIRST_TUPLE);
-	appendStringInfoChar(out, '[');
-	for (i = 0; i < len; i++)
-	{
-		int			name_len;
-		const char *name = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &name_len);
-
-		if (i > 0)
-			appendStringInfoChar(out, ',');
-		omnikpi_summary_text_append_string(out, name, name_len);
-	}
-	appendStringInfoChar(out, ']');
+	text->len = omnikpi_markov_tuple_length(model, state - MARKOV_FIRST_TUPLE);
+	for (i = 0; i < text->len; i++)
+		text->names[i] = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &text->lens[i]);
 }
 
 /*
- * omnikpi_markov_out: the text form, transitions in the canonical order,
- * floats in the shortest form that reads back exactly.
+ * The text form: transitions in the canonical order, floats in the
+ * shortest form that reads back exactly.
  */
-PG_FUNCTION_INFO_V1(omnikpi_markov_out);
-Datum
-omnikpi_markov_out(PG_FUNCTION_ARGS)
+static void
+write_text(StringInfo out, const void *stored)
 {
-	MarkovModel *model = PG_GETARG_MARKOV_MODEL_P(0);
+	const MarkovModel *model = stored;
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(model);
-	StringInfoData out;
 	int			i;
 
-	initStringInfo(&out);
-	appendStringInfo(&out, "{\"version\":1,\"order\":%d,%s\"transitions\":[", model->order,
-					 (model->flags & MARKOV_KEEP_REPEATS) ? "\"repeats\":\"keep\"," : "");
+	omnikpi_markov_text_append_start(out, model->order,
+									 (model->h.flags & MARKOV_KEEP_REPEATS) != 0);
 	for (i = 0; i < model->ntransitions; i++)
 	{
-		if (i > 0)
-			appendStringInfoChar(&out, ',');
-		appendStringInfoChar(&out, '[');
-		append_state_json(&out, model, transitions[i].from);
-		appendStringInfoChar(&out, ',');
-		append_state_json(&out, model, transitions[i].to);
-		appendStringInfoChar(&out, ',');
-		omnikpi_summary_text_append_double(&out, transitions[i].count);
-		if (transitions[i].to == MARKOV_CONVERSION)
-		{
-			appendStringInfoChar(&out, ',');
-			omnikpi_summary_text_append_double(&out, transitions[i].value);
-		}
-		appendStringInfoChar(&out, ']');
+		MarkovTextState from;
+		MarkovTextState to;
+
+		state_text(model, transitions[i].from, &from);
+		state_text(model, transitions[i].to, &to);
+		omnikpi_markov_text_append_transition(out, i, &from, &to, transitions[i].count,
+											  transitions[i].to == MARKOV_CONVERSION,
+											  transitions[i].value);
 	}
-	appendStringInfoString(&out, "]}");
-	PG_RETURN_CSTRING(out.data);
+	omnikpi_markov_text_append_end(out);
 }
 
 /* A state of the binary form: kind byte, then for a tuple its length byte and names. */
 static void
-recv_state(StringInfo buf, MarkovParsedState *state)
+recv_state(BinaryReader *reader, MarkovTextState *state)
 {
-	int			kind = pq_getmsgbyte(buf);
+	int			kind = omnikpi_binary_get_byte(reader);
 	int			i;
 
 	if (kind < MARKOV_START || kind > MARKOV_FIRST_TUPLE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid state kind %d in binary markov_model", kind)));
+		omnikpi_report_invalid_binary(psprintf("invalid state kind %d in binary markov_model",
+											   kind), NULL);
 	state->kind = kind;
 	state->len = 0;
 	if (kind != MARKOV_FIRST_TUPLE)
 		return;
-	state->len = pq_getmsgbyte(buf);
+	state->len = omnikpi_binary_get_byte(reader);
 	if (state->len < 1 || state->len > MARKOV_MAX_ORDER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid channel state length %d in binary markov_model", state->len)));
+		omnikpi_report_invalid_binary(psprintf("invalid channel state length %d in binary markov_model",
+											   state->len), NULL);
 	for (i = 0; i < state->len; i++)
-	{
-		int32		raw_len = pq_getmsgint(buf, 4);
-
-		state->names[i] = pq_getmsgtext(buf, raw_len, &state->lens[i]);
-	}
+		state->names[i] = omnikpi_binary_get_name(reader, &state->lens[i]);
 }
 
 /*
- * omnikpi_markov_recv: binary input.  Layout: format byte (1), order byte,
- * flags byte (MARKOV_KEEP_REPEATS), int32 transition count, then per transition its two states (a kind byte:
- * 0 start, 1 conversion, 2 null, 3 channel state followed by a length byte
- * and that many names as int32 length and bytes, converted from the client
- * encoding), float8 count and float8 value.  The pq_getmsg functions check
- * every length against the message; the content gets the text input's
- * checks, as 22P03.
+ * The binary form.  Layout: format byte (1), order byte, flags byte
+ * (MARKOV_KEEP_REPEATS), int32 transition count, then per transition its
+ * two states (a kind byte: 0 start, 1 conversion, 2 null, 3 channel state
+ * followed by a length byte and that many names as int32 length and bytes,
+ * converted from the client encoding), float8 count and float8 value.  The
+ * content gets the text input's checks.
  */
-PG_FUNCTION_INFO_V1(omnikpi_markov_recv);
-Datum
-omnikpi_markov_recv(PG_FUNCTION_ARGS)
+static void
+read_binary(BinaryReader *reader, void *arg)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	MarkovBuilder builder = {{0}, 0, false};
-	int			format = pq_getmsgbyte(buf);
+	MarkovBuilder *builder = (MarkovBuilder *) arg;
+	const char *problem;
 	int			order;
 	int			flags;
 	int32		ntransitions;
-	const char *problem;
 	int32		i;
 
-	if (format != MARKOV_FORMAT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("unsupported binary markov_model format %d", format),
-				 errdetail("This build reads format %d.", MARKOV_FORMAT)));
-	order = pq_getmsgbyte(buf);
-	flags = pq_getmsgbyte(buf);
+	omnikpi_binary_check_format("markov_model", omnikpi_binary_get_byte(reader), MARKOV_FORMAT);
+	order = omnikpi_binary_get_byte(reader);
+	flags = omnikpi_binary_get_byte(reader);
 	if ((flags & ~MARKOV_KEEP_REPEATS) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid flags %d in binary markov_model", flags)));
-	problem = builder_set_order(&builder, order, (flags & MARKOV_KEEP_REPEATS) != 0);
+		omnikpi_report_invalid_binary(psprintf("invalid flags %d in binary markov_model", flags),
+									  NULL);
+	problem = builder_set_order(builder, order, (flags & MARKOV_KEEP_REPEATS) != 0);
 	if (problem != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid order %d in binary markov_model", order),
-				 errdetail("%s", problem)));
-	ntransitions = pq_getmsgint(buf, 4);
+		omnikpi_report_invalid_binary(psprintf("invalid order %d in binary markov_model", order),
+									  problem);
+	ntransitions = omnikpi_binary_get_int32(reader);
 	if (ntransitions < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid transition count %d in binary markov_model", ntransitions)));
+		omnikpi_report_invalid_binary(psprintf("invalid transition count %d in binary markov_model",
+											   ntransitions), NULL);
 	for (i = 0; i < ntransitions; i++)
 	{
-		MarkovParsedState from;
-		MarkovParsedState to;
+		MarkovTextState from;
+		MarkovTextState to;
 		double		count;
 		double		value;
 
-		recv_state(buf, &from);
-		recv_state(buf, &to);
-		count = pq_getmsgfloat8(buf);
-		value = pq_getmsgfloat8(buf);
-		problem = builder_add_transition(&builder, &from, &to, count,
+		recv_state(reader, &from);
+		recv_state(reader, &to);
+		count = omnikpi_binary_get_float8(reader);
+		value = omnikpi_binary_get_float8(reader);
+		problem = builder_add_transition(builder, &from, &to, count,
 										 to.kind == MARKOV_CONVERSION, value);
 		if (problem == NULL && to.kind != MARKOV_CONVERSION && value != 0.0)
 			problem = "Only a transition into \"conversion\" carries a value.";
 		if (problem != NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid transition %d in binary markov_model", i + 1),
-					 errdetail("%s", problem)));
+			omnikpi_report_invalid_binary(psprintf("invalid transition %d in binary markov_model",
+												   i + 1), problem);
 	}
-	pq_getmsgend(buf);
-	PG_RETURN_POINTER(builder_finish(&builder, ERRCODE_INVALID_BINARY_REPRESENTATION));
 }
 
 static void
-send_state(StringInfo buf, const MarkovModel *model, int state)
+send_state(StringInfo out, const MarkovModel *model, int state)
 {
 	const int32 *channels;
 	int			len;
@@ -482,43 +424,48 @@ send_state(StringInfo buf, const MarkovModel *model, int state)
 
 	if (state < MARKOV_FIRST_TUPLE)
 	{
-		pq_sendbyte(buf, state);
+		binary_append_byte(out, state);
 		return;
 	}
 	channels = MARKOV_TUPLES(model) + (Size) (state - MARKOV_FIRST_TUPLE) * model->order;
 	len = omnikpi_markov_tuple_length(model, state - MARKOV_FIRST_TUPLE);
-	pq_sendbyte(buf, MARKOV_FIRST_TUPLE);
-	pq_sendbyte(buf, len);
+	binary_append_byte(out, MARKOV_FIRST_TUPLE);
+	binary_append_byte(out, len);
 	for (i = 0; i < len; i++)
 	{
 		int			name_len;
 		const char *name = flat_name(&MARKOV_FLAT_NAMES(model), channels[i], &name_len);
 
-		pq_sendcountedtext(buf, name, name_len, false);
+		omnikpi_binary_append_name(out, name, name_len);
 	}
 }
 
-/* omnikpi_markov_send: binary output, the layout omnikpi_markov_recv reads. */
-PG_FUNCTION_INFO_V1(omnikpi_markov_send);
-Datum
-omnikpi_markov_send(PG_FUNCTION_ARGS)
+/* The binary form read_binary reads. */
+static void
+write_binary(StringInfo out, const void *stored)
 {
-	MarkovModel *model = PG_GETARG_MARKOV_MODEL_P(0);
+	const MarkovModel *model = stored;
 	const MarkovTransition *transitions = MARKOV_TRANSITIONS(model);
-	StringInfoData buf;
 	int			i;
 
-	pq_begintypsend(&buf);
-	pq_sendbyte(&buf, MARKOV_FORMAT);
-	pq_sendbyte(&buf, model->order);
-	pq_sendbyte(&buf, model->flags);
-	pq_sendint32(&buf, model->ntransitions);
+	binary_append_byte(out, MARKOV_FORMAT);
+	binary_append_byte(out, model->order);
+	binary_append_byte(out, model->h.flags);
+	binary_append_int32(out, model->ntransitions);
 	for (i = 0; i < model->ntransitions; i++)
 	{
-		send_state(&buf, model, transitions[i].from);
-		send_state(&buf, model, transitions[i].to);
-		pq_sendfloat8(&buf, transitions[i].count);
-		pq_sendfloat8(&buf, transitions[i].value);
+		send_state(out, model, transitions[i].from);
+		send_state(out, model, transitions[i].to);
+		binary_append_float8(out, transitions[i].count);
+		binary_append_float8(out, transitions[i].value);
 	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
+
+/*
+ * omnikpi_markov_in, _out, _recv, _send: the type's input and output
+ * functions (common/type_io.h).  Both inputs check every number, state and
+ * the structure: text problems are 22P02 with the place and the reason,
+ * binary ones 22P03, or 08P01 for a message cut short or too long.
+ */
+OMNIKPI_TYPE_IO_FUNCTIONS(omnikpi_markov_in, omnikpi_markov_out, omnikpi_markov_recv, omnikpi_markov_send,
+						  omnikpi_markov_family, MarkovBuilder)

@@ -261,8 +261,8 @@ omnikpi_markov_attribute(const MarkovModel *model, ChannelCredits *credits)
 	if (!(x_start > 0))
 		elog(ERROR, "markov_model: conversions that (start) cannot reach");
 
-	value_effects = palloc(Max(model->nchannels, 1) * sizeof(double));
-	for (c = 0; c < model->nchannels; c++)
+	value_effects = palloc(Max(model->h.nchannels, 1) * sizeof(double));
+	for (c = 0; c < model->h.nchannels; c++)
 	{
 		int32		nkept = 1;
 		double		x_removed;
@@ -276,8 +276,8 @@ omnikpi_markov_attribute(const MarkovModel *model, ChannelCredits *credits)
 		credits->extra[c] = Max(0.0, 1.0 - x_removed / x_start);
 		value_effects[c] = v_start > 0 ? Max(0.0, 1.0 - v_removed / v_start) : 0.0;
 	}
-	normalize(credits->extra, model->nchannels, total_conversions, credits->conversions);
-	normalize(value_effects, model->nchannels, total_value, credits->values);
+	normalize(credits->extra, model->h.nchannels, total_conversions, credits->conversions);
+	normalize(value_effects, model->h.nchannels, total_value, credits->values);
 	pfree(kept);
 	pfree(value_effects);
 }

@@ -20,19 +20,8 @@
 static void
 assert_state_valid(const StateBody *body)
 {
-#ifdef USE_ASSERT_CHECKING
-	const MarkovHeader *header = markov_header(body);
-	int			k;
-
-	Assert(body->family == omnikpi_markov_family.id);
-	Assert(header->order >= 1 && header->order <= MARKOV_MAX_ORDER);
-	for (k = 0; k < omnikpi_markov_family.ntables; k++)
-	{
-		const KeyTable *table = omnikpi_state_table(body, k);
-
-		Assert(table->nentries >= 0 && table->nentries <= table->capacity);
-	}
-#endif
+	omnikpi_state_assert_valid(body, &omnikpi_markov_family);
+	Assert(markov_header(body)->order >= 1 && markov_header(body)->order <= MARKOV_MAX_ORDER);
 }
 
 /* Bytes of the stored form; checked against MaxAllocSize by the callers. */
@@ -310,7 +299,7 @@ markov_take_parameters(StateBody *body, const void *stored)
 	const MarkovModel *model = (const MarkovModel *) stored;
 
 	markov_header(body)->order = model->order;
-	markov_header(body)->keep_repeats = (model->flags & MARKOV_KEEP_REPEATS) != 0;
+	markov_header(body)->keep_repeats = (model->h.flags & MARKOV_KEEP_REPEATS) != 0;
 }
 
 /* Add every transition of a stored model of the same order and convention. */
@@ -325,10 +314,10 @@ markov_merge(StateRef *ref, const void *stored)
 	int			i;
 
 	omnikpi_markov_check_parameters(ref->body, flat->order,
-									(flat->flags & MARKOV_KEEP_REPEATS) != 0);
-	channel_map = palloc(Max(flat->nchannels, 1) * sizeof(int32));
+									(flat->h.flags & MARKOV_KEEP_REPEATS) != 0);
+	channel_map = palloc(Max(flat->h.nchannels, 1) * sizeof(int32));
 	state_map = palloc(((Size) flat->ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
-	for (i = 0; i < flat->nchannels; i++)
+	for (i = 0; i < flat->h.nchannels; i++)
 	{
 		int			len;
 		const char *name = flat_name(&MARKOV_FLAT_NAMES(flat), i, &len);
@@ -449,10 +438,10 @@ markov_store(const StateBody *body, void *result, Size size)
 
 	memset(flat, 0, sizeof(MarkovModel));
 	SET_VARSIZE(flat, size);
-	flat->format = MARKOV_FORMAT;
+	flat->h.format = MARKOV_FORMAT;
 	flat->order = order;
-	flat->flags = markov_header(body)->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
-	flat->nchannels = nchannels;
+	flat->h.flags = markov_header(body)->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
+	flat->h.nchannels = nchannels;
 	flat->ntuples = ntuples;
 	flat->ntransitions = transition_table->nentries;
 
@@ -482,8 +471,7 @@ markov_store(const StateBody *body, void *result, Size size)
 			tuples[(Size) i * order + j] = channels[j] >= 0 ? channel_rank[channels[j]] : -1;
 	}
 
-	flat_names_write(channel_table, channel_order, nchannels, MARKOV_NAME_ENDS(flat),
-					 MARKOV_NAMES(flat));
+	flat_names_write(channel_table, channel_order, nchannels, MARKOV_NAME_ENDS(flat));
 	pfree(channel_order);
 	pfree(channel_rank);
 	pfree(tuple_order);

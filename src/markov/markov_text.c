@@ -1,5 +1,5 @@
 /*
- * markov_text.c: parser of the markov_model text format (see
+ * markov_text.c: parser and writer of the markov_model text format (see
  * markov_text.h).  Strict like channel_summary's: one fixed shape, finite
  * numbers only, no trailing garbage, and the offset where it went wrong.
  * What the numbers and states mean (positive counts, states that fit the
@@ -9,6 +9,7 @@
  */
 #include "postgres.h"
 
+#include "common/json_writer.h"
 #include "markov/markov_text.h"
 
 /* The lexer and where the next decoded string goes. */
@@ -32,7 +33,7 @@ parse_string(Parser *parser, const char **result, int *len)
 	return true;
 }
 
-/* A whole number (version, order), in markov_model's words. */
+/* A whole number (the order), in markov_model's words. */
 static bool
 parse_integer(Parser *parser, int64 *result)
 {
@@ -42,7 +43,7 @@ parse_integer(Parser *parser, int64 *result)
 
 /* "start", "conversion", "null" or an array of channel names. */
 static bool
-parse_state(Parser *parser, MarkovParsedState *state)
+parse_state(Parser *parser, MarkovTextState *state)
 {
 	omnikpi_json_skip_space(&parser->lex);
 	if (*parser->lex.p == '"')
@@ -123,8 +124,8 @@ parse_repeats(Parser *parser, bool *keep_repeats)
 static bool
 parse_transition(Parser *parser, const MarkovTextSink *sink, char *buffer)
 {
-	MarkovParsedState from;
-	MarkovParsedState to;
+	MarkovTextState from;
+	MarkovTextState to;
 	double		count;
 	double		value = 0.0;
 	bool		has_value = false;
@@ -177,19 +178,7 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 	omnikpi_json_init(&parser.lex, text, error);
 	parser.buffer = name_buffer;
 
-	if (!omnikpi_json_expect(&parser.lex, '{', "Expected \"{\" at the start.") ||
-		!omnikpi_json_key(&parser.lex, "version", parser.buffer, "Expected key \"version\" first."))
-		return false;
-	omnikpi_json_skip_space(&parser.lex);
-	at = parser.lex.p;
-	if (!parse_integer(&parser, &number))
-		return false;
-	if (number != 1)
-	{
-		parser.lex.p = at;
-		return omnikpi_json_fail(&parser.lex, "Unsupported version: this build reads version 1.");
-	}
-	if (!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the version.") ||
+	if (!omnikpi_json_version(&parser.lex, parser.buffer) ||
 		!omnikpi_json_key(&parser.lex, "order", parser.buffer, "Expected key \"order\"."))
 		return false;
 	omnikpi_json_skip_space(&parser.lex);
@@ -216,4 +205,69 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 		} while (omnikpi_json_next(&parser.lex, ','));
 	return omnikpi_json_expect(&parser.lex, ']', "Expected \"]\" to close the transitions.") &&
 		omnikpi_json_end(&parser.lex);
+}
+
+/* Everything before the first transition: version, order, repeats when kept. */
+void
+omnikpi_markov_text_append_start(StringInfo out, int64 order, bool keep_repeats)
+{
+	appendStringInfo(out, "{\"version\":1,\"order\":" INT64_FORMAT ",%s\"transitions\":[",
+					 order, keep_repeats ? "\"repeats\":\"keep\"," : "");
+}
+
+/* A state: "start", "conversion", "null" or the array of its channels. */
+static void
+append_state(StringInfo out, const MarkovTextState *state)
+{
+	int			i;
+
+	switch (state->kind)
+	{
+		case MARKOV_START:
+			appendStringInfoString(out, "\"start\"");
+			return;
+		case MARKOV_CONVERSION:
+			appendStringInfoString(out, "\"conversion\"");
+			return;
+		case MARKOV_NULL:
+			appendStringInfoString(out, "\"null\"");
+			return;
+	}
+	appendStringInfoChar(out, '[');
+	for (i = 0; i < state->len; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(out, ',');
+		omnikpi_json_append_string(out, state->names[i], state->lens[i]);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/* Transition number i (from 0): [from, to, count] or [from, to, count, value]. */
+void
+omnikpi_markov_text_append_transition(StringInfo out, int i, const MarkovTextState *from,
+									  const MarkovTextState *to, double count, bool has_value,
+									  double value)
+{
+	if (i > 0)
+		appendStringInfoChar(out, ',');
+	appendStringInfoChar(out, '[');
+	append_state(out, from);
+	appendStringInfoChar(out, ',');
+	append_state(out, to);
+	appendStringInfoChar(out, ',');
+	omnikpi_json_append_double(out, count);
+	if (has_value)
+	{
+		appendStringInfoChar(out, ',');
+		omnikpi_json_append_double(out, value);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/* What closes the transitions and the model. */
+void
+omnikpi_markov_text_append_end(StringInfo out)
+{
+	appendStringInfoString(out, "]}");
 }

@@ -1,6 +1,7 @@
 /*
- * markov_text.h: the markov_model text format, parsed without server calls
- * so that the parser can be fuzzed outside PostgreSQL.
+ * markov_text.h: the markov_model text format, parsed and written without
+ * server calls so that the fuzz target checks the server's own parser and
+ * writer outside PostgreSQL.
  *
  * JSON of a fixed shape, like channel_summary's, so `model::text::jsonb`
  * works:
@@ -21,25 +22,30 @@
 #ifndef OMNIKPI_MARKOV_TEXT_H
 #define OMNIKPI_MARKOV_TEXT_H
 
+#include "lib/stringinfo.h"
+
 #include "common/json_lexer.h"
 #include "markov/markov.h"
 
-/* A state as read: kind is MARKOV_START, _CONVERSION, _NULL or _FIRST_TUPLE. */
-typedef struct MarkovParsedState
+/*
+ * A state as the text form spells it, read or to be written: kind is
+ * MARKOV_START, _CONVERSION, _NULL or _FIRST_TUPLE (then len names).
+ */
+typedef struct MarkovTextState
 {
 	int			kind;
 	int			len;			/* channels of a tuple */
 	const char *names[MARKOV_MAX_ORDER];
 	int			lens[MARKOV_MAX_ORDER];
-} MarkovParsedState;
+} MarkovTextState;
 
 /* Where parsed content goes; each callback returns a problem or NULL. */
 typedef struct MarkovTextSink
 {
 	void	   *arg;
 	const char *(*set_order) (void *arg, int64 order, bool keep_repeats);
-	const char *(*add_transition) (void *arg, const MarkovParsedState *from,
-								   const MarkovParsedState *to, double count,
+	const char *(*add_transition) (void *arg, const MarkovTextState *from,
+								   const MarkovTextState *to, double count,
 								   bool has_value, double value);
 } MarkovTextSink;
 
@@ -48,5 +54,11 @@ typedef OmnikpiJsonError MarkovParseError;
 
 extern bool omnikpi_markov_text_parse(const char *text, char *name_buffer,
 									  const MarkovTextSink *sink, MarkovParseError *error);
+extern void omnikpi_markov_text_append_start(StringInfo out, int64 order, bool keep_repeats);
+extern void omnikpi_markov_text_append_transition(StringInfo out, int i,
+												  const MarkovTextState *from,
+												  const MarkovTextState *to, double count,
+												  bool has_value, double value);
+extern void omnikpi_markov_text_append_end(StringInfo out);
 
 #endif							/* OMNIKPI_MARKOV_TEXT_H */

@@ -3,12 +3,12 @@
 # test/fuzz/build.sh OUTDIR: builds the libFuzzer targets fuzz_text,
 # fuzz_binary (channel_summary), fuzz_markov (markov_model text) and
 # fuzz_journey_paths (journey_paths text) into OUTDIR with clang-14,
-# AddressSanitizer and UndefinedBehaviorSanitizer.  The parsers
+# AddressSanitizer and UndefinedBehaviorSanitizer.  The parsers and writers
 # (src/channel_summary/summary_text.c and summary_binary.c,
 # src/markov/markov_text.c, src/journey_paths/journey_paths_text.c, their
-# lexer src/common/json_lexer.c) and the checks they share with the server
-# (src/channel_summary/channel_stats.c) are compiled as they are, against PostgreSQL's server
-# headers, and linked with PostgreSQL's frontend libraries (libpgcommon,
+# lexer, JSON writer and binary reader in src/common/) and the checks they
+# share with the server (src/channel_summary/channel_stats.c) are compiled
+# as they are, against PostgreSQL's server headers, and linked with PostgreSQL's frontend libraries (libpgcommon,
 # libpgport: StringInfo, palloc as malloc, the shortest float formatting), so
 # no server is needed.  Debian packages: clang-14, libclang-rt-14-dev (the
 # libFuzzer and sanitizer runtimes), postgresql-server-dev-15.
@@ -54,9 +54,10 @@ flags_for()
 	printf '%s\n' "${cflags[@]}"
 }
 objects=()
-for source in src/common/json_lexer.c src/channel_summary/summary_text.c src/channel_summary/summary_binary.c src/channel_summary/channel_stats.c \
-	src/markov/markov_text.c src/journey_paths/journey_paths_text.c test/fuzz/fuzz_common.c \
-	test/fuzz/fuzz_round_trip.c; do
+for source in src/common/json_lexer.c src/common/json_writer.c src/common/binary_io.c \
+	src/channel_summary/summary_text.c src/channel_summary/summary_binary.c \
+	src/channel_summary/channel_stats.c src/markov/markov_text.c \
+	src/journey_paths/journey_paths_text.c test/fuzz/fuzz_common.c test/fuzz/fuzz_round_trip.c; do
 	object=$out/$(basename "${source%.c}").o
 	mapfile -t flags < <(flags_for "$source")
 	"$CLANG" "${flags[@]}" -c "$source" -o "$object"
