@@ -84,6 +84,8 @@ DECLARE
 	plan jsonb;
 	given jsonb;
 	template_args text[];
+	sample_problems bigint;
+	sample_details text;
 	src text;
 	source_columns_absent text[];
 	kpi record;
@@ -144,6 +146,24 @@ BEGIN
 	END IF;
 	plan := omnikpi.resolve_sources(given, columns, translations);
 	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+
+	-- The cheap checks: the row and value checks of check_sources, on a
+	-- sample of each source.  What they find is a WARNING, not an error:
+	-- the views are made, and say what they leave out.
+	SELECT count(*), string_agg(format('%s.%s: %s (%s %s%s).', u.source, p.column_name, p.problem, p.rows,
+									   CASE WHEN p.rows = 1 THEN 'row' ELSE 'rows' END,
+									   CASE WHEN p.example IS NOT NULL THEN format(', e.g. "%s"', p.example) ELSE '' END),
+								E'\n' ORDER BY u.n, p.ordinality)
+	INTO sample_problems, sample_details
+	FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY AS u(source, n)
+	CROSS JOIN LATERAL omnikpi.source_row_problems(plan, settings, u.source, 10000) WITH ORDINALITY AS p
+	WHERE given ? u.source;
+	IF sample_problems > 0 THEN
+		RAISE WARNING '% in the source data (from up to 10000 rows of each source)',
+			CASE WHEN sample_problems = 1 THEN 'one problem' ELSE sample_problems || ' problems' END
+			USING DETAIL = sample_details,
+				  HINT = 'omnikpi.check_sources(...), with the same source arguments, reads every row, checks across sources too, and gives the fix for each problem.';
+	END IF;
 
 	-- What this call makes, by name: the record, the source views, the
 	-- journey views, the daily summaries and their state, the KPI views.
