@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh
+.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh test-citus
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -67,6 +67,12 @@ demo-stop:
 # AddressSanitizer and UndefinedBehaviorSanitizer (`make test` runs it too).
 test-asan:
 	bash test/asan/run.sh
+
+# omnikpi on a Citus coordinator and two workers on loopback, compared with
+# local tables; skipped (with the reason) when Citus is not installed for the
+# server.  `make test` runs it too.  See docs/scale-out.md.
+test-citus:
+	bash test/citus/run.sh
 
 # The channel_summary parsers under libFuzzer for FUZZ_SECONDS (default 600);
 # `make test` runs a short bounded round.
