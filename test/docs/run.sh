@@ -31,7 +31,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 if [ -n "${OMNIKPI_DOCS:-}" ]; then
 	read -r -a documents <<<"$OMNIKPI_DOCS"
 else
-	mapfile -t documents < <(ls README.md CONTRIBUTING.md docs/*.md 2>/dev/null | LC_ALL=C sort)
+	mapfile -t documents < <(find README.md CONTRIBUTING.md docs -maxdepth 1 -name '*.md' 2>/dev/null | LC_ALL=C sort)
 fi
 
 omnikpi_ensure_packages "postgresql-$OMNIKPI_PG_MAJOR-cron"
@@ -47,6 +47,7 @@ export OMNIKPI_EXTRA_CONF="shared_preload_libraries = 'pg_cron'
 cron.database_name = '$db'
 cron.use_background_workers = on"
 omnikpi_cluster_stop_on_exit
+# shellcheck disable=SC2119 # no DIR: a fresh temp dir
 omnikpi_cluster_start
 
 work=$(mktemp -d)
@@ -81,14 +82,14 @@ for doc in "${documents[@]}"; do
 		continue
 	fi
 
-	missing=""
-	for extension in $(sed -n 's/^<!-- docs-test: requires \([a-z_0-9]*\) -->$/\1/p' "$doc"); do
+	unavailable=""
+	while read -r extension; do
 		if [ "$(omnikpi_psql -d postgres -At -c "SELECT count(*) FROM pg_available_extensions WHERE name = '$extension'")" = 0 ]; then
-			missing="$missing $extension"
+			unavailable="$unavailable $extension"
 		fi
-	done
-	if [ -n "$missing" ]; then
-		echo "skipped: $doc (needs$missing, not installed here)"
+	done < <(sed -n 's/^<!-- docs-test: requires \([a-z_0-9]*\) -->$/\1/p' "$doc")
+	if [ -n "$unavailable" ]; then
+		echo "skipped: $doc (needs$unavailable, not installed here)"
 		skipped=$((skipped + 1))
 		continue
 	fi
