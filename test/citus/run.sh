@@ -10,7 +10,8 @@
 #   views.sql       every relation create_kpi_views made, plain and
 #                   materialized, before and after a refresh: same rows; no
 #                   view pulls raw rows to the coordinator unless listed;
-#   rules.sql       ORDER BY inside an aggregate, and the time-zone rule.
+#   rules.sql       ORDER BY inside an aggregate, and the time-zone rule;
+# and then the examples of docs/scale-out.md against what the page shows.
 # Without Citus it says so and exits 0: Citus is not a Debian package, so a
 # machine has it only when someone built it for this PostgreSQL.
 #
@@ -70,6 +71,26 @@ PGOPTIONS='-c citus.enable_ddl_propagation=off' omnikpi_psql -q -v interactions=
 status=0
 omnikpi_psql -f test/citus/compare.sql -f test/citus/data.sql -f test/citus/aggregates.sql \
 	-f test/citus/views.sql -f test/citus/rules.sql || status=$?
+
+# The examples of docs/scale-out.md, as test/docs/run.sh runs every other
+# document's (it skips this one, which needs a Citus cluster): what psql
+# prints must equal what the page shows, lines compared as that runner does.
+work=$(mktemp -d)
+trap 'rm -rf "$work"; omnikpi_citus_stop' EXIT
+normalize()
+{
+	sed -e 's/^psql:[^:]*:[0-9]*: //' -e 's/[[:space:]]*$//' "$1" | grep -v '^$' || true
+}
+awk -v script="$work/doc.sql" -v expected="$work/doc.expected" -f test/docs/extract.awk docs/scale-out.md
+PGTZ=UTC PGDATESTYLE=ISO "$OMNIKPI_PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=0 -v SHOW_CONTEXT=never \
+	-P footer=off -f "$work/doc.sql" >"$work/doc.out" 2>&1 || true
+if diff -u --label "docs/scale-out.md (shown)" --label "docs/scale-out.md (printed)" \
+	<(normalize "$work/doc.expected") <(normalize "$work/doc.out"); then
+	echo "ok: docs/scale-out.md ($(grep -c '^\\echo' "$work/doc.sql") examples)"
+else
+	echo "FAILED: what the examples of docs/scale-out.md print differs from what it shows (above)"
+	status=1
+fi
 
 # A crash on any node (a worker runs omnikpi's functions too) fails the run.
 if grep -qE 'terminated by signal|TRAP:|PANIC:' "${logs[@]}" 2>/dev/null; then
