@@ -4,7 +4,9 @@
 -- anything but the distribution column, as worker partials (the state type
 -- travels from the workers and the combine function merges it on the
 -- coordinator); grouped or partitioned by the distribution column, entirely
--- on the workers (full pushdown).  In each query %1$I is the source schema.
+-- on the workers (full pushdown).  In each query %1$I is the source schema;
+-- its view journeys (test/citus/data.sql) builds one path per journey, grouped
+-- by journey and so pushed down whole.
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
@@ -41,20 +43,13 @@ INSERT INTO aggregate_checks VALUES
 ('markov_model by month, attributed', 'markov_model', 'worker partials',
  $q$SELECT month, a.*
 	FROM (SELECT month, markov_model(path, converted, value) AS model
-		  FROM (SELECT t.journey_id, date_trunc('month', max(t.touched_at)) AS month,
-					array_agg(t.channel ORDER BY t.touched_at, t.channel) AS path,
-					bool_or(c.journey_id IS NOT NULL) AS converted, max(c.value)::double precision AS value
-				FROM %1$I.touchpoints t LEFT JOIN %1$I.conversions c USING (journey_id)
-				GROUP BY t.journey_id) j
+		  FROM %1$I.journeys j
 		  GROUP BY month) m
 	CROSS JOIN LATERAL markov_attribution(model) a$q$),
 ('markov_model of order 2, whole table', 'markov_model', 'worker partials',
  $q$SELECT a.*
 	FROM (SELECT markov_model(path, converted, value, 2) AS model
-		  FROM (SELECT t.journey_id, array_agg(t.channel ORDER BY t.touched_at, t.channel) AS path,
-					bool_or(c.journey_id IS NOT NULL) AS converted, max(c.value)::double precision AS value
-				FROM %1$I.touchpoints t LEFT JOIN %1$I.conversions c USING (journey_id)
-				GROUP BY t.journey_id) j) m
+		  FROM %1$I.journeys j) m
 	CROSS JOIN LATERAL markov_attribution(model) a$q$),
 ('rollup of per-journey markov_model states by month', 'rollup', 'worker partials',
  $q$SELECT month, a.*
@@ -67,11 +62,7 @@ INSERT INTO aggregate_checks VALUES
 ('journey_paths by month, Shapley and fractribution', 'journey_paths', 'worker partials',
  $q$SELECT month, a.model, a.channel, a.conversions, a.value, a.share
 	FROM (SELECT month, journey_paths(path, converted, value) AS paths
-		  FROM (SELECT t.journey_id, date_trunc('month', max(t.touched_at)) AS month,
-					array_agg(t.channel ORDER BY t.touched_at, t.channel) AS path,
-					bool_or(c.journey_id IS NOT NULL) AS converted, max(c.value)::double precision AS value
-				FROM %1$I.touchpoints t LEFT JOIN %1$I.conversions c USING (journey_id)
-				GROUP BY t.journey_id) j
+		  FROM %1$I.journeys j
 		  GROUP BY month) m
 	CROSS JOIN LATERAL (
 		SELECT 'shapley conversions' AS model, s.channel, s.conversions, s.value, s.share

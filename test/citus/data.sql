@@ -30,33 +30,56 @@ INSERT INTO src_dist.conversions SELECT * FROM src_local.conversions;
 ANALYZE src_local.interactions, src_local.orders, src_local.touchpoints, src_local.conversions,
 	src_dist.interactions, src_dist.orders, src_dist.touchpoints, src_dist.conversions;
 
-CREATE SCHEMA kpi_local;
-CREATE SCHEMA kpi_dist;
-CREATE SCHEMA mv_local;
-CREATE SCHEMA mv_dist;
+-- One path per journey, for the data-driven attribution checks: grouped by
+-- the distribution column, so Citus runs it whole on the workers.
+DO $$
+DECLARE
+	sources text;
+BEGIN
+	FOREACH sources IN ARRAY ARRAY['src_local', 'src_dist'] LOOP
+		EXECUTE format($v$CREATE VIEW %1$I.journeys AS
+			SELECT t.journey_id, date_trunc('month', max(t.touched_at)) AS month,
+				array_agg(t.channel ORDER BY t.touched_at, t.channel) AS path,
+				bool_or(c.journey_id IS NOT NULL) AS converted, max(c.value)::double precision AS value
+			FROM %1$I.touchpoints t LEFT JOIN %1$I.conversions c USING (journey_id)
+			GROUP BY t.journey_id$v$, sources);
+	END LOOP;
+END
+$$;
+
+-- The KPI views over each side, plain (kpi_<side>) and materialized
+-- (mv_<side>), and what create_kpi_views returned for each.
+SET citus.enable_ddl_propagation = off;	-- a pg_temp function stays local
+CREATE FUNCTION pg_temp.make_kpi_views(side text)
+	RETURNS TABLE (schema_name text, view_name name, status text)
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	materialized boolean;
+	sources text := 'src_' || side;
+BEGIN
+	FOREACH materialized IN ARRAY ARRAY[false, true] LOOP
+		schema_name := CASE WHEN materialized THEN 'mv_' ELSE 'kpi_' END || side;
+		EXECUTE format('CREATE SCHEMA %I', schema_name);
+		RETURN QUERY
+		SELECT make_kpi_views.schema_name, v.view_name, v.status
+		FROM omnikpi.create_kpi_views(schema_name, interactions => format('%I.interactions', sources)::regclass,
+									  orders => format('%I.orders', sources)::regclass,
+									  touchpoints => format('%I.touchpoints', sources)::regclass,
+									  conversions => format('%I.conversions', sources)::regclass,
+									  materialized => materialized) v;
+	END LOOP;
+END
+$fn$;
+RESET citus.enable_ddl_propagation;
+
 -- Views over plain tables on a coordinator would each raise Citus' "will be
 -- created only locally" WARNING; docs/scale-out.md says why and how to avoid it.
 BEGIN;
 SET LOCAL citus.enable_ddl_propagation = off;
-CREATE TABLE made_local AS
-SELECT 'kpi_local' AS schema_name, view_name, status
-FROM omnikpi.create_kpi_views('kpi_local', interactions => 'src_local.interactions', orders => 'src_local.orders',
-							  touchpoints => 'src_local.touchpoints', conversions => 'src_local.conversions')
-UNION ALL
-SELECT 'mv_local', view_name, status
-FROM omnikpi.create_kpi_views('mv_local', interactions => 'src_local.interactions', orders => 'src_local.orders',
-							  touchpoints => 'src_local.touchpoints', conversions => 'src_local.conversions',
-							  materialized => true);
+CREATE TABLE made_local AS SELECT * FROM pg_temp.make_kpi_views('local');
 COMMIT;
-CREATE TABLE made_dist AS
-SELECT 'kpi_dist' AS schema_name, view_name, status
-FROM omnikpi.create_kpi_views('kpi_dist', interactions => 'src_dist.interactions', orders => 'src_dist.orders',
-							  touchpoints => 'src_dist.touchpoints', conversions => 'src_dist.conversions')
-UNION ALL
-SELECT 'mv_dist', view_name, status
-FROM omnikpi.create_kpi_views('mv_dist', interactions => 'src_dist.interactions', orders => 'src_dist.orders',
-							  touchpoints => 'src_dist.touchpoints', conversions => 'src_dist.conversions',
-							  materialized => true);
+CREATE TABLE made_dist AS SELECT * FROM pg_temp.make_kpi_views('dist');
 
 SELECT schema_name, count(*) FILTER (WHERE status NOT LIKE 'skipped%') AS made,
 	count(*) FILTER (WHERE status LIKE 'skipped%') AS skipped
