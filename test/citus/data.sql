@@ -31,7 +31,10 @@ ANALYZE src_local.interactions, src_local.orders, src_local.touchpoints, src_loc
 	src_dist.interactions, src_dist.orders, src_dist.touchpoints, src_dist.conversions;
 
 -- One path per journey, for the data-driven attribution checks: grouped by
--- the distribution column, so Citus runs it whole on the workers.
+-- the distribution column, so Citus runs it whole on the workers.  These
+-- views (queried on the coordinator only) and the pg_temp function below are
+-- not propagated to the workers: Citus would warn about the local ones.
+SET citus.enable_ddl_propagation = off;
 DO $$
 DECLARE
 	sources text;
@@ -49,7 +52,6 @@ $$;
 
 -- The KPI views over each side, plain (kpi_<side>) and materialized
 -- (mv_<side>), and what create_kpi_views returned for each.
-SET citus.enable_ddl_propagation = off;	-- a pg_temp function stays local
 CREATE FUNCTION pg_temp.make_kpi_views(side text)
 	RETURNS TABLE (schema_name text, view_name name, status text)
 	LANGUAGE plpgsql

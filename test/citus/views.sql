@@ -14,6 +14,7 @@
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 
+SET citus.enable_ddl_propagation = off;	-- a pg_temp function stays local
 CREATE FUNCTION pg_temp.compare_made_views(at_stage text)
 	RETURNS TABLE (stage text, view_name name, local_schema text, distributed_schema text, result text)
 	LANGUAGE plpgsql
@@ -39,6 +40,7 @@ BEGIN
 	END LOOP;
 END
 $fn$;
+RESET citus.enable_ddl_propagation;
 
 -- Both sides made the same relations.
 SELECT schema_name, view_name, status FROM made_local
