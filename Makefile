@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh test-docs
+.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh bench-check-sources test-docs
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -95,6 +95,12 @@ sqlsmith:
 # (INTERACTIONS=10000000 by default); writes bench/results/refresh.md.
 bench-refresh:
 	bash bench/refresh.sh
+
+# omnikpi.check_sources on the running demo data (make demo INTERACTIONS=10000000),
+# against count(*) of the sources, with the scans it takes; writes
+# bench/results/check_sources.md.
+bench-check-sources:
+	bash bench/check_sources.sh
 
 ifneq ($(wildcard $(PG_SERVER_INCLUDEDIR)/postgres.h),)
 include $(PGXS)

@@ -231,13 +231,11 @@ BEGIN
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_detail = PG_EXCEPTION_DETAIL,
 									failure_hint = PG_EXCEPTION_HINT;
-			failure_detail := concat_ws(' ', nullif(failure_detail, ''),
-										format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
-											   target_schema, daily.table_name));
-			IF failure_hint = '' THEN
-				RAISE EXCEPTION '%', SQLERRM USING ERRCODE = failure_state, DETAIL = failure_detail;
-			END IF;
-			RAISE EXCEPTION '%', SQLERRM USING ERRCODE = failure_state, DETAIL = failure_detail, HINT = failure_hint;
+			PERFORM omnikpi.raise_again(failure_state, SQLERRM,
+				concat_ws(' ', nullif(failure_detail, ''),
+						  format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
+								 target_schema, daily.table_name)),
+				failure_hint);
 		END;
 		EXECUTE format('UPDATE %I.kpi_refresh_state SET watermark = $1, recomputed_from = $2,
 						full_rebuild = $3, refreshed_at = now() WHERE daily_table = $4', target_schema)

@@ -212,7 +212,7 @@ AS $fn$
 	JOIN omnikpi.source_columns s ON s.source = c.source AND s.column_name = c.column_name
 	WHERE c.source = applicable_source_checks.source
 	  AND omnikpi.plan_has_column(plan, c.source || '.' || c.column_name)
-	  AND NOT EXISTS (SELECT 1 FROM unnest(c.needs_columns) x WHERE NOT omnikpi.plan_has_column(plan, x))
+	  AND omnikpi.absent_columns(plan, c.needs_columns) IS NULL
 	  AND (c.journeys IS NULL OR c.journeys = plan ->> 'journeys')
 	ORDER BY s.position, c.position
 $fn$;
@@ -235,6 +235,7 @@ DECLARE
 	aggregates text[] := ARRAY['count(*) AS n'];
 	arms text[] := '{}';
 	reading text := omnikpi.source_select_sql(plan, source, settings, false, sample_rows);
+	hits jsonb;
 	hit record;
 	replacements jsonb := jsonb_build_object(
 		'rating_min', quote_literal(settings #>> '{rating,0}') || '::double precision',
@@ -287,18 +288,25 @@ BEGIN
 	IF arms = '{}' THEN
 		RETURN;
 	END IF;
-	FOR hit IN EXECUTE format(
+	-- One statement that returns what it found as one JSON array: executed
+	-- whole (not fetched row by row, as a FOR loop over a query is), it may
+	-- run in parallel.
+	EXECUTE format(
 		'WITH groups AS MATERIALIZED (SELECT %s FROM (%s) AS r%s),
-		 found AS (%s)
-		 SELECT check_no, value, rows, example,
-			row_number() OVER (PARTITION BY check_no ORDER BY rows DESC, value) AS rank,
-			count(*) OVER (PARTITION BY check_no) AS values_found
-		 FROM found WHERE rows > 0 ORDER BY check_no, rank',
+		 found AS (%s),
+		 ranked AS (
+			SELECT check_no, value, rows, example,
+				row_number() OVER (PARTITION BY check_no ORDER BY rows DESC, value) AS rank,
+				count(*) OVER (PARTITION BY check_no) AS values_found
+			FROM found WHERE rows > 0)
+		 SELECT coalesce(jsonb_agg(ranked ORDER BY check_no, rank), ''[]'') FROM ranked WHERE rank <= 20',
 		array_to_string(group_keys || aggregates, ', '), reading,
 		CASE WHEN group_keys <> '{}' THEN ' GROUP BY ' || (SELECT string_agg(n::text, ', ') FROM generate_series(1, cardinality(group_keys)) n) ELSE '' END,
 		array_to_string(arms, ' UNION ALL '))
+	INTO hits;
+	FOR hit IN SELECT * FROM jsonb_to_recordset(hits)
+					AS h(check_no integer, value text, rows bigint, example text, rank integer, values_found bigint)
 	LOOP
-		CONTINUE WHEN hit.rank > 20;
 		column_name := descriptions #>> ARRAY[hit.check_no::text, 'column'];
 		problem := format(descriptions #>> ARRAY[hit.check_no::text, 'problem'], hit.value);
 		rows := hit.rows;
@@ -350,14 +358,7 @@ BEGIN
 	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
 										store_channels, online_channels, other_channels, exclude_channels,
 										time_zone, lookback, max_touches, NULL);
-	given := jsonb_strip_nulls(jsonb_build_object(
-		'interactions', interactions::oid, 'orders', orders::oid,
-		'touchpoints', touchpoints::oid, 'conversions', conversions::oid));
-	IF given = '{}' THEN
-		RAISE EXCEPTION 'no source relation given'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass at least one of interactions, orders, touchpoints and conversions.';
-	END IF;
+	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
 	plan := omnikpi.resolve_sources(given, columns, translations);
 
 	-- The cross checks read the sources as the KPI views do: through

@@ -95,6 +95,7 @@ DECLARE
 	missing text[];
 	absent text[];
 	daily_tables name[];
+	makeable name[];
 	layers jsonb := '{}';
 	planned name[] := '{}';
 	kept regclass[] := '{}';
@@ -136,14 +137,7 @@ BEGIN
 	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
 										store_channels, online_channels, other_channels, exclude_channels,
 										time_zone, lookback, max_touches, journey_gap);
-	given := jsonb_strip_nulls(jsonb_build_object(
-		'interactions', interactions::oid, 'orders', orders::oid,
-		'touchpoints', touchpoints::oid, 'conversions', conversions::oid));
-	IF given = '{}' THEN
-		RAISE EXCEPTION 'no source relation given'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass at least one of interactions, orders, touchpoints and conversions.';
-	END IF;
+	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
 	plan := omnikpi.resolve_sources(given, columns, translations);
 	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
 
@@ -174,23 +168,20 @@ BEGIN
 	IF plan ? 'journeys' THEN
 		layers := layers || jsonb_build_object('attribution_paths', plan ->> 'journeys');
 	END IF;
+	-- the KPI views whose sources and needed columns are all there
+	makeable := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
+					  WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
+						AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL);
 	IF materialized THEN
 		SELECT array_agg(DISTINCT m.daily_table) INTO daily_tables
-		FROM omnikpi.kpi_materialized_views m
-		JOIN omnikpi.kpi_views v USING (view_name)
-		WHERE NOT EXISTS (SELECT 1 FROM unnest(v.sources) s WHERE NOT given ? s)
-		  AND NOT EXISTS (SELECT 1 FROM unnest(v.needs_columns) c
-						  WHERE NOT omnikpi.plan_has_column(plan, c));
+		FROM omnikpi.kpi_materialized_views m WHERE m.view_name = ANY (makeable);
 	END IF;
 	planned := ARRAY['kpi_objects']::name[]
 		|| ARRAY(SELECT ('source_' || s)::name FROM jsonb_object_keys(given) s)
 		|| ARRAY(SELECT l::name FROM jsonb_object_keys(layers) l)
 		|| coalesce(daily_tables, '{}')
 		|| CASE WHEN daily_tables IS NOT NULL THEN ARRAY['kpi_refresh_state']::name[] ELSE '{}' END
-		|| ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
-				 WHERE NOT EXISTS (SELECT 1 FROM unnest(v.sources) s WHERE NOT given ? s)
-				   AND NOT EXISTS (SELECT 1 FROM unnest(v.needs_columns) c
-								   WHERE NOT omnikpi.plan_has_column(plan, c)));
+		|| makeable;
 
 	-- A refresh of this schema in progress finishes first.  A relation of
 	-- the user's never gives way to one of ours.
@@ -347,8 +338,7 @@ BEGIN
 				RETURN NEXT;
 				CONTINUE;
 			END IF;
-			SELECT array_agg(c ORDER BY c) INTO missing FROM unnest(kpi.needs_columns) c
-			WHERE NOT omnikpi.plan_has_column(plan, c);
+			missing := omnikpi.absent_columns(plan, kpi.needs_columns);
 			IF missing IS NOT NULL THEN
 				status := 'skipped: needs ' || array_to_string(missing, ' and ');
 				RAISE NOTICE 'view %.% not created: it needs %, which the source does not have',
@@ -356,8 +346,7 @@ BEGIN
 				RETURN NEXT;
 				CONTINUE;
 			END IF;
-			SELECT array_agg(c ORDER BY c) INTO absent FROM unnest(kpi.optional_columns) c
-			WHERE NOT omnikpi.plan_has_column(plan, c);
+			absent := omnikpi.absent_columns(plan, kpi.optional_columns);
 			IF absent IS NOT NULL THEN
 				RAISE NOTICE 'view %.% created without %, which the source does not have: what it computes from it is empty',
 					target_schema, kpi.view_name, array_to_string(absent, ' and ');
@@ -404,13 +393,9 @@ BEGIN
 		-- the same error, without the generated statement in its context
 		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT,
 								failure_detail = PG_EXCEPTION_DETAIL, failure_hint = PG_EXCEPTION_HINT;
-		failure_detail := concat_ws(' ', nullif(failure_detail, ''),
-									format('create_kpi_views changed nothing in schema "%s".', target_schema));
-		IF failure_hint = '' THEN
-			RAISE EXCEPTION USING ERRCODE = failure_state, MESSAGE = failure_message, DETAIL = failure_detail;
-		END IF;
-		RAISE EXCEPTION USING ERRCODE = failure_state, MESSAGE = failure_message, DETAIL = failure_detail,
-			HINT = failure_hint;
+		PERFORM omnikpi.raise_again(failure_state, failure_message,
+			concat_ws(' ', nullif(failure_detail, ''), format('create_kpi_views changed nothing in schema "%s".', target_schema)),
+			failure_hint);
 	END;
 END
 $fn$;
