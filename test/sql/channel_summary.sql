@@ -58,11 +58,16 @@ SELECT channel_count(rollup(s)) FROM (VALUES (NULL::channel_summary), ((SELECT r
 -- Text round trip through COPY, and binary round trip (send and receive)
 -- through COPY BINARY.
 CREATE TABLE daily_text (day date, ratings channel_summary, integration channel_summary);
-\copy daily TO 'results/omnikpi_daily.txt'
-\copy daily_text FROM 'results/omnikpi_daily.txt'
+-- COPY's files go to a fresh directory of their own, never into the
+-- directory psql runs in (the source tree, under make installcheck).
+\set copy_dir `mktemp -d`
+\cd :copy_dir
+\copy daily TO 'omnikpi_daily.txt'
+\copy daily_text FROM 'omnikpi_daily.txt'
 CREATE TABLE daily_binary (LIKE daily_text);
-\copy daily TO 'results/omnikpi_daily.bin' WITH (FORMAT binary)
-\copy daily_binary FROM 'results/omnikpi_daily.bin' WITH (FORMAT binary)
+\copy daily TO 'omnikpi_daily.bin' WITH (FORMAT binary)
+\copy daily_binary FROM 'omnikpi_daily.bin' WITH (FORMAT binary)
+\set removed `rm -r -- :'copy_dir'`
 SELECT count(*) AS rows,
 	   bool_and(d.ratings::text = t.ratings::text AND d.integration::text = t.integration::text) AS text_identical,
 	   bool_and(d.ratings::text = b.ratings::text AND d.integration::text = b.integration::text) AS binary_identical

@@ -48,11 +48,15 @@ CREATE TABLE summaries AS
 SELECT date_trunc('month', day)::date AS month, journey_paths(path, converted, value) AS paths
 FROM journeys GROUP BY 1;
 CREATE TABLE summaries_text (LIKE summaries);
-\copy summaries TO 'results/omnikpi_journey_paths.txt'
-\copy summaries_text FROM 'results/omnikpi_journey_paths.txt'
+-- COPY's files go to a fresh directory of their own, never into the
+-- directory psql runs in (the source tree, under make installcheck).
+\set copy_dir `mktemp -d`
+\cd :copy_dir
+\copy summaries TO 'omnikpi_journey_paths.txt'
+\copy summaries_text FROM 'omnikpi_journey_paths.txt'
 CREATE TABLE summaries_binary (LIKE summaries);
-\copy summaries TO 'results/omnikpi_journey_paths.bin' WITH (FORMAT binary)
-\copy summaries_binary FROM 'results/omnikpi_journey_paths.bin' WITH (FORMAT binary)
+\copy summaries TO 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
+\copy summaries_binary FROM 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
 SELECT count(*) AS months, bool_and(s.paths::text = t.paths::text) AS text_identical,
 	   bool_and(s.paths::text = b.paths::text) AS binary_identical
 FROM summaries s JOIN summaries_text t USING (month) JOIN summaries_binary b USING (month);
@@ -215,42 +219,43 @@ INSERT INTO raw_bytes VALUES
 	-- truncated
 	(12, decode('010000000100000001', 'hex'));
 CREATE TABLE read_back (id int, paths journey_paths);
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 1) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 1) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 2) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 2) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 3) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 3) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 4) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 4) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 5) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 5) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 6) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 6) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 7) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 7) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 8) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 8) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 9) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 9) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 10) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 10) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 11) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 11) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 12) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 12) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
 \echo :LAST_ERROR_SQLSTATE
+\set removed `rm -r -- :'copy_dir'`
 SELECT id, paths::text FROM read_back ORDER BY id;
 
 RESET search_path;
