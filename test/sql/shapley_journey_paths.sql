@@ -104,6 +104,12 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT journey_paths(path, converted, value) FROM journeys;
+-- the plan ran with its workers: the rows went through them, not the leader
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/include/parallel_workers.sql
+\set ECHO all
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT journey_paths(path, converted, value) FROM journeys$$);
 SELECT journey_paths(path, converted, value)::text = :'serial' AS parallel_same_as_serial FROM journeys;
 SELECT round(sum(conversions)::numeric, 9) AS conversions
 FROM shapley_attribution((SELECT journey_paths(path, converted, value) FROM journeys), 'conversion_rate');

@@ -56,10 +56,12 @@ done
 
 status=0
 
-# The parallel plan must really split the aggregation between workers.
+# The parallel plan must really split the aggregation between workers, and
+# the workers must have run (parallel_leader_participation is off, so then
+# every row went through a worker and the combine function).
 plan=$(omnikpi_psql -d "$db" -At -c 'SELECT string_agg(line, E'"'"'\n'"'"') FROM diff.parallel_plan')
-if ! grep -q 'Gather' <<<"$plan" || ! grep -q 'Partial' <<<"$plan"; then
-	echo "FAILED: the parallel variant did not get a parallel plan:"
+if ! grep -q 'Gather' <<<"$plan" || ! grep -q 'Partial' <<<"$plan" || ! grep -q 'Workers Launched: [1-9]' <<<"$plan"; then
+	echo "FAILED: the parallel variant did not run with parallel workers:"
 	echo "$plan"
 	status=1
 fi
