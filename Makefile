@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh mutation coverage test-random
+.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh test-docs mutation coverage test-random
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -47,6 +47,12 @@ $(CURRENT_SCRIPT): sql/$(EXTENSION)--$(PREVIOUS_VERSION).sql $(UPDATE_PARTS) Mak
 # a throw-away cluster and exits non-zero on any failure.
 test:
 	bash test/run.sh
+
+# Runs every SQL example of README.md, CONTRIBUTING.md and docs/*.md and
+# compares what it prints with the output shown under it (`make test` runs it
+# too); OMNIKPI_DOCS="README.md docs/x.md" runs some.  Needs omnikpi installed.
+test-docs:
+	bash test/docs/run.sh
 
 # Builds and installs like `make test`, times omnikpi against PostgreSQL's own
 # aggregates and plain SQL in a throw-away cluster, writes bench/results/latest.md.
