@@ -13,6 +13,8 @@ do not check: either a test is missing, or the change makes no difference
 
     mutate.py list [--files GLOB...]           print the mutants
     mutate.py run --jobs-file F --report R ... run them, write the report
+    mutate.py report --log L --report R        the report of the mutants in a
+                                               log (of a run stopped early)
 
 Mutants are found by a small C tokenizer, not by a compiler, so some do not
 compile (a '*' taken for a product that was a pointer declaration); those
@@ -448,6 +450,21 @@ def group_of(path):
 # Running mutants
 # --------------------------------------------------------------------------
 
+# The pg_regress runs under way: each runs in a session of its own (so that
+# it can be stopped with all its processes), which a signal to this script
+# does not reach.
+RUNNING = set()
+
+
+def stop_running(signum, frame):
+    for proc in list(RUNNING):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    sys.exit(128 + signum)
+
+
 class Job:
     """One private PostgreSQL with its cluster and its own copy of the sources."""
 
@@ -526,7 +543,9 @@ class Job:
             self.wait_ready()
 
     def build(self):
-        argv = ["make", "-s", "all", "COPT=-g0", "PG_CONFIG=" + self.pg_config]
+        # No LLVM bitcode for the JIT: it doubles the compile time and the
+        # tests do not use it.
+        argv = ["make", "-s", "all", "COPT=-g0", "with_llvm=no", "PG_CONFIG=" + self.pg_config]
         if self.rebuild_all:
             argv.insert(1, "-B")
         r = subprocess.run(argv, cwd=self.src, capture_output=True, text=True)
@@ -545,6 +564,7 @@ class Job:
         argv = ["make", "-s", "installcheck", "PG_CONFIG=" + self.pg_config, "REGRESS=" + " ".join(tests)]
         proc = subprocess.Popen(argv, cwd=self.src, env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        RUNNING.add(proc)
         lines = queue.Queue()
 
         def reader():
@@ -576,12 +596,14 @@ class Job:
                 break
         if result is None:
             proc.wait()
+            RUNNING.discard(proc)
             return ("passed", None) if proc.returncode == 0 else ("failed", current or "installcheck")
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         proc.wait()
+        RUNNING.discard(proc)
         if result[0] == "timeout":
             self.restart()
         self.clean_cluster()
@@ -622,9 +644,23 @@ def run_mutants(args):
     mutants = all_mutants(root, args.files)
     total_found = len(mutants)
     if args.sample and args.sample < len(mutants):
-        rng = random.Random(args.seed)
-        mutants = rng.sample(mutants, args.sample)
+        mutants = random.Random(args.seed).sample(mutants, args.sample)
+    # In a random order, so that a run stopped early (or the part of a run
+    # done so far, in the log) is a fair sample too.
     mutants.sort(key=lambda m: (m.path, m.start, m.operator))
+    random.Random(args.seed).shuffle(mutants)
+    # Resume: what the log already holds is not run again.
+    results = []
+    if args.log and os.path.exists(args.log):
+        with open(args.log) as f:
+            done = {r["id"]: r for r in map(json.loads, f) if r}
+        ids = {m.id for m in mutants}
+        results = [r for i, r in done.items() if i in ids]
+        mutants = [m for m in mutants if m.id not in done]
+        if results:
+            print("resuming: %d mutants already in %s" % (len(results), args.log), flush=True)
+    signal.signal(signal.SIGTERM, stop_running)
+    signal.signal(signal.SIGINT, stop_running)
     tests = args.tests.split()
     durations = json.loads(args.durations) if args.durations else {}
     jobs = [Job(s, tests, args.timeout) for s in specs]
@@ -634,9 +670,9 @@ def run_mutants(args):
     work = queue.Queue()
     for m in mutants:
         work.put(m)
-    results = []
     results_lock = threading.Lock()
     started = time.time()
+    total = len(results) + len(mutants)
     log = open(args.log, "a") if args.log else None
 
     def worker(job):
@@ -674,7 +710,7 @@ def run_mutants(args):
                 if log:
                     log.write(json.dumps(record) + "\n")
                     log.flush()
-            print("[%d/%d] %s:%d %s: %s%s" % (done, len(mutants), m.path, m.line, m.operator, status,
+            print("[%d/%d] %s:%d %s: %s%s" % (done, total, m.path, m.line, m.operator, status,
                                              " (%s)" % test if test else ""), flush=True)
 
     threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
@@ -687,6 +723,15 @@ def run_mutants(args):
         job.rebuild_all = True
         job.build()
     write_report(args, results, total_found, time.time() - started)
+    return 0
+
+
+def report_from_log(args):
+    """The report of the mutants a log holds (a run stopped early)."""
+    with open(args.log) as f:
+        results = [json.loads(line) for line in f if line.strip()]
+    total_found = len(all_mutants(args.root, args.files))
+    write_report(args, results, total_found, 0)
     return 0
 
 
@@ -708,10 +753,11 @@ def score(rows):
 def write_report(args, results, total_found, seconds):
     results.sort(key=lambda r: (r["path"], r["line"], r["operator"], r["id"]))
     lines = ["# Mutation testing of src/", "",
-             "Produced by `%s` on commit %s, %s; %d of the %d mutants found were run (sample seed %s), "
-             "in %.0f minutes with %d job(s)." % (args.command, args.commit, time.strftime("%Y-%m-%d"),
-                                                  len(results), total_found, args.seed, seconds / 60,
-                                                  args.jobs),
+             "Produced by `%s` on commit %s, %s: %d of the %d mutants found were run "
+             "(a random sample, seed %s)%s." % (args.command, args.commit, time.strftime("%Y-%m-%d"),
+                                              len(results), total_found, args.seed,
+                                              ", in %.0f minutes with %d job(s)" % (seconds / 60, args.jobs)
+                                              if seconds else ""),
              "",
              "A mutant is killed when a pg_regress test fails against it (or it runs past the time "
              "limit); it survives when every test passes.  Mutants that do not compile are not counted.",
@@ -767,6 +813,14 @@ def main():
     p_list = sub.add_parser("list", help="print the mutants")
     p_list.add_argument("--root", default=".")
     p_list.add_argument("--files", nargs="*", default=[])
+    p_report = sub.add_parser("report", help="the report of the mutants in a log")
+    p_report.add_argument("--root", default=".")
+    p_report.add_argument("--files", nargs="*", default=[])
+    p_report.add_argument("--log", required=True)
+    p_report.add_argument("--report", required=True)
+    p_report.add_argument("--seed", default="?")
+    p_report.add_argument("--command", default="make mutation")
+    p_report.add_argument("--commit", default="?")
     p_run = sub.add_parser("run", help="run the mutants")
     p_run.add_argument("--jobs-file", required=True)
     p_run.add_argument("--files", nargs="*", default=[])
@@ -791,6 +845,8 @@ def main():
         print("%d mutants: %s" % (len(mutants), ", ".join("%s %d" % kv for kv in sorted(counts.items()))),
               file=sys.stderr)
         return 0
+    if args.command_name == "report":
+        return report_from_log(args)
     return run_mutants(args)
 
 

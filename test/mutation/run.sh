@@ -34,6 +34,11 @@
 #   MUTATION_JOBS=N           mutants run at once, each job with its own
 #                             PostgreSQL copy and cluster (default 1)
 #   MUTATION_REPORT=FILE      the report (default test/mutation/results/latest.md)
+#   MUTATION_LOG=FILE         one JSON line per mutant run (default: in the temp
+#                             dir); when FILE exists, the mutants it holds are
+#                             not run again, so a long run can be resumed, and
+#                             `python3 test/mutation/mutate.py report --log FILE
+#                             --report R` reports a run stopped early
 #   MUTATION_LIST=1           only list the mutants, run nothing
 #   PG_CONFIG                 the PostgreSQL to copy (as for make test)
 #   OMNIKPI_KEEP_CLUSTER=1    keep the temp dir (clusters' logs, the mutant log)
@@ -108,8 +113,8 @@ for ((j = 1; j <= jobs; j++)); do
 	cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
 		"$repo/expected" "$job/src/"
 	rm -rf "$job/src/results" "$job/src/regression.diffs" "$job/src/regression.out"
-	make -C "$job/src" -s -B PG_CONFIG="$job_pg_config" COPT=-g0 all >/dev/null
-	make -C "$job/src" -s PG_CONFIG="$job_pg_config" install >/dev/null
+	make -C "$job/src" -s -B PG_CONFIG="$job_pg_config" COPT=-g0 with_llvm=no all >/dev/null
+	make -C "$job/src" -s PG_CONFIG="$job_pg_config" with_llvm=no install >/dev/null
 	(
 		PG_CONFIG=$job_pg_config
 		omnikpi_cluster_start "$job/cluster"
@@ -158,7 +163,7 @@ set -f
 # shellcheck disable=SC2086 # MUTATION_FILES is a list of globs
 python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} \
 	--sample "$sample" --seed "$seed" --tests "$tests" --durations "{$durations}" \
-	--timeout "$timeout" --report "$report" --log "$work/mutants.jsonl" \
+	--timeout "$timeout" --report "$report" --log "${MUTATION_LOG:-$work/mutants.jsonl}" \
 	--command "$command" --commit "$commit" --jobs "$jobs"
 set +f
 echo "make mutation: $(((SECONDS - started) / 60)) minutes"
