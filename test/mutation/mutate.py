@@ -654,6 +654,9 @@ def run_mutants(args):
     if args.log and os.path.exists(args.log):
         with open(args.log) as f:
             done = {r["id"]: r for r in map(json.loads, f) if r}
+        if args.retry_survivors:
+            # after new tests: the survivors run again, the killed stay killed
+            done = {i: r for i, r in done.items() if r["status"] != "passed"}
         ids = {m.id for m in mutants}
         results = [r for i, r in done.items() if i in ids]
         mutants = [m for m in mutants if m.id not in done]
@@ -831,6 +834,7 @@ def main():
     p_run.add_argument("--timeout", type=float, default=300)
     p_run.add_argument("--report", required=True)
     p_run.add_argument("--log", default="")
+    p_run.add_argument("--retry-survivors", action="store_true")
     p_run.add_argument("--command", default="make mutation")
     p_run.add_argument("--commit", default="?")
     p_run.add_argument("--jobs", type=int, default=1)

@@ -39,6 +39,8 @@
 #                             not run again, so a long run can be resumed, and
 #                             `python3 test/mutation/mutate.py report --log FILE
 #                             --report R` reports a run stopped early
+#   MUTATION_RETRY_SURVIVORS=1  with MUTATION_LOG: run the mutants that
+#                             survived in it again (after adding tests)
 #   MUTATION_LIST=1           only list the mutants, run nothing
 #   PG_CONFIG                 the PostgreSQL to copy (as for make test)
 #   OMNIKPI_KEEP_CLUSTER=1    keep the temp dir (clusters' logs, the mutant log)
@@ -164,6 +166,7 @@ set -f
 python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} \
 	--sample "$sample" --seed "$seed" --tests "$tests" --durations "{$durations}" \
 	--timeout "$timeout" --report "$report" --log "${MUTATION_LOG:-$work/mutants.jsonl}" \
+	$([ "${MUTATION_RETRY_SURVIVORS:-0}" = 1 ] && echo --retry-survivors) \
 	--command "$command" --commit "$commit" --jobs "$jobs"
 set +f
 echo "make mutation: $(((SECONDS - started) / 60)) minutes"
