@@ -135,6 +135,7 @@ for ((j = 1; j <= jobs; j++)); do
 	echo "== job $j: the unmutated build against every test"
 	baseline=$job/baseline.log
 	baseline_started=$SECONDS
+	# shellcheck disable=SC1091 # written above
 	if ! (. "$job/cluster.env" && make -C "$job/src" PG_CONFIG="$job_pg_config" installcheck >"$baseline" 2>&1); then
 		echo "error: the unmutated build fails the tests; fix that first:" >&2
 		grep -E '\.\.\. +(FAILED|failed)' "$baseline" >&2 || tail -n 20 "$baseline" >&2
@@ -160,13 +161,16 @@ for var in MUTATION_FILES MUTATION_SAMPLE MUTATION_SEED MUTATION_JOBS; do
 		command="$var='${!var}' $command"
 	fi
 done
+retry=()
+if [ "${MUTATION_RETRY_SURVIVORS:-0}" = 1 ]; then
+	retry=(--retry-survivors)
+fi
 mkdir -p "$(dirname "$report")"
 set -f
 # shellcheck disable=SC2086 # MUTATION_FILES is a list of globs
-python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} \
+python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} "${retry[@]}" \
 	--sample "$sample" --seed "$seed" --tests "$tests" --durations "{$durations}" \
 	--timeout "$timeout" --report "$report" --log "${MUTATION_LOG:-$work/mutants.jsonl}" \
-	$([ "${MUTATION_RETRY_SURVIVORS:-0}" = 1 ] && echo --retry-survivors) \
 	--command "$command" --commit "$commit" --jobs "$jobs"
 set +f
 echo "make mutation: $(((SECONDS - started) / 60)) minutes"

@@ -79,9 +79,9 @@ update_step_by_step()
 {
 	local version
 
-	for version in $(awk -v from="$2" 'found { print } $0 == from { found = 1 }' <<<"$versions"); do
-		omnikpi_psql -d "$1" -c "ALTER EXTENSION omnikpi UPDATE TO '$version'"
-	done
+	while read -r version; do
+		omnikpi_psql -d "$1" -c "ALTER EXTENSION omnikpi UPDATE TO '$version'" </dev/null
+	done < <(awk -v from="$2" 'found { print } $0 == from { found = 1 }' <<<"$versions")
 	echo "$2 updated to $(omnikpi_psql -d "$1" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'omnikpi'") through $(awk -v from="$2" 'found { printf "%s%s", sep, $0; sep = ", " } $0 == from { found = 1 }' <<<"$versions")"
 }
 
@@ -131,7 +131,7 @@ while read -r _ script; do
 	expected=$(grep "^$from: " <<<"$known_resets" || true)
 	if [ -n "$lost" ]; then
 		echo "after the update from $from, these objects lost what the DBA set:"
-		sed 's/^/  /' <<<"$lost"
+		printf '  %s\n' "${lost//$'\n'/$'\n'  }"
 	fi
 	if [ "$(LC_ALL=C sort <<<"$lost_names")" != "$(LC_ALL=C sort <<<"$expected")" ]; then
 		echo "FAILED: the objects whose DBA privileges or comments the update from $from resets are not the known ones" >&2
