@@ -50,127 +50,136 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
 
-unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
-	PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
-
-# shellcheck source=test/cluster.sh
-. test/cluster.sh
-# shellcheck source=test/asan/private_pg.sh
-. test/asan/private_pg.sh
-
-files=${MUTATION_FILES:-}
-sample=${MUTATION_SAMPLE:-0}
-seed=${MUTATION_SEED:-1}
-jobs=${MUTATION_JOBS:-1}
-report=${MUTATION_REPORT:-$repo/test/mutation/results/latest.md}
-if ! [[ $sample =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ ]]; then
-	echo "MUTATION_SAMPLE and MUTATION_SEED must be numbers, MUTATION_JOBS at least 1" >&2
-	exit 2
-fi
-
-omnikpi_ensure_packages python3
-# shellcheck disable=SC2086 # MUTATION_FILES is a list of globs, kept unexpanded by set -f
-if [ "${MUTATION_LIST:-0}" = 1 ]; then
-	set -f
-	exec python3 test/mutation/mutate.py list ${files:+--files $files}
-fi
-omnikpi_ensure_build_packages
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-mutation.XXXXXX")
-chmod 755 "$work"
-cleanup()
+# The whole script is one function, read before it runs: a run takes hours,
+# and bash reads a script as it goes, so editing the file meanwhile would
+# change what the run does next.
+main()
 {
-	local job
 
-	for job in "$work"/job*; do
-		[ -f "$job/cluster.env" ] || continue
+	unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
+		PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
+
+	# shellcheck source=test/cluster.sh
+	. test/cluster.sh
+	# shellcheck source=test/asan/private_pg.sh
+	. test/asan/private_pg.sh
+
+	files=${MUTATION_FILES:-}
+	sample=${MUTATION_SAMPLE:-0}
+	seed=${MUTATION_SEED:-1}
+	jobs=${MUTATION_JOBS:-1}
+	report=${MUTATION_REPORT:-$repo/test/mutation/results/latest.md}
+	if ! [[ $sample =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ ]]; then
+		echo "MUTATION_SAMPLE and MUTATION_SEED must be numbers, MUTATION_JOBS at least 1" >&2
+		exit 2
+	fi
+
+	omnikpi_ensure_packages python3
+	# shellcheck disable=SC2086 # MUTATION_FILES is a list of globs, kept unexpanded by set -f
+	if [ "${MUTATION_LIST:-0}" = 1 ]; then
+		set -f
+		exec python3 test/mutation/mutate.py list ${files:+--files $files}
+	fi
+	omnikpi_ensure_build_packages
+
+	work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-mutation.XXXXXX")
+	chmod 755 "$work"
+	cleanup()
+	{
+		local job
+
+		for job in "$work"/job*; do
+			[ -f "$job/cluster.env" ] || continue
+			(
+				# shellcheck disable=SC1091 # written below
+				. "$job/cluster.env"
+				export OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR
+				OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
+			)
+		done
+		if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
+			echo "kept $work (OMNIKPI_KEEP_CLUSTER=1)" >&2
+		else
+			rm -rf "$work"
+		fi
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+
+	tests=$(find test/sql -maxdepth 1 -name '*.sql' -printf '%f\n' | sed 's/\.sql$//' | LC_ALL=C sort | tr '\n' ' ')
+	started=$SECONDS
+
+	# --- 1. and 2. one private PostgreSQL, source copy and cluster per job ------
+	for ((j = 1; j <= jobs; j++)); do
+		job=$work/job$j
+		echo "== job $j: copying PostgreSQL and the sources into $job"
+		mkdir -p "$job"
+		job_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$job/pg")
+		mkdir "$job/src"
+		cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
+			"$repo/expected" "$job/src/"
+		rm -rf "$job/src/results" "$job/src/regression.diffs" "$job/src/regression.out"
+		make -C "$job/src" -s -B PG_CONFIG="$job_pg_config" COPT=-g0 with_llvm=no all >/dev/null
+		make -C "$job/src" -s PG_CONFIG="$job_pg_config" with_llvm=no install >/dev/null
 		(
-			# shellcheck disable=SC1091 # written below
-			. "$job/cluster.env"
-			export OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR
-			OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
+			PG_CONFIG=$job_pg_config
+			omnikpi_cluster_start "$job/cluster"
+			declare -p PGHOST PGPORT PGUSER OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR OMNIKPI_SERVER_LOG |
+				sed 's/^declare -x /export /' >"$job/cluster.env"
 		)
+		# shellcheck disable=SC1091 # written just above
+		(
+			. "$job/cluster.env"
+			python3 -c 'import json, sys; print(json.dumps(dict(zip(
+				["src", "pg_config", "bindir", "pkglibdir", "datadir", "server_log", "pghost", "pgport", "pguser"],
+				sys.argv[1:]))))' "$job/src" "$job_pg_config" "$OMNIKPI_PG_BINDIR" \
+				"$("$job_pg_config" --pkglibdir)" "$OMNIKPI_CLUSTER_DIR/data" "$OMNIKPI_SERVER_LOG" \
+				"$PGHOST" "$PGPORT" "$PGUSER" >"$job/job.json"
+		)
+		echo "== job $j: the unmutated build against every test"
+		baseline=$job/baseline.log
+		baseline_started=$SECONDS
+		# shellcheck disable=SC1091 # written above
+		if ! (. "$job/cluster.env" && make -C "$job/src" PG_CONFIG="$job_pg_config" installcheck >"$baseline" 2>&1); then
+			echo "error: the unmutated build fails the tests; fix that first:" >&2
+			grep -E '\.\.\. +(FAILED|failed)' "$baseline" >&2 || tail -n 20 "$baseline" >&2
+			exit 1
+		fi
+		baseline_seconds=$((SECONDS - baseline_started))
 	done
-	if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
-		echo "kept $work (OMNIKPI_KEEP_CLUSTER=1)" >&2
-	else
-		rm -rf "$work"
+	python3 -c 'import json, sys; print(json.dumps([json.load(open(f)) for f in sys.argv[1:]]))' \
+		"$work"/job*/job.json >"$work/jobs.json"
+	# pg_regress's "test name ... ok  123 ms": the fast tests run first for a new file.
+	durations=$(sed -nE 's/^(test +| +)([a-z_0-9]+) +\.\.\. ok +([0-9]+) ms$/"\2": \3/p' "$work/job1/baseline.log" |
+		paste -sd, -)
+	# A mutant that makes a test loop or crawl counts as killed after three
+	# times the unmutated suite's time (at least two minutes).
+	timeout=$((baseline_seconds * 3 > 120 ? baseline_seconds * 3 : 120))
+	echo "== the unmutated suite took $baseline_seconds s; a mutant's time limit is $timeout s"
+
+	# --- 3. the mutants -------------------------------------------------------------
+	commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	command="make mutation"
+	for var in MUTATION_FILES MUTATION_SAMPLE MUTATION_SEED MUTATION_JOBS; do
+		if [ -n "${!var:-}" ]; then
+			command="$var='${!var}' $command"
+		fi
+	done
+	retry=()
+	if [ "${MUTATION_RETRY_SURVIVORS:-0}" = 1 ]; then
+		retry=(--retry-survivors)
 	fi
+	mkdir -p "$(dirname "$report")"
+	set -f
+	# shellcheck disable=SC2086 # MUTATION_FILES is a list of globs
+	python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} "${retry[@]}" \
+		--sample "$sample" --seed "$seed" --tests "$tests" --durations "{$durations}" \
+		--timeout "$timeout" --report "$report" --log "${MUTATION_LOG:-$work/mutants.jsonl}" \
+		--command "$command" --commit "$commit" --jobs "$jobs"
+	set +f
+	echo "make mutation: $(((SECONDS - started) / 60)) minutes"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
-tests=$(find test/sql -maxdepth 1 -name '*.sql' -printf '%f\n' | sed 's/\.sql$//' | LC_ALL=C sort | tr '\n' ' ')
-started=$SECONDS
-
-# --- 1. and 2. one private PostgreSQL, source copy and cluster per job ------
-for ((j = 1; j <= jobs; j++)); do
-	job=$work/job$j
-	echo "== job $j: copying PostgreSQL and the sources into $job"
-	mkdir -p "$job"
-	job_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$job/pg")
-	mkdir "$job/src"
-	cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
-		"$repo/expected" "$job/src/"
-	rm -rf "$job/src/results" "$job/src/regression.diffs" "$job/src/regression.out"
-	make -C "$job/src" -s -B PG_CONFIG="$job_pg_config" COPT=-g0 with_llvm=no all >/dev/null
-	make -C "$job/src" -s PG_CONFIG="$job_pg_config" with_llvm=no install >/dev/null
-	(
-		PG_CONFIG=$job_pg_config
-		omnikpi_cluster_start "$job/cluster"
-		declare -p PGHOST PGPORT PGUSER OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR OMNIKPI_SERVER_LOG |
-			sed 's/^declare -x /export /' >"$job/cluster.env"
-	)
-	# shellcheck disable=SC1091 # written just above
-	(
-		. "$job/cluster.env"
-		python3 -c 'import json, sys; print(json.dumps(dict(zip(
-			["src", "pg_config", "bindir", "pkglibdir", "datadir", "server_log", "pghost", "pgport", "pguser"],
-			sys.argv[1:]))))' "$job/src" "$job_pg_config" "$OMNIKPI_PG_BINDIR" \
-			"$("$job_pg_config" --pkglibdir)" "$OMNIKPI_CLUSTER_DIR/data" "$OMNIKPI_SERVER_LOG" \
-			"$PGHOST" "$PGPORT" "$PGUSER" >"$job/job.json"
-	)
-	echo "== job $j: the unmutated build against every test"
-	baseline=$job/baseline.log
-	baseline_started=$SECONDS
-	# shellcheck disable=SC1091 # written above
-	if ! (. "$job/cluster.env" && make -C "$job/src" PG_CONFIG="$job_pg_config" installcheck >"$baseline" 2>&1); then
-		echo "error: the unmutated build fails the tests; fix that first:" >&2
-		grep -E '\.\.\. +(FAILED|failed)' "$baseline" >&2 || tail -n 20 "$baseline" >&2
-		exit 1
-	fi
-	baseline_seconds=$((SECONDS - baseline_started))
-done
-python3 -c 'import json, sys; print(json.dumps([json.load(open(f)) for f in sys.argv[1:]]))' \
-	"$work"/job*/job.json >"$work/jobs.json"
-# pg_regress's "test name ... ok  123 ms": the fast tests run first for a new file.
-durations=$(sed -nE 's/^(test +| +)([a-z_0-9]+) +\.\.\. ok +([0-9]+) ms$/"\2": \3/p' "$work/job1/baseline.log" |
-	paste -sd, -)
-# A mutant that makes a test loop or crawl counts as killed after three
-# times the unmutated suite's time (at least two minutes).
-timeout=$((baseline_seconds * 3 > 120 ? baseline_seconds * 3 : 120))
-echo "== the unmutated suite took $baseline_seconds s; a mutant's time limit is $timeout s"
-
-# --- 3. the mutants -------------------------------------------------------------
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-command="make mutation"
-for var in MUTATION_FILES MUTATION_SAMPLE MUTATION_SEED MUTATION_JOBS; do
-	if [ -n "${!var:-}" ]; then
-		command="$var='${!var}' $command"
-	fi
-done
-retry=()
-if [ "${MUTATION_RETRY_SURVIVORS:-0}" = 1 ]; then
-	retry=(--retry-survivors)
-fi
-mkdir -p "$(dirname "$report")"
-set -f
-# shellcheck disable=SC2086 # MUTATION_FILES is a list of globs
-python3 test/mutation/mutate.py run --jobs-file "$work/jobs.json" ${files:+--files $files} "${retry[@]}" \
-	--sample "$sample" --seed "$seed" --tests "$tests" --durations "{$durations}" \
-	--timeout "$timeout" --report "$report" --log "${MUTATION_LOG:-$work/mutants.jsonl}" \
-	--command "$command" --commit "$commit" --jobs "$jobs"
-set +f
-echo "make mutation: $(((SECONDS - started) / 60)) minutes"
+main "$@"
