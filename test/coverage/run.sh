@@ -28,13 +28,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
 
-unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
-	PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
-
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 # shellcheck source=test/asan/private_pg.sh
 . test/asan/private_pg.sh
+omnikpi_private_forget_cluster
 
 report=${COVERAGE_REPORT:-$repo/test/coverage/latest.md}
 html=${COVERAGE_HTML:-$repo/coverage}
@@ -42,30 +40,20 @@ html=${COVERAGE_HTML:-$repo/coverage}
 omnikpi_ensure_build_packages
 omnikpi_ensure_packages lcov
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-coverage.XXXXXX")
-chmod 755 "$work"
+work=$(omnikpi_private_workdir coverage)
 cleanup()
 {
 	omnikpi_cluster_stop
-	if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
-		echo "kept $work (OMNIKPI_KEEP_CLUSTER=1)" >&2
-	else
-		rm -rf "$work"
-	fi
+	omnikpi_private_remove_workdir "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+omnikpi_exit_on_signals
 
 echo "== copying PostgreSQL ($PG_CONFIG) into $work/pg"
 coverage_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$work/pg")
 
 echo "== building omnikpi with --coverage"
-mkdir "$work/src"
-cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
-	"$repo/expected" "$work/src/"
-rm -rf "$work/src/results" "$work/src/regression.diffs" "$work/src/regression.out"
+omnikpi_private_source_copy "$repo" "$work/src"
 make -C "$work/src" -s -B PG_CONFIG="$coverage_pg_config" COPT="--coverage -O0" all
 make -C "$work/src" -s PG_CONFIG="$coverage_pg_config" install
 # The backends run as the server's user and write their .gcda files next to

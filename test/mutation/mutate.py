@@ -776,21 +776,15 @@ def write_report(args, results, total_found, seconds):
     uncompilable = sum(1 for r in results if r["status"] == "uncompilable")
     timeouts = sum(1 for r in results if r["status"] == "timeout")
     lines += ["", "Also: %d mutants did not compile; %d of the killed ones ran past the time limit." %
-              (uncompilable, timeouts), "", "## By file", "",
-              "| file | mutants | killed | score |", "|---|---:|---:|---:|"]
-    files = {}
-    for r in results:
-        files.setdefault(r["path"], []).append(r)
-    for path in sorted(files):
-        n, k, s = score(files[path])
-        lines.append("| %s | %d | %d | %.1f%% |" % (path, n, k, s))
-    lines += ["", "## By operator", "", "| operator | mutants | killed | score |", "|---|---:|---:|---:|"]
-    ops = {}
-    for r in results:
-        ops.setdefault(r["operator"], []).append(r)
-    for op in sorted(ops):
-        n, k, s = score(ops[op])
-        lines.append("| %s | %d | %d | %.1f%% |" % (op, n, k, s))
+              (uncompilable, timeouts)]
+    for title, key in (("By file", "path"), ("By operator", "operator")):
+        lines += ["", "## " + title, "", "| %s | mutants | killed | score |" % key, "|---|---:|---:|---:|"]
+        by_key = {}
+        for r in results:
+            by_key.setdefault(r[key], []).append(r)
+        for value in sorted(by_key):
+            n, k, s = score(by_key[value])
+            lines.append("| %s | %d | %d | %.1f%% |" % (value, n, k, s))
     killers = {}
     for r in results:
         if r["status"] in ("failed", "timeout") and r["test"]:

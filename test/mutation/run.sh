@@ -56,13 +56,11 @@ repo=$PWD
 main()
 {
 
-	unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
-		PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
-
 	# shellcheck source=test/cluster.sh
 	. test/cluster.sh
 	# shellcheck source=test/asan/private_pg.sh
 	. test/asan/private_pg.sh
+	omnikpi_private_forget_cluster
 
 	files=${MUTATION_FILES:-}
 	sample=${MUTATION_SAMPLE:-0}
@@ -82,8 +80,7 @@ main()
 	fi
 	omnikpi_ensure_build_packages
 
-	work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-mutation.XXXXXX")
-	chmod 755 "$work"
+	work=$(omnikpi_private_workdir mutation)
 	cleanup()
 	{
 		local job
@@ -97,16 +94,10 @@ main()
 				OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
 			)
 		done
-		if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
-			echo "kept $work (OMNIKPI_KEEP_CLUSTER=1)" >&2
-		else
-			rm -rf "$work"
-		fi
+		omnikpi_private_remove_workdir "$work"
 	}
 	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	trap 'exit 129' HUP
+	omnikpi_exit_on_signals
 
 	tests=$(find test/sql -maxdepth 1 -name '*.sql' -printf '%f\n' | sed 's/\.sql$//' | LC_ALL=C sort | tr '\n' ' ')
 	started=$SECONDS
@@ -117,10 +108,7 @@ main()
 		echo "== job $j: copying PostgreSQL and the sources into $job"
 		mkdir -p "$job"
 		job_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$job/pg")
-		mkdir "$job/src"
-		cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
-			"$repo/expected" "$job/src/"
-		rm -rf "$job/src/results" "$job/src/regression.diffs" "$job/src/regression.out"
+		omnikpi_private_source_copy "$repo" "$job/src"
 		make -C "$job/src" -s -B PG_CONFIG="$job_pg_config" COPT=-g0 with_llvm=no all >/dev/null
 		make -C "$job/src" -s PG_CONFIG="$job_pg_config" with_llvm=no install >/dev/null
 		(
