@@ -15,11 +15,14 @@
 #   4. reads the counts with lcov (Debian package lcov), keeps src/ only, and
 #      writes the summary and a table per file to COVERAGE_REPORT and an HTML
 #      report, line by line, to COVERAGE_HTML.
-# Fails when a test fails, so the figures are those of a green suite.
+# Fails when a test fails, so the figures are those of a green suite, and
+# when fewer than COVERAGE_MIN_LINES percent of the lines are covered.
 #
 # Environment:
 #   COVERAGE_REPORT=FILE   the summary (default test/coverage/latest.md)
 #   COVERAGE_HTML=DIR      the HTML report (default coverage/, ignored by git)
+#   COVERAGE_MIN_LINES=N   fail when fewer than N% of the lines are covered
+#                          (default 95)
 #   PG_CONFIG              the PostgreSQL to copy (as for make test)
 #   OMNIKPI_KEEP_CLUSTER=1 keep the temp dir (cluster, build, lcov data)
 
@@ -90,3 +93,11 @@ mkdir -p "$(dirname "$report")"
 awk -v prefix="$work/src/" -v commit="$commit" -v date="$(date +%Y-%m-%d)" -f test/coverage/summary.awk \
 	"$work/src.info" >"$report"
 echo "summary: $report; line by line: $html/index.html"
+
+# Below the floor, the run fails: coverage that slips shows at once.
+min=${COVERAGE_MIN_LINES:-95}
+permille=$(awk -F: '/^LF:/ { found += $2 } /^LH:/ { hit += $2 } END { print found ? int(1000 * hit / found) : 0 }' "$work/src.info")
+if [ "$permille" -lt $((min * 10)) ]; then
+	echo "FAILED: $((permille / 10)).$((permille % 10))% of the lines of src/ are covered, less than $min%" >&2
+	exit 1
+fi
