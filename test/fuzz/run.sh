@@ -66,7 +66,7 @@ for target in $FUZZ_TARGETS; do
 	if [ -f "test/fuzz/$target.dict" ]; then
 		options+=(-dict="test/fuzz/$target.dict")
 	fi
-	echo "== fuzzing $target for $budget, seed $seed (reproduce: FUZZ_TARGETS=$target FUZZ_SEED=$seed ${FUZZ_RUNS:+FUZZ_RUNS=$FUZZ_RUNS })"
+	echo "== fuzzing $target for $budget, seed $seed (reproduce: FUZZ_TARGETS=$target FUZZ_SEED=$seed${FUZZ_RUNS:+ FUZZ_RUNS=$FUZZ_RUNS} make fuzz)"
 	# New inputs go to the first directory, so the repo's corpus stays as is.
 	log=$work/$target.log
 	if "$work/bin/fuzz_$target" "${options[@]}" "$found" "$seeds" >"$log" 2>&1; then
