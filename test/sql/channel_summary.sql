@@ -131,5 +131,6 @@ SELECT '{"version":1,"channels":{"w\u00e9b":{"n":1,"sum":1,"min":1,"max":1}}}'::
 SELECT '{"version":1,"channels":{"web":{"sum":1,"n":1,"min":1,"max":1}}}'::channel_summary;
 SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1,"extra":1}}}'::channel_summary;
 SELECT '{"version":1,"scale":[5,1],"channels":{}}'::channel_summary;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{"version":1,"scale":[1,5],"channels":{"web":{"n":1,"sum":9,"min":9,"max":9}}}'::channel_summary;
 \echo :LAST_ERROR_SQLSTATE
