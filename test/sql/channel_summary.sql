@@ -85,10 +85,11 @@ SELECT s::text = (s::text::channel_summary)::text AS round_trip,
 FROM (SELECT channel_summary(channel, v) s
 	  FROM (VALUES ('say "hi"', 0.1::float8), (E'back\\slash', 1e-300), ('', -0.5), ('café', 1/3.0)) t(channel, v)) x;
 SELECT ' { "version" : 1 , "scale" : [ 1 , 5 ] , "channels" : { "we\u0062\/x" : { "n" : 2 , "sum" : 7 , "min" : 3 , "max" : 4 } } } '::channel_summary;
--- Every JSON escape on input; a newline and a carriage return in a name are
--- written back escaped, so that the text form stays on one line for COPY.
+-- Every JSON escape on input (\u with upper- and lowercase hex digits); a
+-- newline and a carriage return in a name are written back escaped, so that
+-- the text form stays on one line for COPY.
 SELECT s, s::text::channel_summary::text = s::text AS round_trip
-FROM (SELECT '{"version":1,"channels":{"\b\f\n\r\t\"\\\/x":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary s) x;
+FROM (SELECT '{"version":1,"channels":{"\b\f\n\r\t\"\\\/x\u004A\u006a":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary s) x;
 SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 	   experience_rating('{"version":1,"channels":{}}') IS NULL AS empty_rating_is_null,
 	   channel_count('{"version":1,"channels":{}}');
