@@ -747,10 +747,43 @@ def write_source(path, text):
     os.utime(path, (now + 1, now + 1))
 
 
-def score(rows):
+# Surviving mutants explained as equivalent: no result can tell them from
+# the original (a hash constant, a guard that a caller already made).  One
+# per line, tab-separated: file name (without folders, so a move keeps it),
+# operator, the line before, the line after, the reason; "*" as the operator
+# and the line after stands for every mutant of that line (the lines of a
+# hash function, say).
+EQUIVALENT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "equivalent.tsv")
+
+
+def load_equivalent():
+    known = {}
+    if os.path.exists(EQUIVALENT_FILE):
+        with open(EQUIVALENT_FILE) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                name, operator, before, after, reason = line.rstrip("\n").split("\t")
+                known[(name, operator, before, after)] = reason
+    return known
+
+
+def equivalent_reason(r, known):
+    if r["status"] != "passed":
+        return None
+    name = os.path.basename(r["path"])
+    return (known.get((name, r["operator"], r["before"], r["after"])) or
+            known.get((name, "*", r["before"], "*")))
+
+
+def score(rows, known):
+    """(mutants counted, killed, equivalent, score): mutants that do not
+    compile are not counted, and equivalent ones are left out of the score."""
     counted = [r for r in rows if r["status"] != "uncompilable"]
     killed = sum(1 for r in counted if r["status"] in ("failed", "timeout"))
-    return len(counted), killed, (100.0 * killed / len(counted)) if counted else float("nan")
+    equivalent = sum(1 for r in counted if equivalent_reason(r, known))
+    scored = len(counted) - equivalent
+    return len(counted), killed, equivalent, (100.0 * killed / scored) if scored else float("nan")
 
 
 def write_report(args, results, total_found, seconds):
@@ -763,28 +796,30 @@ def write_report(args, results, total_found, seconds):
                                               if seconds else ""),
              "",
              "A mutant is killed when a pg_regress test fails against it (or it runs past the time "
-             "limit); it survives when every test passes.  Mutants that do not compile are not counted.",
-             "", "| code | mutants | killed | survived | score |", "|---|---:|---:|---:|---:|"]
+             "limit); it survives when every test passes.  Mutants that do not compile are not counted; "
+             "survivors explained as equivalent (test/mutation/equivalent.tsv) are left out of the score.",
+             "", "| code | mutants | killed | equivalent | not killed | score |",
+             "|---|---:|---:|---:|---:|---:|"]
+    known = load_equivalent()
     groups = {}
     for r in results:
         groups.setdefault(group_of(r["path"]), []).append(r)
-    for name in sorted(groups):
-        n, k, s = score(groups[name])
-        lines.append("| %s | %d | %d | %d | %.1f%% |" % (name, n, k, n - k, s))
-    n, k, s = score(results)
-    lines.append("| **all of src/** | %d | %d | %d | **%.1f%%** |" % (n, k, n - k, s))
+    for name in sorted(groups) + ["**all of src/**"]:
+        n, k, e, s = score(results if name.startswith("**") else groups[name], known)
+        lines.append("| %s | %d | %d | %d | %d | %.1f%% |" % (name, n, k, e, n - k - e, s))
     uncompilable = sum(1 for r in results if r["status"] == "uncompilable")
     timeouts = sum(1 for r in results if r["status"] == "timeout")
     lines += ["", "Also: %d mutants did not compile; %d of the killed ones ran past the time limit." %
               (uncompilable, timeouts)]
     for title, key in (("By file", "path"), ("By operator", "operator")):
-        lines += ["", "## " + title, "", "| %s | mutants | killed | score |" % key, "|---|---:|---:|---:|"]
+        lines += ["", "## " + title, "", "| %s | mutants | killed | equivalent | score |" % key,
+                  "|---|---:|---:|---:|---:|"]
         by_key = {}
         for r in results:
             by_key.setdefault(r[key], []).append(r)
         for value in sorted(by_key):
-            n, k, s = score(by_key[value])
-            lines.append("| %s | %d | %d | %.1f%% |" % (value, n, k, s))
+            n, k, e, s = score(by_key[value], known)
+            lines.append("| %s | %d | %d | %d | %.1f%% |" % (value, n, k, e, s))
     killers = {}
     for r in results:
         if r["status"] in ("failed", "timeout") and r["test"]:
@@ -792,16 +827,23 @@ def write_report(args, results, total_found, seconds):
     lines += ["", "## Tests that killed the most mutants", ""]
     for test, count in sorted(killers.items(), key=lambda kv: -kv[1])[:10]:
         lines.append("- %s: %d" % (test, count))
-    survivors = [r for r in results if r["status"] == "passed"]
-    lines += ["", "## Surviving mutants (%d)" % len(survivors), ""]
+    survivors = [r for r in results if r["status"] == "passed" and not equivalent_reason(r, known)]
+    lines += ["", "## Surviving mutants (%d)" % len(survivors), "",
+              "Each is a test to write, or a change no result can show: then add it to "
+              "test/mutation/equivalent.tsv with the reason.", ""]
     for r in survivors:
         lines.append("- `%s:%d` %s: `%s` → `%s`" % (r["path"], r["line"], r["operator"],
                                                    r["before"], r["after"]))
+    equivalent = [r for r in results if equivalent_reason(r, known)]
+    lines += ["", "## Equivalent mutants (%d)" % len(equivalent), ""]
+    for r in equivalent:
+        lines.append("- `%s:%d` %s: `%s` → `%s`: %s" % (r["path"], r["line"], r["operator"],
+                                                       r["before"], r["after"], equivalent_reason(r, known)))
     text = "\n".join(lines) + "\n"
     with open(args.report, "w") as f:
         f.write(text)
-    n, k, s = score(results)
-    print("mutation score: %d of %d mutants killed (%.1f%%); report: %s" % (k, n, s, args.report))
+    n, k, e, s = score(results, known)
+    print("mutation score: %d of %d mutants killed, %d equivalent (%.1f%%); report: %s" % (k, n, e, s, args.report))
 
 
 def main():
