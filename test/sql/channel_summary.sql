@@ -97,6 +97,11 @@ SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 -- Reading on a scale that does not hold the values is the aggregate's error.
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}');
 \echo :LAST_ERROR_SQLSTATE
+-- the minimum below the scale too, with the maximum inside it
+SELECT experience_rating('{"version":1,"channels":{"web":{"n":2,"sum":5,"min":0,"max":5}}}');
+\echo :LAST_ERROR_SQLSTATE
+-- A channel's problem is reported at its name, after any white space.
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1},   "web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}', 0, 10);
 SELECT integration_index('{"version":1,"channels":{"web":{"n":1,"sum":120,"min":120,"max":120}}}');
 \echo :LAST_ERROR_SQLSTATE
