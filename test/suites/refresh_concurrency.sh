@@ -109,7 +109,9 @@ bench()
 {
 	local name=$1
 	shift
-	PGAPPNAME=omnikpi_$name timeout "$time_limit" "$OMNIKPI_PG_BINDIR/pgbench" -n -h 127.0.0.1 "$@" \
+	# A fixed seed: the same random months, KPIs and rows on every run.
+	PGAPPNAME=omnikpi_$name timeout "$time_limit" "$OMNIKPI_PG_BINDIR/pgbench" -n -h 127.0.0.1 \
+		--random-seed=20240611 "$@" \
 		"$db" >"$work/$name.log" 2>&1
 }
 bench kpi_reader -c "$readers" -j 2 -t "$reader_tx" -R "$reader_rate" -D done=0 -D transactions="$reader_tx" \
