@@ -67,6 +67,53 @@ CREATE TABLE daily_text (day date, ratings channel_summary, integration channel_
 CREATE TABLE daily_binary (LIKE daily_text);
 \copy daily TO 'omnikpi_daily.bin' WITH (FORMAT binary)
 \copy daily_binary FROM 'omnikpi_daily.bin' WITH (FORMAT binary)
+-- Binary input gets the checks of the text input, and a message cut short
+-- or too long the errors of the pq_getmsg functions: bytes written as a bytea
+-- column of a binary COPY file are read back as a channel_summary column.
+-- Only the first is valid.  (psql's \copy sets no LAST_ERROR_SQLSTATE; the
+-- SQLSTATEs, 22P03 and 08P01, are checked by test/suites/fuzz.sh.)
+CREATE TABLE summary_bytes (id int, bytes bytea);
+INSERT INTO summary_bytes VALUES
+	-- valid: format 1, no scale, one channel "web" with n 1 and sum, min, max 4
+	(1, decode('0100000000010000000377656200000000000000', 'hex') || decode('01', 'hex') || float8send(4) || float8send(4) || float8send(4)),
+	-- format 2
+	(2, decode('02', 'hex')),
+	-- unknown flags
+	(3, decode('0102', 'hex')),
+	-- a negative number of channels
+	(4, decode('0100ffffffff', 'hex')),
+	-- a channel whose count is 0
+	(5, decode('01000000000100000003776562', 'hex') || int8send(0) || float8send(4) || float8send(4) || float8send(4)),
+	-- a scale whose bounds are the wrong way round
+	(6, decode('0101', 'hex') || float8send(5) || float8send(1) || decode('00000000', 'hex')),
+	-- the flags missing
+	(7, decode('01', 'hex')),
+	-- the channel count cut short
+	(8, decode('010000', 'hex')),
+	-- a byte after the last channel
+	(9, decode('0100000000010000000377656200000000000000', 'hex') || decode('01', 'hex') || float8send(4) || float8send(4) || float8send(4) || decode('00', 'hex'));
+CREATE TABLE summary_read_back (id int, s channel_summary);
+\set SHOW_CONTEXT never
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 1) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 2) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 3) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 4) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 5) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 6) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 7) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 8) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 9) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\set SHOW_CONTEXT errors
+SELECT id, s FROM summary_read_back;
 \set removed `rm -r -- :'copy_dir'`
 SELECT count(*) AS rows,
 	   bool_and(d.ratings::text = t.ratings::text AND d.integration::text = t.integration::text) AS text_identical,
@@ -99,6 +146,10 @@ SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,
 \echo :LAST_ERROR_SQLSTATE
 -- the minimum below the scale too, with the maximum inside it
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":2,"sum":5,"min":0,"max":5}}}');
+\echo :LAST_ERROR_SQLSTATE
+-- A number that underflows to zero is out of range, even where zero would be
+-- consistent (1e-400 for sum, min and max).
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1e-400,"min":1e-400,"max":1e-400}}}'::channel_summary;
 \echo :LAST_ERROR_SQLSTATE
 -- A channel's problem is reported at its name, after any white space.
 SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1},   "web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
