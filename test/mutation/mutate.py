@@ -654,12 +654,15 @@ def run_mutants(args):
     if args.log and os.path.exists(args.log):
         with open(args.log) as f:
             done = {r["id"]: r for r in map(json.loads, f) if r}
+        survivors = set()
         if args.retry_survivors:
-            # after new tests: the survivors run again, the killed stay killed
+            # after new tests: the survivors run again, first; the killed stay killed
+            survivors = {i for i, r in done.items() if r["status"] == "passed"}
             done = {i: r for i, r in done.items() if r["status"] != "passed"}
         ids = {m.id for m in mutants}
         results = [r for i, r in done.items() if i in ids]
         mutants = [m for m in mutants if m.id not in done]
+        mutants.sort(key=lambda m: m.id not in survivors)
         if results:
             print("resuming: %d mutants already in %s" % (len(results), args.log), flush=True)
     signal.signal(signal.SIGTERM, stop_running)
