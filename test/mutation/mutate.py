@@ -462,7 +462,8 @@ def stop_running(signum, frame):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    sys.exit(128 + signum)
+    # at once: sys.exit would wait for the worker threads
+    os._exit(128 + signum)
 
 
 class Job:
@@ -719,11 +720,14 @@ def run_mutants(args):
             print("[%d/%d] %s:%d %s: %s%s" % (done, total, m.path, m.line, m.operator, status,
                                              " (%s)" % test if test else ""), flush=True)
 
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    threads = [threading.Thread(target=worker, args=(job,), daemon=True) for job in jobs]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    # join with a timeout: a signal handler runs only when the main thread
+    # gets back to Python code
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=1)
     # Leave the installed module as the sources build it.
     for job in jobs:
         job.rebuild_all = True

@@ -93,6 +93,11 @@ main()
 				export OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR
 				OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
 			)
+			# A server that outlived pg_ctl's stop (the run was killed while a
+			# backend was busy) must not outlive its data dir.
+			if [ -f "$job/cluster/data/postmaster.pid" ]; then
+				kill -QUIT "$(head -n 1 "$job/cluster/data/postmaster.pid")" 2>/dev/null || true
+			fi
 		done
 		omnikpi_private_remove_workdir "$work"
 	}
