@@ -739,7 +739,8 @@ def run_mutants(args):
 def report_from_log(args):
     """The report of the mutants a log holds (a run stopped early)."""
     with open(args.log) as f:
-        results = [json.loads(line) for line in f if line.strip()]
+        # a mutant run again (MUTATION_RETRY_SURVIVORS) counts as its last run
+        results = list({r["id"]: r for r in map(json.loads, filter(str.strip, f))}.values())
     total_found = len(all_mutants(args.root, args.files))
     write_report(args, results, total_found, 0)
     return 0

@@ -151,6 +151,8 @@ SELECT experience_rating('{"version":1,"channels":{"web":{"n":2,"sum":5,"min":0,
 -- consistent (1e-400 for sum, min and max).
 SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1e-400,"min":1e-400,"max":1e-400}}}'::channel_summary;
 \echo :LAST_ERROR_SQLSTATE
+-- A \u escape needs four hexadecimal digits.
+SELECT '{"version":1,"channels":{"\u00zz":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
 -- A channel's problem is reported at its name, after any white space.
 SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1},   "web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}', 0, 10);

@@ -75,6 +75,12 @@ FROM (SELECT pos, omni_experience_rating(channel, rating, 0, 2) OVER (ORDER BY p
 JOIN LATERAL (SELECT omni_experience_rating(channel, rating, 0, 2) AS direct
 			  FROM tiny_tail t WHERE t.pos BETWEEN r.pos - 2 AND r.pos) d ON true;
 
+-- A NULL scale bound is an error in moving mode too (22004), whichever bound.
+SELECT omni_experience_rating(channel, rating, NULL, 10) OVER (ORDER BY pos ROWS 1 PRECEDING) FROM tiny;
+\echo :LAST_ERROR_SQLSTATE
+SELECT omni_experience_rating(channel, rating, 0, NULL) OVER (ORDER BY pos ROWS 1 PRECEDING) FROM tiny;
+\echo :LAST_ERROR_SQLSTATE
+
 -- The frame clause matters for aggregates: a growing frame (no moving mode)
 -- and the whole partition.
 SELECT pos,
