@@ -83,20 +83,23 @@ main()
 	work=$(omnikpi_private_workdir mutation)
 	cleanup()
 	{
-		local job
+		local job postmaster
 
 		for job in "$work"/job*; do
 			[ -f "$job/cluster.env" ] || continue
+			postmaster=$(head -n 1 "$job/cluster/data/postmaster.pid" 2>/dev/null || true)
 			(
 				# shellcheck disable=SC1091 # written below
 				. "$job/cluster.env"
 				export OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR
 				OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
 			)
-			# A server that outlived pg_ctl's stop (the run was killed while a
-			# backend was busy) must not outlive its data dir.
-			if [ -f "$job/cluster/data/postmaster.pid" ]; then
-				kill -QUIT "$(head -n 1 "$job/cluster/data/postmaster.pid")" 2>/dev/null || true
+			# A server that outlived pg_ctl's stop (seen when the run was
+			# stopped while a mutant kept a backend busy) must not outlive
+			# its data dir.
+			if [ -n "$postmaster" ] && kill -0 "$postmaster" 2>/dev/null; then
+				kill -QUIT "$postmaster" 2>/dev/null || true
+				sleep 2
 			fi
 		done
 		omnikpi_private_remove_workdir "$work"
