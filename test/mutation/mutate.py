@@ -791,7 +791,7 @@ def score(rows, known):
     killed = sum(1 for r in counted if r["status"] in ("failed", "timeout"))
     equivalent = sum(1 for r in counted if equivalent_reason(r, known))
     scored = len(counted) - equivalent
-    return len(counted), killed, equivalent, (100.0 * killed / scored) if scored else float("nan")
+    return len(counted), killed, equivalent, ("%.1f%%" % (100.0 * killed / scored)) if scored else "-"
 
 
 def write_report(args, results, total_found, seconds):
@@ -814,11 +814,10 @@ def write_report(args, results, total_found, seconds):
         groups.setdefault(group_of(r["path"]), []).append(r)
     for name in sorted(groups) + ["**all of src/**"]:
         n, k, e, s = score(results if name.startswith("**") else groups[name], known)
-        lines.append("| %s | %d | %d | %d | %d | %.1f%% |" % (name, n, k, e, n - k - e, s))
+        lines.append("| %s | %d | %d | %d | %d | %s |" % (name, n, k, e, n - k - e, s))
     uncompilable = sum(1 for r in results if r["status"] == "uncompilable")
     timeouts = sum(1 for r in results if r["status"] == "timeout")
-    lines += ["", "Also: %d mutants did not compile; %d of the killed ones ran past the time limit." %
-              (uncompilable, timeouts)]
+    lines += ["", "Mutants that did not compile: %d; killed by the time limit: %d." % (uncompilable, timeouts)]
     for title, key in (("By file", "path"), ("By operator", "operator")):
         lines += ["", "## " + title, "", "| %s | mutants | killed | equivalent | score |" % key,
                   "|---|---:|---:|---:|---:|"]
@@ -827,7 +826,7 @@ def write_report(args, results, total_found, seconds):
             by_key.setdefault(r[key], []).append(r)
         for value in sorted(by_key):
             n, k, e, s = score(by_key[value], known)
-            lines.append("| %s | %d | %d | %d | %.1f%% |" % (value, n, k, e, s))
+            lines.append("| %s | %d | %d | %d | %s |" % (value, n, k, e, s))
     killers = {}
     for r in results:
         if r["status"] in ("failed", "timeout") and r["test"]:
@@ -851,7 +850,7 @@ def write_report(args, results, total_found, seconds):
     with open(args.report, "w") as f:
         f.write(text)
     n, k, e, s = score(results, known)
-    print("mutation score: %d of %d mutants killed, %d equivalent (%.1f%%); report: %s" % (k, n, e, s, args.report))
+    print("mutation score: %d of %d mutants killed, %d equivalent (%s); report: %s" % (k, n, e, s, args.report))
 
 
 def main():
