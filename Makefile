@@ -64,10 +64,10 @@ bench:
 # demo company (INTERACTIONS=1000000 by default), creates the KPI views,
 # prints a report and leaves the server running.  `make demo-stop` stops it.
 demo:
-	bash demo/run.sh
+	@bash demo/run.sh
 
 demo-stop:
-	bash demo/stop.sh
+	@bash demo/stop.sh
 
 # The regression suite against a server running omnikpi built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (`make test` runs it too).
