@@ -14,6 +14,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=demo/common.sh
 . demo/common.sh
 
+# The dashboard's server (make dashboard), if one runs: its pid is in its work dir.
+dashboard_pid_file=$demo_dir/dashboard/serve.pid
+if [ -f "$dashboard_pid_file" ] && kill -0 "$(cat "$dashboard_pid_file")" 2>/dev/null &&
+	grep -q serve.mjs "/proc/$(cat "$dashboard_pid_file")/cmdline" 2>/dev/null; then
+	kill "$(cat "$dashboard_pid_file")"
+	echo "stopped the dashboard's server"
+fi
+rm -f "$dashboard_pid_file"
+
 if ! omnikpi_demo_running; then
 	echo "no demo cluster is running in $demo_dir"
 	if [ -n "${PGHOST:-}${PGPORT:-}${PGDATABASE:-}" ]; then
