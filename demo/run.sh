@@ -32,6 +32,8 @@
 #                             log and the BI role's password (default /tmp/omnikpi-demo)
 #   PG_CONFIG                 another PostgreSQL's pg_config (then no
 #                             PostgreSQL packages are installed)
+#   OMNIKPI_SKIP_BUILD=1      do not build and install: the caller just did
+#                             (the dashboard's test suite, after make test's build)
 #   PGHOST, PGPORT, PGDATABASE, PGUSER, ...: use that server instead of the
 #                             demo cluster (omnikpi must be installed on it)
 
@@ -120,14 +122,16 @@ on_exit()
 trap on_exit EXIT
 
 # --- 1. packages, build, install (as test/run.sh) ------------------------------
-step "checking packages"
-omnikpi_ensure_build_packages
+if [ "${OMNIKPI_SKIP_BUILD:-0}" != 1 ]; then
+	step "checking packages"
+	omnikpi_ensure_build_packages
 
-step "building with -Werror"
-omnikpi_build
+	step "building with -Werror"
+	omnikpi_build
 
-step "installing"
-omnikpi_install
+	step "installing"
+	omnikpi_install
+fi
 
 # --- 2. the server ---------------------------------------------------------------
 if [ "$use_own_server" = 1 ]; then
