@@ -47,34 +47,7 @@ case "$screenshot" in
 esac
 
 mkdir -p "$work"
-log=$work/build.log
-exec 3>&1 4>&2 >"$log" 2>&1
-
-current_step=""
-step()
-{
-	current_step=$*
-	echo
-	echo "== $*"
-}
-on_exit()
-{
-	local status=$?
-	if [ "$status" -ne 0 ]; then
-		{
-			echo "make dashboard failed (step: ${current_step:-starting}); the end of its log, $log:"
-			echo
-			tail -n 25 "$log" | sed 's/^/  /'
-		} >&4
-	fi
-	exit "$status"
-}
-trap on_exit EXIT
-
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
+omnikpi_demo_quietly "$work/build.log" "make dashboard"
 
 # --- 1. Node.js -------------------------------------------------------------------
 step "checking Node.js"

@@ -11,6 +11,11 @@
 #   omnikpi_demo_bi_role              create the BI role (password in $bi_password_file)
 #                                     and grant it the KPI views
 #   omnikpi_demo_bi_password          print the BI role's password
+#   omnikpi_demo_quietly LOG WHAT     from here on only fd 3 reaches the terminal, the
+#                                     rest goes to LOG; on failure, WHAT failed, the step
+#                                     and LOG's end are shown, after omnikpi_demo_on_failure
+#   step TEXT                         start a step (a heading in the log)
+#   now_ms                            the wall clock in milliseconds, for timings
 #   omnikpi_demo_connection_details OWN_SERVER [NOTE]
 #                                     how to connect, for the user (OWN_SERVER 1: the
 #                                     server the PG* variables name)
@@ -20,6 +25,46 @@ demo_db=omnikpi_demo
 kpi_schema=omnikpi_kpi
 bi_role=omnikpi_bi
 bi_password_file=$demo_dir/bi_password
+
+# omnikpi_demo_quietly LOG WHAT: `make demo` and `make dashboard` print only
+# what the user asked for (fd 3); packages, compilers, servers and builds
+# write to LOG, started afresh on each run.  A script may define
+# omnikpi_demo_on_failure (say, to stop what it started); it runs first.
+omnikpi_demo_quietly()
+{
+	omnikpi_demo_log=$1
+	omnikpi_demo_what=$2
+	exec 3>&1 4>&2 >"$omnikpi_demo_log" 2>&1
+	trap omnikpi_demo_exit EXIT
+}
+
+omnikpi_demo_exit()
+{
+	local status=$?
+	if [ "$status" -ne 0 ]; then
+		if declare -F omnikpi_demo_on_failure >/dev/null; then
+			omnikpi_demo_on_failure >&4
+		fi
+		{
+			echo "$omnikpi_demo_what failed (step: ${omnikpi_demo_step:-starting}); the end of its log, $omnikpi_demo_log:"
+			echo
+			tail -n 25 "$omnikpi_demo_log" | sed 's/^/  /'
+		} >&4
+	fi
+	exit "$status"
+}
+
+step()
+{
+	omnikpi_demo_step=$*
+	echo
+	echo "== $*"
+}
+
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
 
 omnikpi_demo_running()
 {

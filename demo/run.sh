@@ -68,28 +68,15 @@ fi
 # The terminal keeps fd 3 (report, connection details) and fd 4 (failures);
 # everything else goes to the log, started afresh on each run.
 mkdir -p "$demo_dir"
-log=$demo_dir/demo.log
-exec 3>&1 4>&2 >"$log" 2>&1
+omnikpi_demo_quietly "$demo_dir/demo.log" "make demo"
 # The server user writes into the directory (socket, server log).
 if omnikpi_is_root; then
 	chown "$(omnikpi_server_user):" "$demo_dir"
 fi
 chmod 755 "$demo_dir"
-chmod 644 "$log"
+chmod 644 "$demo_dir/demo.log"
 
-current_step=""
-step()
-{
-	current_step=$*
-	echo
-	echo "== $*"
-}
-
-# now_ms / seconds_since START_MS: wall-clock timings for the log.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
+# seconds_since START_MS: wall-clock timings for the log.
 seconds_since()
 {
 	local ms=$(($(now_ms) - $1))
@@ -97,29 +84,15 @@ seconds_since()
 }
 
 started_here=0
-# On failure: say which step failed and where the log is, show its end, and
-# stop a cluster this run started (its data stays): a half-set-up demo should
-# not keep running unnoticed.
-on_exit()
+# On failure, stop a cluster this run started (its data stays): a
+# half-set-up demo should not keep running unnoticed.
+omnikpi_demo_on_failure()
 {
-	local status=$?
-	if [ "$status" -ne 0 ]; then
-		{
-			echo "make demo failed (step: ${current_step:-starting}); the end of its log, $log:"
-			echo
-			tail -n 25 "$log" | sed 's/^/  /'
-			if [ "$started_here" = 1 ]; then
-				echo
-				echo "Stopped the demo cluster it started (server log: $demo_dir/server.log)."
-			fi
-		} >&4
-		if [ "$started_here" = 1 ]; then
-			omnikpi_cluster_stop
-		fi
+	if [ "$started_here" = 1 ]; then
+		omnikpi_cluster_stop
+		echo "Stopped the demo cluster it started (server log: $demo_dir/server.log)."
 	fi
-	exit "$status"
 }
-trap on_exit EXIT
 
 # --- 1. packages, build, install (as test/run.sh) ------------------------------
 if [ "${OMNIKPI_SKIP_BUILD:-0}" != 1 ]; then
