@@ -20,6 +20,7 @@ set -euo pipefail
 # shellcheck source=dashboard/browser.sh
 . dashboard/browser.sh
 
+started=$(date +%s)
 work=$(mktemp -d)
 demo_dir=$work/demo
 screenshot=${OMNIKPI_DASHBOARD_SCREENSHOT:-/tmp/omnikpi-dashboard-test.png}
@@ -119,6 +120,7 @@ declare -A pages=(
 	[fulfillment]="bopis_share_latest"
 )
 checked=0
+pages_started=$(date +%s)
 for page in "${!pages[@]}"; do
 	path=${page/#index/}
 	omnikpi_chromium_dom "$url$path" >"$work/page.html" || fail "chromium could not open $url$path"
@@ -137,3 +139,4 @@ done
 omnikpi_chromium_screenshot "$url" "$screenshot"
 [ -s "$screenshot" ] || fail "no screenshot in $screenshot"
 echo "screenshot of the overview: $screenshot"
+echo "dashboard suite: $(($(date +%s) - started)) s in all (pages in Chromium: $(($(date +%s) - pages_started)) s)"
