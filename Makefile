@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh test-docs
+.PHONY: test demo demo-stop dashboard bench test-asan fuzz sqlsmith bench-refresh test-docs
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -64,10 +64,15 @@ bench:
 # demo company (INTERACTIONS=1000000 by default), creates the KPI views,
 # prints a report and leaves the server running.  `make demo-stop` stops it.
 demo:
-	bash demo/run.sh
+	@bash demo/run.sh
 
 demo-stop:
-	bash demo/stop.sh
+	@bash demo/stop.sh
+
+# Builds the dashboard (dashboard/, Observable Framework) against the demo's
+# database as its BI role, serves it on 127.0.0.1 and prints the address.
+dashboard:
+	@bash dashboard/build.sh
 
 # The regression suite against a server running omnikpi built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (`make test` runs it too).
