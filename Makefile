@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh test-docs mutation coverage test-random
+.PHONY: test demo demo-stop dashboard bench test-asan fuzz sqlsmith bench-refresh test-docs mutation coverage test-random
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -64,15 +64,27 @@ bench:
 # demo company (INTERACTIONS=1000000 by default), creates the KPI views,
 # prints a report and leaves the server running.  `make demo-stop` stops it.
 demo:
-	bash demo/run.sh
+	@bash demo/run.sh
 
 demo-stop:
-	bash demo/stop.sh
+	@bash demo/stop.sh
+
+# Builds the dashboard (dashboard/, Observable Framework) against the demo's
+# database as its BI role, serves it on 127.0.0.1 and prints the address.
+dashboard:
+	@bash dashboard/build.sh
 
 # The regression suite against a server running omnikpi built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (`make test` runs it too).
 test-asan:
 	bash test/asan/run.sh
+
+# omnikpi on a Citus coordinator and two workers on loopback, compared with
+# local tables; skipped (with the reason) when Citus is not installed for the
+# server.  `make test` runs it too.  See docs/scale-out.md.
+.PHONY: test-citus
+test-citus:
+	bash test/citus/run.sh
 
 # The channel_summary parsers under libFuzzer for FUZZ_SECONDS (default 600);
 # `make test` runs a short bounded round.
