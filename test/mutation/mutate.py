@@ -657,9 +657,12 @@ def run_mutants(args):
             done = {r["id"]: r for r in map(json.loads, f) if r}
         survivors = set()
         if args.retry_survivors:
-            # after new tests: the survivors run again, first; the killed stay killed
-            survivors = {i for i, r in done.items() if r["status"] == "passed"}
-            done = {i: r for i, r in done.items() if r["status"] != "passed"}
+            # after new tests: the survivors run again, first; the killed stay
+            # killed, and the equivalent ones are known to pass
+            known = load_equivalent()
+            survivors = {i for i, r in done.items()
+                         if r["status"] == "passed" and not equivalent_reason(r, known)}
+            done = {i: r for i, r in done.items() if i not in survivors}
         ids = {m.id for m in mutants}
         results = [r for i, r in done.items() if i in ids]
         mutants = [m for m in mutants if m.id not in done]
