@@ -85,6 +85,8 @@ main()
 	{
 		local job postmaster
 
+		# the run may have stopped inside its set -f (MUTATION_FILES)
+		set +f
 		for job in "$work"/job*; do
 			[ -f "$job/cluster.env" ] || continue
 			postmaster=$(head -n 1 "$job/cluster/data/postmaster.pid" 2>/dev/null || true)
@@ -94,9 +96,8 @@ main()
 				export OMNIKPI_CLUSTER_DIR OMNIKPI_PG_BINDIR
 				OMNIKPI_CLUSTER_TEMP=0 omnikpi_cluster_stop
 			)
-			# A server that outlived pg_ctl's stop (seen when the run was
-			# stopped while a mutant kept a backend busy) must not outlive
-			# its data dir.
+			# A server that outlived pg_ctl's stop must not outlive its
+			# data dir.
 			if [ -n "$postmaster" ] && kill -0 "$postmaster" 2>/dev/null; then
 				kill -QUIT "$postmaster" 2>/dev/null || true
 				sleep 2
