@@ -73,12 +73,13 @@ public final class BiToolCheck
 	}
 
 	/* The java.sql.Types a BI tool maps each column type to; omnikpi's own
-	 * channel_summary (in the daily summary tables) is OTHER, which tools
-	 * show as text. */
-	private static final Map<String, Integer> SQL_TYPES = Map.of(
-		"date", Types.DATE, "text", Types.VARCHAR, "name", Types.VARCHAR, "float8", Types.DOUBLE,
-		"int8", Types.BIGINT, "int4", Types.INTEGER, "numeric", Types.NUMERIC,
-		"bool", Types.BIT, "timestamptz", Types.TIMESTAMP, "channel_summary", Types.OTHER);
+	 * channel_summary (in the daily summary tables) and the regclass of the
+	 * kpi_objects record are OTHER, which tools show as text. */
+	private static final Map<String, Integer> SQL_TYPES = Map.ofEntries(
+		Map.entry("date", Types.DATE), Map.entry("text", Types.VARCHAR), Map.entry("name", Types.VARCHAR),
+		Map.entry("float8", Types.DOUBLE), Map.entry("int8", Types.BIGINT), Map.entry("int4", Types.INTEGER),
+		Map.entry("numeric", Types.NUMERIC), Map.entry("bool", Types.BIT), Map.entry("timestamptz", Types.TIMESTAMP),
+		Map.entry("channel_summary", Types.OTHER), Map.entry("regclass", Types.OTHER));
 
 	public static void main(String[] args) throws Exception
 	{

@@ -21,8 +21,8 @@
 -- The daily summary tables: a template each for the rows of the days from a
 -- given time on.  In the template %1$I is the target schema, %2$L the time
 -- zone days are cut in, %3$L and %4$L the rating scale, and $1 (a parameter,
--- never text) the first timestamptz to recompute; rows whose time is NULL
--- are recomputed every time, as the plain views count them too.
+-- never text) the first timestamptz to recompute.  They read the source
+-- views, so rows without a time are left out as everywhere else.
 CREATE TABLE omnikpi.kpi_daily_summaries (
 	table_name name PRIMARY KEY,
 	source text NOT NULL,
@@ -73,7 +73,7 @@ INSERT INTO omnikpi.kpi_daily_summaries VALUES
 	count(*) FILTER (WHERE nps >= 9) AS promoters,
 	count(*) FILTER (WHERE nps <= 6) AS detractors
 FROM %1$I.source_interactions
-WHERE occurred_at >= $1 OR occurred_at IS NULL
+WHERE occurred_at >= $1
 GROUP BY 1, 2, 3$v$);
 
 -- The KPI views the materialized form materializes, with their definition
@@ -157,25 +157,17 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.lock_kpi_schema(name) IS
 	'waits for and takes the transaction advisory lock that serializes creating, refreshing and dropping the KPI views of a schema';
 
--- The objects of the materialized form in a schema that omnikpi made (by
--- name, kind and the "(omnikpi)" at the end of their comment), in the order
--- they can be dropped: materialized views (latest position first), daily
--- tables, the state table.
+-- The objects of the materialized form that create_kpi_views made in a
+-- schema (by its record, omnikpi.kpi_objects), in the order they can be
+-- dropped: materialized views, daily tables, the state table.
 CREATE FUNCTION omnikpi.materialized_objects(target_schema name)
 	RETURNS TABLE (relation_name name, relation_kind "char")
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-	SELECT c.relname, c.relkind
-	FROM pg_catalog.pg_class c
-	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-	LEFT JOIN omnikpi.kpi_views v ON v.view_name = c.relname AND c.relkind = 'm'
-	LEFT JOIN omnikpi.kpi_daily_summaries d ON d.table_name = c.relname AND c.relkind = 'r'
-	WHERE n.nspname = target_schema
-	  AND (v.view_name IS NOT NULL OR d.table_name IS NOT NULL
-		   OR (c.relkind = 'r' AND c.relname = 'kpi_refresh_state'))
-	  AND pg_catalog.obj_description(c.oid, 'pg_class') LIKE '% (omnikpi)'
-	ORDER BY v.position DESC NULLS LAST, d.table_name NULLS LAST, c.relname
+	SELECT o.relation_name, o.relation_kind
+	FROM omnikpi.kpi_objects(target_schema) o
+	WHERE o.relation_kind = 'm' OR o.kind IN ('daily summary', 'refresh state')
 $fn$;
 COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 	'the materialized views, daily summary tables and refresh state the materialized form of create_kpi_views made in target_schema, in drop order';
@@ -196,6 +188,9 @@ DECLARE
 	daily record;
 	new_watermark timestamptz;
 	from_day date;
+	failure_state text;
+	failure_detail text;
+	failure_hint text;
 BEGIN
 	PERFORM omnikpi.lock_kpi_schema(target_schema);
 	FOR state IN EXECUTE format(
@@ -225,10 +220,23 @@ BEGIN
 		EXECUTE format('DELETE FROM %I.%I WHERE %I >= $1 OR %I IS NULL', target_schema, daily.table_name,
 					   daily.key_columns[1], daily.key_columns[1])
 			USING from_day;
-		EXECUTE format('INSERT INTO %I.%I ', target_schema, daily.table_name)
-			|| format(daily.definition, target_schema, state.time_zone, state.rating_scale_min,
-					  state.rating_scale_max)
-			USING from_day::timestamp AT TIME ZONE state.time_zone;
+		-- A failure (a rating outside the scale, say) is raised again with
+		-- its message, detail and hint, but not the generated statement; the
+		-- caller's transaction rolls back, so the old numbers stay.
+		BEGIN
+			EXECUTE format('INSERT INTO %I.%I ', target_schema, daily.table_name)
+				|| format(daily.definition, target_schema, state.time_zone, state.rating_scale_min,
+						  state.rating_scale_max)
+				USING from_day::timestamp AT TIME ZONE state.time_zone;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_detail = PG_EXCEPTION_DETAIL,
+									failure_hint = PG_EXCEPTION_HINT;
+			PERFORM omnikpi.raise_again(failure_state, SQLERRM,
+				concat_ws(' ', nullif(failure_detail, ''),
+						  format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
+								 target_schema, daily.table_name)),
+				failure_hint);
+		END;
 		EXECUTE format('UPDATE %I.kpi_refresh_state SET watermark = $1, recomputed_from = $2,
 						full_rebuild = $3, refreshed_at = now() WHERE daily_table = $4', target_schema)
 			USING new_watermark, from_day, full_rebuild OR state.watermark IS NULL, state.daily_table;
@@ -237,231 +245,6 @@ END
 $fn$;
 COMMENT ON FUNCTION omnikpi.refresh_daily_summaries(name, boolean, interval) IS
 	'recomputes the changed days (or all days) of the daily summary tables of target_schema and moves their watermark; called by refresh_kpi_views and create_kpi_views';
-
-DROP FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
-									   double precision, double precision, interval, text[], text[], interval);
-
-CREATE FUNCTION omnikpi.create_kpi_views(
-	target_schema name,
-	interactions regclass DEFAULT NULL,
-	orders regclass DEFAULT NULL,
-	touchpoints regclass DEFAULT NULL,
-	conversions regclass DEFAULT NULL,
-	columns jsonb DEFAULT '{}',
-	rating_scale_min double precision DEFAULT 1,
-	rating_scale_max double precision DEFAULT 5,
-	ropo_window interval DEFAULT '14 days',
-	store_channels text[] DEFAULT '{store}',
-	online_channels text[] DEFAULT '{web,app}',
-	half_life interval DEFAULT '7 days',
-	materialized boolean DEFAULT false)
-	RETURNS TABLE (view_name name, status text)
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	given jsonb;
-	statements text[] := '{}';
-	src text;
-	statement text;
-	kpi record;
-	daily record;
-	victim record;
-	existing "char";
-	missing text[];
-	daily_tables name[];
-	state_comments text[] := ARRAY[
-		'daily_table', 'the daily summary table',
-		'time_zone', 'the time zone days are cut in (of the session that called create_kpi_views)',
-		'rating_scale_min', 'lower end of the rating scale',
-		'rating_scale_max', 'upper end of the rating scale',
-		'watermark', 'newest source time seen at the last refresh (at most the time of that refresh); the next refresh recomputes the days from watermark - late_window on',
-		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
-		'full_rebuild', 'whether the last refresh recomputed every day',
-		'refreshed_at', 'when the last refresh ran'];
-	i integer;
-BEGIN
-	IF target_schema IS NULL THEN
-		RAISE EXCEPTION 'target_schema must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF materialized IS NULL THEN
-		RAISE EXCEPTION 'materialized must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
-		RAISE EXCEPTION 'schema "%" does not exist', target_schema
-			USING ERRCODE = 'invalid_schema_name',
-				  HINT = 'Create it first: CREATE SCHEMA ' || quote_ident(target_schema) || ';';
-	END IF;
-	IF NOT (rating_scale_min < rating_scale_max) OR rating_scale_min IN ('Infinity', '-Infinity')
-	   OR rating_scale_max IN ('Infinity', '-Infinity') THEN
-		RAISE EXCEPTION 'invalid rating scale % to %', rating_scale_min, rating_scale_max
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT (ropo_window > interval '0') OR NOT (half_life > interval '0') THEN
-		RAISE EXCEPTION 'ropo_window and half_life must be positive'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF columns IS NULL OR jsonb_typeof(columns) <> 'object' THEN
-		RAISE EXCEPTION 'columns must be a JSON object keyed by source'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'For example {"interactions": {"customer_id": "cust_no"}}.';
-	END IF;
-
-	given := jsonb_strip_nulls(jsonb_build_object(
-		'interactions', interactions::text, 'orders', orders::text,
-		'touchpoints', touchpoints::text, 'conversions', conversions::text));
-	IF given = '{}' THEN
-		RAISE EXCEPTION 'no source relation given'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass at least one of interactions, orders, touchpoints and conversions.';
-	END IF;
-	IF EXISTS (SELECT 1 FROM jsonb_object_keys(columns) k
-			   WHERE k NOT IN ('interactions', 'orders', 'touchpoints', 'conversions')) THEN
-		RAISE EXCEPTION 'columns names an unknown source'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'The sources are interactions, orders, touchpoints and conversions.';
-	END IF;
-
-	-- Check every mapping before creating anything.
-	FOR src IN SELECT jsonb_object_keys(given) LOOP
-		statements := statements || omnikpi.source_view_sql(target_schema, src,
-			CASE src WHEN 'interactions' THEN interactions WHEN 'orders' THEN orders
-				 WHEN 'touchpoints' THEN touchpoints ELSE conversions END,
-			columns -> src);
-	END LOOP;
-
-	-- A refresh of this schema in progress finishes first; then the
-	-- materialized form made earlier goes (it is made afresh below, or
-	-- replaced by plain views).
-	PERFORM omnikpi.lock_kpi_schema(target_schema);
-	FOR victim IN SELECT * FROM omnikpi.materialized_objects(target_schema) LOOP
-		EXECUTE format('DROP %s %I.%I', CASE victim.relation_kind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
-					   target_schema, victim.relation_name);
-	END LOOP;
-
-	FOREACH statement IN ARRAY statements LOOP
-		EXECUTE statement;
-	END LOOP;
-	FOR src IN SELECT jsonb_object_keys(given) LOOP
-		EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, 'source_' || src,
-					   format('%s as omnikpi reads them, from %s (omnikpi)', src, given ->> src));
-		FOR kpi IN SELECT c.column_name, c.description FROM omnikpi.source_columns c WHERE c.source = src LOOP
-			EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, 'source_' || src,
-						   kpi.column_name, kpi.description);
-		END LOOP;
-		view_name := 'source_' || src;
-		status := 'created';
-		RETURN NEXT;
-	END LOOP;
-
-	-- The daily summary tables the materialized views to create need, filled
-	-- from scratch, and their refresh state.  Days are cut in this session's
-	-- time zone, recorded, so that a refresh from a session in another zone
-	-- (a scheduler's) cuts them the same way.
-	IF materialized THEN
-		SELECT array_agg(DISTINCT m.daily_table) INTO daily_tables
-		FROM omnikpi.kpi_materialized_views m
-		JOIN omnikpi.kpi_views v USING (view_name)
-		WHERE NOT EXISTS (SELECT 1 FROM unnest(v.sources) s WHERE NOT given ? s);
-	END IF;
-	IF daily_tables IS NOT NULL THEN
-		EXECUTE format($t$CREATE TABLE %I.kpi_refresh_state (
-			daily_table name PRIMARY KEY,
-			time_zone text NOT NULL,
-			rating_scale_min double precision NOT NULL,
-			rating_scale_max double precision NOT NULL,
-			watermark timestamptz,
-			recomputed_from date,
-			full_rebuild boolean,
-			refreshed_at timestamptz)$t$, target_schema);
-		EXECUTE format('COMMENT ON TABLE %I.kpi_refresh_state IS %L', target_schema,
-					   'refresh state of the daily summary tables: the watermark (the newest source time seen at the last refresh, at most the time of that refresh) from which omnikpi.refresh_kpi_views recomputes days, minus its late_window (omnikpi)');
-		FOR i IN 1 .. array_length(state_comments, 1) BY 2 LOOP
-			EXECUTE format('COMMENT ON COLUMN %I.kpi_refresh_state.%I IS %L', target_schema,
-						   state_comments[i], state_comments[i + 1]);
-		END LOOP;
-
-		FOR daily IN SELECT * FROM omnikpi.kpi_daily_summaries d WHERE d.table_name = ANY (daily_tables)
-					 ORDER BY d.table_name LOOP
-			EXECUTE format('CREATE TABLE %I.%I (%s)', target_schema, daily.table_name, daily.columns);
-			EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, daily.table_name,
-						   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
-							FROM unnest(daily.key_columns) WITH ORDINALITY AS u(k, n)));
-			EXECUTE format('COMMENT ON TABLE %I.%I IS %L', target_schema, daily.table_name,
-						   daily.description || ' (omnikpi)');
-			FOR i IN 1 .. array_length(daily.column_comments, 1) BY 2 LOOP
-				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, daily.table_name,
-							   daily.column_comments[i], daily.column_comments[i + 1]);
-			END LOOP;
-			EXECUTE format('INSERT INTO %I.kpi_refresh_state (daily_table, time_zone, rating_scale_min, rating_scale_max)
-							VALUES ($1, $2, $3, $4)', target_schema)
-				USING daily.table_name, current_setting('TimeZone'), rating_scale_min, rating_scale_max;
-			view_name := daily.table_name;
-			status := 'created';
-			RETURN NEXT;
-		END LOOP;
-		PERFORM omnikpi.refresh_daily_summaries(target_schema, true, interval '0');
-		view_name := 'kpi_refresh_state';
-		status := 'created';
-		RETURN NEXT;
-	END IF;
-
-	FOR kpi IN SELECT v.*, m.definition AS materialized_definition, m.key_columns
-			   FROM omnikpi.kpi_views v
-			   LEFT JOIN omnikpi.kpi_materialized_views m
-				 ON m.view_name = v.view_name AND m.daily_table = ANY (daily_tables)
-			   ORDER BY v.position LOOP
-		SELECT array_agg(s ORDER BY s) INTO missing
-		FROM unnest(kpi.sources) s WHERE NOT given ? s;
-		view_name := kpi.view_name;
-		IF missing IS NOT NULL THEN
-			status := 'skipped: needs ' || array_to_string(missing, ' and ');
-			RAISE NOTICE 'view %.% not created: it needs %', target_schema, kpi.view_name,
-				array_to_string(missing, ' and ');
-			RETURN NEXT;
-			CONTINUE;
-		END IF;
-		IF kpi.materialized_definition IS NULL THEN
-			EXECUTE format('CREATE OR REPLACE VIEW %I.%I WITH (security_invoker = true) AS ',
-						   target_schema, kpi.view_name)
-				|| format(kpi.definition, target_schema, ropo_window, store_channels, online_channels,
-						  rating_scale_min, rating_scale_max, half_life);
-			EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, kpi.view_name,
-						   kpi.description || ' (omnikpi)');
-			status := 'created';
-		ELSE
-			-- The plain view of an earlier call gives way (a view of someone
-			-- else's by that name does not: CREATE fails on it).
-			SELECT c.relkind INTO existing
-			FROM pg_class c
-			WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = target_schema)
-			  AND c.relname = kpi.view_name AND c.relkind = 'v'
-			  AND obj_description(c.oid, 'pg_class') LIKE '% (omnikpi)';
-			IF FOUND THEN
-				EXECUTE format('DROP VIEW %I.%I', target_schema, kpi.view_name);
-			END IF;
-			EXECUTE format('CREATE MATERIALIZED VIEW %I.%I AS ', target_schema, kpi.view_name)
-				|| format(kpi.materialized_definition, target_schema, ropo_window, store_channels, online_channels,
-						  rating_scale_min, rating_scale_max, half_life);
-			EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, kpi.view_name,
-						   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
-							FROM unnest(kpi.key_columns) WITH ORDINALITY AS u(k, n)));
-			EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', target_schema, kpi.view_name,
-						   kpi.description || '; materialized, refreshed by omnikpi.refresh_kpi_views (omnikpi)');
-			status := 'materialized';
-		END IF;
-		FOR i IN 1 .. array_length(kpi.column_comments, 1) BY 2 LOOP
-			EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, kpi.view_name,
-						   kpi.column_comments[i], kpi.column_comments[i + 1]);
-		END LOOP;
-		RETURN NEXT;
-	END LOOP;
-END
-$fn$;
-COMMENT ON FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
-											 double precision, double precision, interval, text[], text[], interval,
-											 boolean) IS
-	'creates (or replaces) the KPI views over the given source relations in target_schema, with materialized => true the daily summaries and materialized monthly and quarterly KPI views, and says which views were skipped for want of a source';
 
 CREATE PROCEDURE omnikpi.refresh_kpi_views(target_schema name, full_rebuild boolean DEFAULT false,
 										   late_window interval DEFAULT '3 days')
@@ -506,41 +289,3 @@ END
 $fn$;
 COMMENT ON PROCEDURE omnikpi.refresh_kpi_views(name, boolean, interval) IS
 	'refreshes the materialized KPI views of target_schema: recomputes the days from the watermark minus late_window on (all days with full_rebuild), then refreshes the monthly and quarterly views concurrently';
-
-CREATE OR REPLACE FUNCTION omnikpi.drop_kpi_views(target_schema name)
-	RETURNS TABLE (view_name name)
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	victim record;
-BEGIN
-	PERFORM omnikpi.lock_kpi_schema(target_schema);
-	-- KPI views and materialized views first (they read the source views or
-	-- the daily tables), latest first, then the daily tables and the refresh
-	-- state, then the source views; only what create_kpi_views made, as the
-	-- comment says.
-	FOR victim IN
-		SELECT c.relname, c.relkind
-		FROM pg_class c
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		LEFT JOIN omnikpi.kpi_views v ON v.view_name = c.relname AND c.relkind IN ('v', 'm')
-		LEFT JOIN omnikpi.kpi_daily_summaries d ON d.table_name = c.relname AND c.relkind = 'r'
-		WHERE n.nspname = target_schema
-		  AND (v.view_name IS NOT NULL OR d.table_name IS NOT NULL
-			   OR (c.relkind = 'r' AND c.relname = 'kpi_refresh_state')
-			   OR (c.relkind = 'v' AND c.relname IN ('source_interactions', 'source_orders',
-													 'source_touchpoints', 'source_conversions')))
-		  AND obj_description(c.oid, 'pg_class') LIKE '% (omnikpi)'
-		ORDER BY v.position DESC NULLS LAST, d.table_name NULLS LAST, c.relkind DESC, c.relname
-	LOOP
-		EXECUTE format('DROP %s %I.%I',
-					   CASE victim.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
-					   target_schema, victim.relname);
-		view_name := victim.relname;
-		RETURN NEXT;
-	END LOOP;
-END
-$fn$;
-COMMENT ON FUNCTION omnikpi.drop_kpi_views(name) IS
-	'drops the views create_kpi_views made in target_schema, with the materialized form''s materialized views, daily summary tables and refresh state, and nothing else';

@@ -54,18 +54,17 @@ BEGIN
 				  HINT = 'Name the schema where omnikpi.create_kpi_views made the KPI views.';
 	END IF;
 
-	-- The KPI relations are those omnikpi made (their comment ends in
-	-- "(omnikpi)", as drop_kpi_views reads it).  For each, the relations the
-	-- querying role needs SELECT on: itself, and through every
-	-- security_invoker view on the way, what that view reads.  A view without
-	-- security_invoker, a materialized view or a table reads the rest with
-	-- its owner's privileges, so the walk stops there.
+	-- The KPI relations are those create_kpi_views made, as the schema's
+	-- record says (omnikpi.kpi_objects), but the record itself.  For each,
+	-- the relations the querying role needs SELECT on: itself, and through
+	-- every security_invoker view on the way, what that view reads.  A view
+	-- without security_invoker, a materialized view or a table reads the rest
+	-- with its owner's privileges, so the walk stops there.
 	FOR kpi IN
 		WITH RECURSIVE kpi_relations AS (
-			SELECT c.oid
-			FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-			WHERE n.nspname = target_schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-			  AND pg_catalog.obj_description(c.oid, 'pg_class') LIKE '% (omnikpi)'
+			SELECT o.relation::oid AS oid
+			FROM omnikpi.kpi_objects(target_schema) o
+			WHERE o.kind <> 'record'
 		), needs(root, rel) AS (
 			SELECT k.oid, k.oid FROM kpi_relations k
 			UNION

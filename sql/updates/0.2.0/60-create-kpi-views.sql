@@ -1,0 +1,428 @@
+-- ---------------------------------------------------------------------------
+-- create_kpi_views and drop_kpi_views over the source contract
+-- (05-source-contract.sql), the journey layer (06-journey-layer.sql), the
+-- KPI view definitions (07, 50), the record (08) and the materialized form
+-- (10).
+--
+-- create_kpi_views checks everything before it creates anything: the
+-- settings, then the relations, mapping and translations (every problem in
+-- one error), then that no relation of the user's bears a name it would use.
+-- Then, under the schema's lock, it makes the source views, the journey
+-- views, the KPI views (plain, or materialized over daily summaries) and
+-- records each; what an earlier call made and this one does not make again
+-- goes.  An error while creating is raised with its message, detail and
+-- hint but never with the generated statement.
+-- ---------------------------------------------------------------------------
+
+DROP FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
+									   double precision, double precision, interval, text[], text[], interval);
+DROP FUNCTION omnikpi.source_view_sql(name, text, regclass, jsonb);
+
+-- Creates or replaces one view the schema's record holds (or none has the
+-- name of).  A view whose columns changed since the earlier call cannot be
+-- replaced: it is dropped and created, unless the user built on it.
+CREATE FUNCTION omnikpi.replace_kpi_view(target_schema name, view_name name, definition text)
+	RETURNS regclass
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	dependents text;
+BEGIN
+	BEGIN
+		EXECUTE format('CREATE OR REPLACE VIEW %I.%I WITH (security_invoker = true) AS ', target_schema, view_name)
+			|| definition;
+	EXCEPTION WHEN invalid_table_definition THEN
+		BEGIN
+			EXECUTE format('DROP VIEW %I.%I', target_schema, view_name);
+		EXCEPTION WHEN dependent_objects_still_exist THEN
+			GET STACKED DIAGNOSTICS dependents = PG_EXCEPTION_DETAIL;
+			RAISE EXCEPTION 'cannot replace view %.%: its columns changed, and other objects depend on it',
+				quote_ident(target_schema), quote_ident(view_name)
+				USING ERRCODE = 'dependent_objects_still_exist',
+					  DETAIL = dependents,
+					  HINT = 'Drop the objects that depend on it, call create_kpi_views again, then create them again.';
+		END;
+		EXECUTE format('CREATE VIEW %I.%I WITH (security_invoker = true) AS ', target_schema, view_name)
+			|| definition;
+	END;
+	RETURN format('%I.%I', target_schema, view_name)::regclass;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.replace_kpi_view(name, name, text) IS
+	'creates or replaces a security_invoker view of create_kpi_views, dropping it first when its columns changed';
+
+CREATE FUNCTION omnikpi.create_kpi_views(
+	target_schema name,
+	interactions regclass DEFAULT NULL,
+	orders regclass DEFAULT NULL,
+	touchpoints regclass DEFAULT NULL,
+	conversions regclass DEFAULT NULL,
+	columns jsonb DEFAULT '{}',
+	rating_scale_min double precision DEFAULT 1,
+	rating_scale_max double precision DEFAULT 5,
+	ropo_window interval DEFAULT '14 days',
+	store_channels text[] DEFAULT '{store}',
+	online_channels text[] DEFAULT '{web,app}',
+	half_life interval DEFAULT '7 days',
+	materialized boolean DEFAULT false,
+	translations jsonb DEFAULT '{}',
+	other_channels text[] DEFAULT '{call_center,chat,email,social,kiosk,sms,push,search,display,affiliate,referral,direct}',
+	effort_scale_min double precision DEFAULT 1,
+	effort_scale_max double precision DEFAULT 7,
+	time_zone text DEFAULT NULL,
+	lookback interval DEFAULT '30 days',
+	max_touches integer DEFAULT NULL,
+	exclude_channels text[] DEFAULT '{}',
+	journey_gap interval DEFAULT '7 days')
+	RETURNS TABLE (view_name name, status text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	settings jsonb;
+	plan jsonb;
+	given jsonb;
+	template_args text[];
+	sample_problems bigint;
+	sample_details text;
+	src text;
+	source_columns_absent text[];
+	kpi record;
+	layer record;
+	daily record;
+	victim record;
+	missing text[];
+	absent text[];
+	daily_tables name[];
+	makeable name[];
+	layers jsonb := '{}';
+	planned name[] := '{}';
+	kept regclass[] := '{}';
+	legacy jsonb := '[]';
+	made regclass[] := '{}';
+	made_kinds text[] := '{}';
+	clashes text;
+	record_table regclass;
+	failure_state text;
+	failure_message text;
+	failure_detail text;
+	failure_hint text;
+	state_comments text[] := ARRAY[
+		'daily_table', 'the daily summary table',
+		'time_zone', 'the time zone days are cut in (create_kpi_views'' time_zone, by default the zone of the session that called it)',
+		'rating_scale_min', 'lower end of the rating scale',
+		'rating_scale_max', 'upper end of the rating scale',
+		'watermark', 'newest source time seen at the last refresh (at most the time of that refresh); the next refresh recomputes the days from watermark - late_window on',
+		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
+		'full_rebuild', 'whether the last refresh recomputed every day',
+		'refreshed_at', 'when the last refresh ran'];
+	i integer;
+BEGIN
+	IF target_schema IS NULL THEN
+		RAISE EXCEPTION 'target_schema must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF materialized IS NULL THEN
+		RAISE EXCEPTION 'materialized must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
+		RAISE EXCEPTION 'schema "%" does not exist', target_schema
+			USING ERRCODE = 'invalid_schema_name',
+				  HINT = 'Create it first: CREATE SCHEMA ' || quote_ident(target_schema) || ';';
+	END IF;
+	IF NOT (ropo_window > interval '0') OR NOT (half_life > interval '0') THEN
+		RAISE EXCEPTION 'ropo_window and half_life must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
+										store_channels, online_channels, other_channels, exclude_channels,
+										time_zone, lookback, max_touches, journey_gap);
+	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
+	plan := omnikpi.resolve_sources(given, columns, translations);
+	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+
+	-- The cheap checks: the row and value checks of check_sources, on a
+	-- sample of each source.  What they find is a WARNING, not an error:
+	-- the views are made, and say what they leave out.
+	SELECT count(*), string_agg(format('%s.%s: %s (%s %s%s).', u.source, p.column_name, p.problem, p.rows,
+									   CASE WHEN p.rows = 1 THEN 'row' ELSE 'rows' END,
+									   CASE WHEN p.example IS NOT NULL THEN format(', e.g. "%s"', p.example) ELSE '' END),
+								E'\n' ORDER BY u.n, p.ordinality)
+	INTO sample_problems, sample_details
+	FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY AS u(source, n)
+	CROSS JOIN LATERAL omnikpi.source_row_problems(plan, settings, u.source, 10000) WITH ORDINALITY AS p
+	WHERE given ? u.source;
+	IF sample_problems > 0 THEN
+		RAISE WARNING '% in the source data (from up to 10000 rows of each source)',
+			CASE WHEN sample_problems = 1 THEN 'one problem' ELSE sample_problems || ' problems' END
+			USING DETAIL = sample_details,
+				  HINT = 'omnikpi.check_sources(...), with the same source arguments, reads every row, checks across sources too, and gives the fix for each problem.';
+	END IF;
+
+	-- What this call makes, by name: the record, the source views, the
+	-- journey views, the daily summaries and their state, the KPI views.
+	IF given ? 'interactions' THEN
+		layers := layers || jsonb_build_object('interaction_journeys',
+			CASE WHEN omnikpi.plan_has_column(plan, 'interactions.journey_id') THEN 'journey_id' ELSE 'customer_id' END);
+	END IF;
+	IF plan ? 'journeys' THEN
+		layers := layers || jsonb_build_object('attribution_paths', plan ->> 'journeys');
+	END IF;
+	-- the KPI views whose sources and needed columns are all there
+	makeable := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
+					  WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
+						AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL);
+	IF materialized THEN
+		SELECT array_agg(DISTINCT m.daily_table) INTO daily_tables
+		FROM omnikpi.kpi_materialized_views m WHERE m.view_name = ANY (makeable);
+	END IF;
+	planned := ARRAY['kpi_objects']::name[]
+		|| ARRAY(SELECT ('source_' || s)::name FROM jsonb_object_keys(given) s)
+		|| ARRAY(SELECT l::name FROM jsonb_object_keys(layers) l)
+		|| coalesce(daily_tables, '{}')
+		|| CASE WHEN daily_tables IS NOT NULL THEN ARRAY['kpi_refresh_state']::name[] ELSE '{}' END
+		|| makeable;
+
+	-- A refresh of this schema in progress finishes first.  A relation of
+	-- the user's never gives way to one of ours.
+	PERFORM omnikpi.lock_kpi_schema(target_schema);
+	kept := ARRAY(SELECT o.relation FROM omnikpi.kpi_objects(target_schema) o);
+	IF omnikpi.kpi_object_record(target_schema) IS NULL THEN
+		-- a schema of omnikpi 0.1.0 (or none): its views are to be recorded
+		legacy := (SELECT coalesce(jsonb_agg(jsonb_build_array(o.relation::oid, o.kind)), '[]')
+				   FROM omnikpi.kpi_objects(target_schema) o);
+	END IF;
+	SELECT string_agg(format('%I.%I', target_schema, c.relname), ', ' ORDER BY c.relname) INTO clashes
+	FROM pg_class c
+	WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = target_schema)
+	  AND c.relname = ANY (planned) AND c.oid <> ALL (kept);
+	IF clashes IS NOT NULL THEN
+		RAISE EXCEPTION 'schema "%" already holds relations create_kpi_views would make', target_schema
+			USING ERRCODE = 'duplicate_table',
+				  DETAIL = format('%s %s not made by create_kpi_views (they are not in the schema''s kpi_objects record).',
+								  clashes, CASE WHEN clashes LIKE '%,%' THEN 'were' ELSE 'was' END),
+				  HINT = 'Rename or drop them, or create the KPI views in a schema of their own.';
+	END IF;
+
+	BEGIN
+		-- The record first, so that everything below is recorded in it.
+		record_table := omnikpi.kpi_object_record(target_schema);
+		IF record_table IS NULL THEN
+			EXECUTE format($t$CREATE TABLE %I.kpi_objects (
+				relation regclass PRIMARY KEY,
+				kind text NOT NULL CHECK (kind IN ('record', 'source view', 'layer view', 'kpi view',
+												   'daily summary', 'refresh state')),
+				made_at timestamptz NOT NULL DEFAULT now())$t$, target_schema);
+			record_table := format('%I.kpi_objects', target_schema)::regclass;
+			EXECUTE format('COMMENT ON TABLE %s IS %L', record_table,
+						   'the relations omnikpi.create_kpi_views made in this schema; drop_kpi_views, refresh_kpi_views and grant_bi_access act on these and nothing else');
+			EXECUTE format('COMMENT ON COLUMN %s.relation IS %L', record_table, 'the relation');
+			EXECUTE format('COMMENT ON COLUMN %s.kind IS %L', record_table,
+						   'record, source view, layer view, kpi view (plain or materialized), daily summary or refresh state');
+			EXECUTE format('COMMENT ON COLUMN %s.made_at IS %L', record_table, 'when create_kpi_views last made it');
+			-- Whoever may use the schema may know what in it is omnikpi's (as
+			-- pg_class tells them anyway): refresh_kpi_views and
+			-- schedule_refresh read the record as the role that calls them.
+			EXECUTE format('GRANT SELECT ON %s TO PUBLIC', record_table);
+			EXECUTE format('INSERT INTO %s VALUES ($1, ''record'')', record_table) USING record_table;
+			EXECUTE format('INSERT INTO %s (relation, kind) SELECT (e ->> 0)::oid, e ->> 1 FROM jsonb_array_elements($1) e',
+						   record_table) USING legacy;
+		END IF;
+		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
+					   record_table);
+		made := ARRAY[record_table];
+		made_kinds := ARRAY['record'];
+		view_name := 'kpi_objects';
+		status := 'created';
+		RETURN NEXT;
+
+		-- The materialized form made earlier goes; it is made afresh below,
+		-- or replaced by plain views.
+		FOR victim IN SELECT * FROM omnikpi.materialized_objects(target_schema) LOOP
+			EXECUTE format('DROP %s %I.%I', CASE victim.relation_kind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+						   target_schema, victim.relation_name);
+		END LOOP;
+
+		-- The source views, then the journey views over them.
+		FOR src IN SELECT s FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY u(s, n)
+				   WHERE given ? s ORDER BY n LOOP
+			made := made || omnikpi.replace_kpi_view(target_schema, 'source_' || src,
+													 omnikpi.source_select_sql(plan, src, settings, true));
+			made_kinds := made_kinds || 'source view'::text;
+			EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, 'source_' || src,
+						   format('%s as omnikpi reads them, from %s: mapped, vocabularies matched, times in %s, rows without a channel or time left out',
+								  src, plan #>> ARRAY[src, 'relation_name'], settings ->> 'time_zone'));
+			FOR kpi IN SELECT c.column_name, c.description FROM omnikpi.source_columns c WHERE c.source = src LOOP
+				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, 'source_' || src,
+							   kpi.column_name, kpi.description
+							   || CASE WHEN omnikpi.plan_has_column(plan, src || '.' || kpi.column_name) THEN ''
+									   ELSE ' (absent: always NULL)' END);
+			END LOOP;
+			view_name := 'source_' || src;
+			status := 'created';
+			RETURN NEXT;
+		END LOOP;
+		FOR layer IN SELECT l.* FROM omnikpi.kpi_layer_views l
+					 WHERE layers ->> l.view_name::text = l.keyed_by ORDER BY l.view_name LOOP
+			made := made || omnikpi.replace_kpi_view(target_schema, layer.view_name,
+													 format(layer.definition, VARIADIC template_args));
+			made_kinds := made_kinds || 'layer view'::text;
+			EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, layer.view_name, layer.description);
+			FOR i IN 1 .. array_length(layer.column_comments, 1) BY 2 LOOP
+				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, layer.view_name,
+							   layer.column_comments[i], layer.column_comments[i + 1]);
+			END LOOP;
+			view_name := layer.view_name;
+			status := 'created';
+			RETURN NEXT;
+		END LOOP;
+
+		-- The daily summary tables the materialized views need, filled from
+		-- scratch, and their refresh state: days are cut in the recorded
+		-- time zone, whatever the zone of the session that refreshes.
+		IF daily_tables IS NOT NULL THEN
+			EXECUTE format($t$CREATE TABLE %I.kpi_refresh_state (
+				daily_table name PRIMARY KEY,
+				time_zone text NOT NULL,
+				rating_scale_min double precision NOT NULL,
+				rating_scale_max double precision NOT NULL,
+				watermark timestamptz,
+				recomputed_from date,
+				full_rebuild boolean,
+				refreshed_at timestamptz)$t$, target_schema);
+			made := made || format('%I.kpi_refresh_state', target_schema)::regclass;
+			made_kinds := made_kinds || 'refresh state'::text;
+			EXECUTE format('COMMENT ON TABLE %I.kpi_refresh_state IS %L', target_schema,
+						   'refresh state of the daily summary tables: the watermark (the newest source time seen at the last refresh, at most the time of that refresh) from which omnikpi.refresh_kpi_views recomputes days, minus its late_window');
+			FOR i IN 1 .. array_length(state_comments, 1) BY 2 LOOP
+				EXECUTE format('COMMENT ON COLUMN %I.kpi_refresh_state.%I IS %L', target_schema,
+							   state_comments[i], state_comments[i + 1]);
+			END LOOP;
+			FOR daily IN SELECT * FROM omnikpi.kpi_daily_summaries d WHERE d.table_name = ANY (daily_tables)
+						 ORDER BY d.table_name LOOP
+				EXECUTE format('CREATE TABLE %I.%I (%s)', target_schema, daily.table_name, daily.columns);
+				made := made || format('%I.%I', target_schema, daily.table_name)::regclass;
+				made_kinds := made_kinds || 'daily summary'::text;
+				EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, daily.table_name,
+							   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
+								FROM unnest(daily.key_columns) WITH ORDINALITY AS u(k, n)));
+				EXECUTE format('COMMENT ON TABLE %I.%I IS %L', target_schema, daily.table_name, daily.description);
+				FOR i IN 1 .. array_length(daily.column_comments, 1) BY 2 LOOP
+					EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, daily.table_name,
+								   daily.column_comments[i], daily.column_comments[i + 1]);
+				END LOOP;
+				EXECUTE format('INSERT INTO %I.kpi_refresh_state (daily_table, time_zone, rating_scale_min, rating_scale_max)
+								VALUES ($1, $2, $3, $4)', target_schema)
+					USING daily.table_name, settings ->> 'time_zone', rating_scale_min, rating_scale_max;
+				view_name := daily.table_name;
+				status := 'created';
+				RETURN NEXT;
+			END LOOP;
+			PERFORM omnikpi.refresh_daily_summaries(target_schema, true, interval '0');
+			view_name := 'kpi_refresh_state';
+			status := 'created';
+			RETURN NEXT;
+		END IF;
+
+		FOR kpi IN SELECT v.*, m.definition AS materialized_definition, m.key_columns
+				   FROM omnikpi.kpi_views v
+				   LEFT JOIN omnikpi.kpi_materialized_views m
+					 ON m.view_name = v.view_name AND m.daily_table = ANY (daily_tables)
+				   ORDER BY v.position LOOP
+			view_name := kpi.view_name;
+			SELECT array_agg(s ORDER BY s) INTO missing FROM unnest(kpi.sources) s WHERE NOT given ? s;
+			IF missing IS NOT NULL THEN
+				status := 'skipped: needs ' || array_to_string(missing, ' and ');
+				RAISE NOTICE 'view %.% not created: it needs %', target_schema, kpi.view_name,
+					array_to_string(missing, ' and ');
+				RETURN NEXT;
+				CONTINUE;
+			END IF;
+			missing := omnikpi.absent_columns(plan, kpi.needs_columns);
+			IF missing IS NOT NULL THEN
+				status := 'skipped: needs ' || array_to_string(missing, ' and ');
+				RAISE NOTICE 'view %.% not created: it needs %, which the source does not have',
+					target_schema, kpi.view_name, array_to_string(missing, ' and ');
+				RETURN NEXT;
+				CONTINUE;
+			END IF;
+			absent := omnikpi.absent_columns(plan, kpi.optional_columns);
+			IF absent IS NOT NULL THEN
+				RAISE NOTICE 'view %.% created without %, which the source does not have: what it computes from it is empty',
+					target_schema, kpi.view_name, array_to_string(absent, ' and ');
+			END IF;
+			IF kpi.materialized_definition IS NULL THEN
+				made := made || omnikpi.replace_kpi_view(target_schema, kpi.view_name,
+														 format(kpi.definition, VARIADIC template_args));
+				made_kinds := made_kinds || 'kpi view'::text;
+				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, kpi.view_name, kpi.description);
+				status := 'created';
+			ELSE
+				-- the plain view of an earlier call gives way
+				IF to_regclass(format('%I.%I', target_schema, kpi.view_name)) = ANY (kept) THEN
+					EXECUTE format('DROP VIEW %I.%I', target_schema, kpi.view_name);
+				END IF;
+				EXECUTE format('CREATE MATERIALIZED VIEW %I.%I AS ', target_schema, kpi.view_name)
+					|| format(kpi.materialized_definition, VARIADIC template_args);
+				made := made || format('%I.%I', target_schema, kpi.view_name)::regclass;
+				made_kinds := made_kinds || 'kpi view'::text;
+				EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, kpi.view_name,
+							   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
+								FROM unnest(kpi.key_columns) WITH ORDINALITY AS u(k, n)));
+				EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', target_schema, kpi.view_name,
+							   kpi.description || '; materialized, refreshed by omnikpi.refresh_kpi_views');
+				status := 'materialized';
+			END IF;
+			FOR i IN 1 .. array_length(kpi.column_comments, 1) BY 2 LOOP
+				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, kpi.view_name,
+							   kpi.column_comments[i], kpi.column_comments[i + 1]);
+			END LOOP;
+			RETURN NEXT;
+		END LOOP;
+
+		-- Record what was made; what an earlier call made and this one did
+		-- not make again goes (views that now lack a source, say).
+		EXECUTE format('INSERT INTO %s (relation, kind) SELECT * FROM unnest($1, $2)
+						ON CONFLICT (relation) DO UPDATE SET kind = EXCLUDED.kind, made_at = now()', record_table)
+			USING made, made_kinds;
+		FOR victim IN SELECT * FROM omnikpi.kpi_objects(target_schema) o WHERE o.relation <> ALL (made) LOOP
+			EXECUTE format('DROP %s %s', CASE victim.relation_kind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+											 ELSE 'TABLE' END, victim.relation);
+		END LOOP;
+	EXCEPTION WHEN OTHERS THEN
+		-- the same error, without the generated statement in its context
+		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT,
+								failure_detail = PG_EXCEPTION_DETAIL, failure_hint = PG_EXCEPTION_HINT;
+		PERFORM omnikpi.raise_again(failure_state, failure_message,
+			concat_ws(' ', nullif(failure_detail, ''), format('create_kpi_views changed nothing in schema "%s".', target_schema)),
+			failure_hint);
+	END;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
+											 double precision, double precision, interval, text[], text[], interval,
+											 boolean, jsonb, text[], double precision, double precision, text,
+											 interval, integer, text[], interval) IS
+	'creates (or replaces) the source views, journey views and KPI views over the given source relations in target_schema (with materialized => true the daily summaries and materialized monthly and quarterly KPI views), records them in kpi_objects, and says which views were skipped for want of a source or column';
+
+CREATE OR REPLACE FUNCTION omnikpi.drop_kpi_views(target_schema name)
+	RETURNS TABLE (view_name name)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	victim record;
+BEGIN
+	PERFORM omnikpi.lock_kpi_schema(target_schema);
+	-- Only what the schema's record holds, in dependency order, the record last.
+	FOR victim IN SELECT * FROM omnikpi.kpi_objects(target_schema) LOOP
+		EXECUTE format('DROP %s %s',
+					   CASE victim.relation_kind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+					   victim.relation);
+		view_name := victim.relation_name;
+		RETURN NEXT;
+	END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.drop_kpi_views(name) IS
+	'drops what create_kpi_views made in target_schema, as its kpi_objects record lists it (views, materialized views, daily summaries, refresh state, the record), and nothing else';
