@@ -1,5 +1,5 @@
 /*
- * channel_summary.c: the channel_summary type's flat form and its text and
+ * summary_io.c: the channel_summary type's flat form and its text and
  * binary input/output.
  *
  * Both inputs trust nothing: they go through one builder that checks every
