@@ -24,12 +24,17 @@ parse_count(OmnikpiJsonLexer *lex, int64 *result)
  * and the keys after it.
  */
 static bool
-parse_channel(OmnikpiJsonLexer *lex, char *buffer, const SummaryTextSink *sink)
+parse_channel(OmnikpiJsonLexer *lex, char *buffer, const void *arg)
 {
+	const SummaryTextSink *sink = arg;
 	const char *at;
 	int			len;
 	ChannelStats stats;
-	const char *problem;
+	const OmnikpiJsonNumberField fields[] = {
+		OMNIKPI_JSON_NUMBER_FIELD("sum", &stats.sum),
+		OMNIKPI_JSON_NUMBER_FIELD("min", &stats.min),
+		OMNIKPI_JSON_NUMBER_FIELD("max", &stats.max)
+	};
 	char	   *keys;
 
 	omnikpi_json_skip_space(lex);
@@ -43,24 +48,13 @@ parse_channel(OmnikpiJsonLexer *lex, char *buffer, const SummaryTextSink *sink)
 		!omnikpi_json_key(lex, "n", keys, "Expected key \"n\".") ||
 		!parse_count(lex, &stats.count) ||
 		!omnikpi_json_expect(lex, ',', "Expected \",\" after \"n\".") ||
-		!omnikpi_json_key(lex, "sum", keys, "Expected key \"sum\".") ||
-		!omnikpi_json_number(lex, &stats.sum) ||
-		!omnikpi_json_expect(lex, ',', "Expected \",\" after \"sum\".") ||
-		!omnikpi_json_key(lex, "min", keys, "Expected key \"min\".") ||
-		!omnikpi_json_number(lex, &stats.min) ||
-		!omnikpi_json_expect(lex, ',', "Expected \",\" after \"min\".") ||
-		!omnikpi_json_key(lex, "max", keys, "Expected key \"max\".") ||
-		!omnikpi_json_number(lex, &stats.max) ||
+		!omnikpi_json_number_fields(lex, fields, lengthof(fields), keys) ||
 		!omnikpi_json_expect(lex, '}', "Expected \"}\" to close a channel's statistics."))
 		return false;
-	problem = sink->add_channel(sink->arg, buffer, len, &stats);
-	if (problem != NULL)
-	{
-		lex->p = at;
-		return omnikpi_json_fail(lex, problem);
-	}
-	return true;
+	return omnikpi_json_verdict(lex, at, sink->add_channel(sink->arg, buffer, len, &stats));
 }
+
+static const OmnikpiJsonList channels = OMNIKPI_JSON_OBJECT("channels");
 
 /*
  * Parse text into sink.  name_buffer must hold strlen(text) + 1 bytes: a
@@ -97,18 +91,7 @@ omnikpi_summary_text_parse(const char *text, char *name_buffer,
 	else
 		lex.p = at;
 
-	if (!omnikpi_json_key(&lex, "channels", name_buffer, "Expected key \"channels\".") ||
-		!omnikpi_json_expect(&lex, '{', "Expected \"{\" to open the channels."))
-		return false;
-	omnikpi_json_skip_space(&lex);
-	if (*lex.p != '}')
-		do
-		{
-			if (!parse_channel(&lex, name_buffer, sink))
-				return false;
-		} while (omnikpi_json_next(&lex, ','));
-	return omnikpi_json_expect(&lex, '}', "Expected \"}\" to close the channels.") &&
-		omnikpi_json_end(&lex);
+	return omnikpi_json_final_list(&lex, &channels, name_buffer, parse_channel, sink);
 }
 
 /* Everything before the first channel: version, scale if known, "channels". */
@@ -132,15 +115,14 @@ void
 omnikpi_summary_text_append_channel(StringInfo out, int i, const char *name, int len,
 									const ChannelStats *stats)
 {
+	static const char *const keys[] = {"sum", "min", "max"};
+	const double values[] = {stats->sum, stats->min, stats->max};
+
 	if (i > 0)
 		appendStringInfoChar(out, ',');
 	omnikpi_json_append_string(out, name, len);
-	appendStringInfo(out, ":{\"n\":" INT64_FORMAT ",\"sum\":", stats->count);
-	omnikpi_json_append_double(out, stats->sum);
-	appendStringInfoString(out, ",\"min\":");
-	omnikpi_json_append_double(out, stats->min);
-	appendStringInfoString(out, ",\"max\":");
-	omnikpi_json_append_double(out, stats->max);
+	appendStringInfo(out, ":{\"n\":" INT64_FORMAT, stats->count);
+	omnikpi_json_append_number_members(out, keys, values, lengthof(values));
 	appendStringInfoChar(out, '}');
 }
 

@@ -260,3 +260,39 @@ omnikpi_json_number(OmnikpiJsonLexer *lex, double *result)
 	*result = value;
 	return true;
 }
+
+/* The number members of fields, in their order (see json_lexer.h). */
+bool
+omnikpi_json_number_fields(OmnikpiJsonLexer *lex, const OmnikpiJsonNumberField *fields,
+						   int nfields, char *scratch)
+{
+	int			i;
+
+	for (i = 0; i < nfields; i++)
+	{
+		if (i > 0 && !omnikpi_json_expect(lex, ',', fields[i - 1].no_comma))
+			return false;
+		if (!omnikpi_json_key(lex, fields[i].key, scratch, fields[i].missing) ||
+			!omnikpi_json_number(lex, fields[i].value))
+			return false;
+	}
+	return true;
+}
+
+/* The list that ends a text form (see json_lexer.h). */
+bool
+omnikpi_json_final_list(OmnikpiJsonLexer *lex, const OmnikpiJsonList *list, char *buffer,
+						OmnikpiJsonMemberReader member_reader, const void *sink)
+{
+	if (!omnikpi_json_key(lex, list->key, buffer, list->missing_key) ||
+		!omnikpi_json_expect(lex, list->open, list->no_open))
+		return false;
+	omnikpi_json_skip_space(lex);
+	if (*lex->p != list->close)
+		do
+		{
+			if (!member_reader(lex, buffer, sink))
+				return false;
+		} while (omnikpi_json_next(lex, ','));
+	return omnikpi_json_expect(lex, list->close, list->no_close) && omnikpi_json_end(lex);
+}

@@ -39,6 +39,69 @@ extern bool omnikpi_json_integer(OmnikpiJsonLexer *lex, int64 *result,
 								 const char *missing, const char *out_of_range);
 extern bool omnikpi_json_number(OmnikpiJsonLexer *lex, double *result);
 
+/*
+ * A run of number members, "key":number separated by commas, in a fixed
+ * order: channel_summary's "sum","min","max", a journey path's
+ * "conversions","non_conversions","value".  The messages are the caller's,
+ * so each names its key.
+ */
+typedef struct OmnikpiJsonNumberField
+{
+	const char *key;
+	const char *missing;		/* when the key is not there */
+	const char *no_comma;		/* when no comma follows its number (all but the last) */
+	double	   *value;
+} OmnikpiJsonNumberField;
+
+/* A field with its messages, e.g. OMNIKPI_JSON_NUMBER_FIELD("sum", &stats.sum). */
+#define OMNIKPI_JSON_NUMBER_FIELD(key, value) \
+	{key, "Expected key \"" key "\".", "Expected \",\" after \"" key "\".", value}
+
+extern bool omnikpi_json_number_fields(OmnikpiJsonLexer *lex, const OmnikpiJsonNumberField *fields,
+									   int nfields, char *scratch);
+
+/*
+ * A sink's verdict on what was read from at: true when it is accepted (no
+ * problem), else the sink's problem, placed at the start of what it judged.
+ */
+static inline bool
+omnikpi_json_verdict(OmnikpiJsonLexer *lex, const char *at, const char *problem)
+{
+	if (problem == NULL)
+		return true;
+	lex->p = at;
+	return omnikpi_json_fail(lex, problem);
+}
+
+/*
+ * The last member of every text form: its key, then a list ('[') or object
+ * ('{') of members, each read by member_reader, then the end of the text.
+ * The messages are the caller's, so each names what it expected.
+ */
+typedef struct OmnikpiJsonList
+{
+	const char *key;			/* "channels", "paths", "transitions" */
+	char		open;
+	char		close;
+	const char *missing_key;
+	const char *no_open;
+	const char *no_close;
+} OmnikpiJsonList;
+
+/* An array or an object of members under key, with its messages. */
+#define OMNIKPI_JSON_ARRAY(key) \
+	{key, '[', ']', "Expected key \"" key "\".", "Expected \"[\" to open the " key ".", \
+	 "Expected \"]\" to close the " key "."}
+#define OMNIKPI_JSON_OBJECT(key) \
+	{key, '{', '}', "Expected key \"" key "\".", "Expected \"{\" to open the " key ".", \
+	 "Expected \"}\" to close the " key "."}
+
+typedef bool (*OmnikpiJsonMemberReader) (OmnikpiJsonLexer *lex, char *buffer, const void *sink);
+
+extern bool omnikpi_json_final_list(OmnikpiJsonLexer *lex, const OmnikpiJsonList *list,
+									char *buffer, OmnikpiJsonMemberReader member_reader,
+									const void *sink);
+
 /* Inline: called around every token, on the COPY path. */
 static inline void
 omnikpi_json_skip_space(OmnikpiJsonLexer *lex)

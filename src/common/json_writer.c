@@ -57,3 +57,20 @@ omnikpi_json_append_double(StringInfo out, double value)
 	double_to_shortest_decimal_buf(value, buffer);
 	appendStringInfoString(out, buffer);
 }
+
+/*
+ * ,"key":value for each of n number members: the counterpart of
+ * omnikpi_json_number_fields, after a member already written.
+ */
+void
+omnikpi_json_append_number_members(StringInfo out, const char *const *keys,
+								   const double *values, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		appendStringInfo(out, ",\"%s\":", keys[i]);
+		omnikpi_json_append_double(out, values[i]);
+	}
+}

@@ -12,5 +12,7 @@
 
 extern void omnikpi_json_append_string(StringInfo out, const char *s, int len);
 extern void omnikpi_json_append_double(StringInfo out, double value);
+extern void omnikpi_json_append_number_members(StringInfo out, const char *const *keys,
+											   const double *values, int n);
 
 #endif							/* OMNIKPI_JSON_WRITER_H */

@@ -260,3 +260,17 @@ key_table_sort(const KeyTable *table, int32 *order)
 		order[i] = i;
 	qsort_arg(order, table->nentries, sizeof(int32), compare_entries, (void *) table);
 }
+
+/*
+ * rank[entry]: the entry's position in byte order of the keys, with
+ * key_table_sort's order in order[0 .. nentries - 1].
+ */
+void
+key_table_ranks(const KeyTable *table, int32 *order, int32 *rank)
+{
+	int32		i;
+
+	key_table_sort(table, order);
+	for (i = 0; i < table->nentries; i++)
+		rank[order[i]] = i;
+}

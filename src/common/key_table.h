@@ -95,6 +95,7 @@ extern void key_table_copy(const KeyTable *from, KeyTable *to);
 extern void key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
 								 int32 *capacity, Size *key_capacity);
 extern void key_table_sort(const KeyTable *table, int32 *order);
+extern void key_table_ranks(const KeyTable *table, int32 *order, int32 *rank);
 extern int	key_compare(const char *a, int32 alen, const char *b, int32 blen);
 
 /* Bytes of the table's block as it is. */
@@ -258,6 +259,39 @@ key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
 		buffer[n - 1] = (char) ((w0 >> 16) & 0xFF);
 	}
 	return buffer;
+}
+
+/*
+ * What a qsort_arg comparator of such sequences reads: where the sequences
+ * are (a key table, a working state) and the channels' ranks.
+ */
+typedef struct RankedKeys
+{
+	const void *keys;
+	const int32 *rank;			/* channel number -> its position in name order */
+} RankedKeys;
+
+/*
+ * Two sequences of n entry numbers (int32, aligned or not) compared entry by
+ * entry by their ranks (key_table_ranks): the canonical order of the stored
+ * forms' Markov states and journey paths, channel by channel in name order.
+ */
+static inline int
+key_ranks_compare(const int32 *rank, const void *x, const void *y, int32 n)
+{
+	int32		i;
+
+	for (i = 0; i < n; i++)
+	{
+		int32		xi;
+		int32		yi;
+
+		memcpy(&xi, (const char *) x + i * sizeof(int32), sizeof(int32));
+		memcpy(&yi, (const char *) y + i * sizeof(int32), sizeof(int32));
+		if (rank[xi] != rank[yi])
+			return rank[xi] < rank[yi] ? -1 : 1;
+	}
+	return 0;
 }
 
 #endif							/* OMNIKPI_KEY_TABLE_H */

@@ -214,37 +214,20 @@ state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
 	return len / (int32) sizeof(int32);
 }
 
-typedef struct PathOrder
-{
-	const KeyTable *paths;
-	const int32 *rank;			/* channel number -> position in name order */
-} PathOrder;
-
 /* qsort_arg comparator: paths by their channels' ranks, lexicographically. */
 static int
 compare_paths(const void *a, const void *b, void *arg)
 {
-	const PathOrder *order = (const PathOrder *) arg;
+	const RankedKeys *order = (const RankedKeys *) arg;
 	char		xbuffer[KEY_INLINE_BYTES];
 	char		ybuffer[KEY_INLINE_BYTES];
 	const char *xs;
 	const char *ys;
-	int32		xlen = state_path(order->paths, *(const int32 *) a, xbuffer, &xs);
-	int32		ylen = state_path(order->paths, *(const int32 *) b, ybuffer, &ys);
-	int32		n = Min(xlen, ylen);
-	int32		i;
+	int32		xlen = state_path(order->keys, *(const int32 *) a, xbuffer, &xs);
+	int32		ylen = state_path(order->keys, *(const int32 *) b, ybuffer, &ys);
+	int			c = key_ranks_compare(order->rank, xs, ys, Min(xlen, ylen));
 
-	for (i = 0; i < n; i++)
-	{
-		int32		x;
-		int32		y;
-
-		memcpy(&x, xs + i * sizeof(int32), sizeof(int32));
-		memcpy(&y, ys + i * sizeof(int32), sizeof(int32));
-		if (order->rank[x] != order->rank[y])
-			return order->rank[x] < order->rank[y] ? -1 : 1;
-	}
-	return (xlen > ylen) - (xlen < ylen);
+	return c != 0 ? c : (xlen > ylen) - (xlen < ylen);
 }
 
 static Size
@@ -268,7 +251,7 @@ jp_store(const StateBody *body, void *result, Size size)
 	int32	   *rank = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32	   *path_order = palloc_extended(Max(paths->nentries, 1) * sizeof(int32),
 											 MCXT_ALLOC_HUGE);
-	PathOrder	order;
+	RankedKeys	order;
 	PathStats  *stats;
 	int32	   *path_ends;
 	int32	   *steps;
@@ -276,12 +259,10 @@ jp_store(const StateBody *body, void *result, Size size)
 	int32		i;
 
 	Assert(size == jp_stored_size(body));
-	key_table_sort(channels, channel_order);
-	for (i = 0; i < channels->nentries; i++)
-		rank[channel_order[i]] = i;
+	key_table_ranks(channels, channel_order, rank);
 	for (i = 0; i < paths->nentries; i++)
 		path_order[i] = i;
-	order.paths = paths;
+	order.keys = paths;
 	order.rank = rank;
 	qsort_arg(path_order, paths->nentries, sizeof(int32), compare_paths, &order);
 

@@ -13,11 +13,16 @@
 
 /* {"path":[...],"conversions":..,"non_conversions":..,"value":..} */
 static bool
-parse_path(OmnikpiJsonLexer *lex, char *buffer, const JourneyPathsTextSink *sink)
+parse_path(OmnikpiJsonLexer *lex, char *buffer, const void *arg)
 {
+	const JourneyPathsTextSink *sink = arg;
 	const char *at;
-	const char *problem;
 	PathStats	stats;
+	const OmnikpiJsonNumberField fields[] = {
+		OMNIKPI_JSON_NUMBER_FIELD("conversions", &stats.conversions),
+		OMNIKPI_JSON_NUMBER_FIELD("non_conversions", &stats.non_conversions),
+		OMNIKPI_JSON_NUMBER_FIELD("value", &stats.value)
+	};
 
 	omnikpi_json_skip_space(lex);
 	at = lex->p;
@@ -37,12 +42,8 @@ parse_path(OmnikpiJsonLexer *lex, char *buffer, const JourneyPathsTextSink *sink
 			name_at = lex->p;
 			if (!omnikpi_json_string(lex, buffer, &len))
 				return false;
-			problem = sink->add_step(sink->arg, buffer, len);
-			if (problem != NULL)
-			{
-				lex->p = name_at;
-				return omnikpi_json_fail(lex, problem);
-			}
+			if (!omnikpi_json_verdict(lex, name_at, sink->add_step(sink->arg, buffer, len)))
+				return false;
 			omnikpi_json_skip_space(lex);
 			if (*lex->p != ',')
 				break;
@@ -51,24 +52,13 @@ parse_path(OmnikpiJsonLexer *lex, char *buffer, const JourneyPathsTextSink *sink
 	}
 	if (!omnikpi_json_expect(lex, ']', "Expected \"]\" to close the channels of a path.") ||
 		!omnikpi_json_expect(lex, ',', "Expected \",\" after the channels of a path.") ||
-		!omnikpi_json_key(lex, "conversions", buffer, "Expected key \"conversions\".") ||
-		!omnikpi_json_number(lex, &stats.conversions) ||
-		!omnikpi_json_expect(lex, ',', "Expected \",\" after \"conversions\".") ||
-		!omnikpi_json_key(lex, "non_conversions", buffer, "Expected key \"non_conversions\".") ||
-		!omnikpi_json_number(lex, &stats.non_conversions) ||
-		!omnikpi_json_expect(lex, ',', "Expected \",\" after \"non_conversions\".") ||
-		!omnikpi_json_key(lex, "value", buffer, "Expected key \"value\".") ||
-		!omnikpi_json_number(lex, &stats.value) ||
+		!omnikpi_json_number_fields(lex, fields, lengthof(fields), buffer) ||
 		!omnikpi_json_expect(lex, '}', "Expected \"}\" to close a path."))
 		return false;
-	problem = sink->end_path(sink->arg, &stats);
-	if (problem != NULL)
-	{
-		lex->p = at;
-		return omnikpi_json_fail(lex, problem);
-	}
-	return true;
+	return omnikpi_json_verdict(lex, at, sink->end_path(sink->arg, &stats));
 }
+
+static const OmnikpiJsonList paths = OMNIKPI_JSON_ARRAY("paths");
 
 /* Parse text into sink; buffer must hold strlen(text) + 1 bytes. */
 bool
@@ -78,19 +68,8 @@ omnikpi_jp_text_parse(const char *text, char *buffer, const JourneyPathsTextSink
 	OmnikpiJsonLexer lex;
 
 	omnikpi_json_init(&lex, text, error);
-	if (!omnikpi_json_version(&lex, buffer) ||
-		!omnikpi_json_key(&lex, "paths", buffer, "Expected key \"paths\".") ||
-		!omnikpi_json_expect(&lex, '[', "Expected \"[\" to open the paths."))
-		return false;
-	omnikpi_json_skip_space(&lex);
-	if (*lex.p != ']')
-		do
-		{
-			if (!parse_path(&lex, buffer, sink))
-				return false;
-		} while (omnikpi_json_next(&lex, ','));
-	return omnikpi_json_expect(&lex, ']', "Expected \"]\" to close the paths.") &&
-		omnikpi_json_end(&lex);
+	return omnikpi_json_version(&lex, buffer) &&
+		omnikpi_json_final_list(&lex, &paths, buffer, parse_path, sink);
 }
 
 /* Everything before the first path. */
@@ -122,12 +101,11 @@ omnikpi_jp_text_append_step(StringInfo out, int step, const char *name, int len)
 void
 omnikpi_jp_text_append_path_end(StringInfo out, const PathStats *stats)
 {
-	appendStringInfoString(out, "],\"conversions\":");
-	omnikpi_json_append_double(out, stats->conversions);
-	appendStringInfoString(out, ",\"non_conversions\":");
-	omnikpi_json_append_double(out, stats->non_conversions);
-	appendStringInfoString(out, ",\"value\":");
-	omnikpi_json_append_double(out, stats->value);
+	static const char *const keys[] = {"conversions", "non_conversions", "value"};
+	const double values[] = {stats->conversions, stats->non_conversions, stats->value};
+
+	appendStringInfoChar(out, ']');
+	omnikpi_json_append_number_members(out, keys, values, lengthof(values));
 	appendStringInfoChar(out, '}');
 }
 

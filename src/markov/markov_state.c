@@ -350,34 +350,19 @@ markov_merge(StateRef *ref, const void *stored)
 
 /* ---- the stored form: canonical and sorted ---- */
 
-typedef struct StoreOrder
-{
-	const StateBody *body;
-	const int32 *channel_rank;	/* channel -> its position in name order */
-} StoreOrder;
-
 /* Tuples by length, then channel by channel in name order. */
 static int
 compare_tuples(const void *a, const void *b, void *arg)
 {
-	const StoreOrder *order = (const StoreOrder *) arg;
+	const RankedKeys *order = (const RankedKeys *) arg;
 	int32		x[MARKOV_MAX_ORDER];
 	int32		y[MARKOV_MAX_ORDER];
-	int			xlen = tuple_channels(order->body, *(const int32 *) a, x);
-	int			ylen = tuple_channels(order->body, *(const int32 *) b, y);
-	int			i;
+	int			xlen = tuple_channels(order->keys, *(const int32 *) a, x);
+	int			ylen = tuple_channels(order->keys, *(const int32 *) b, y);
 
 	if (xlen != ylen)
 		return (xlen > ylen) - (xlen < ylen);
-	for (i = 0; i < xlen; i++)
-	{
-		int32		rx = order->channel_rank[x[i]];
-		int32		ry = order->channel_rank[y[i]];
-
-		if (rx != ry)
-			return (rx > ry) - (rx < ry);
-	}
-	return 0;
+	return key_ranks_compare(order->rank, x, y, xlen);
 }
 
 static int
@@ -416,20 +401,18 @@ markov_store(const StateBody *body, void *result, Size size)
 	int32	   *channel_rank = palloc(Max(nchannels, 1) * sizeof(int32));
 	int32	   *tuple_order = palloc(Max(ntuples, 1) * sizeof(int32));
 	int32	   *state_rank = palloc(((Size) ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
-	StoreOrder	store_order;
+	RankedKeys	store_order;
 	MarkovTransition *transitions;
 	int32	   *tuples;
 	int32		i;
 	int			j;
 
 	Assert(size == markov_stored_size(body));
-	key_table_sort(channel_table, channel_order);
-	for (i = 0; i < nchannels; i++)
-		channel_rank[channel_order[i]] = i;
+	key_table_ranks(channel_table, channel_order, channel_rank);
 	for (i = 0; i < ntuples; i++)
 		tuple_order[i] = i;
-	store_order.body = body;
-	store_order.channel_rank = channel_rank;
+	store_order.keys = body;
+	store_order.rank = channel_rank;
 	qsort_arg(tuple_order, ntuples, sizeof(int32), compare_tuples, &store_order);
 	for (i = 0; i < MARKOV_FIRST_TUPLE; i++)
 		state_rank[i] = i;

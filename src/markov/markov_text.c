@@ -12,12 +12,17 @@
 #include "common/json_writer.h"
 #include "markov/markov_text.h"
 
-/* The lexer and where the next decoded string goes. */
+/*
+ * The lexer and where the next decoded string goes.  The lexer comes first:
+ * the list reader hands it to read_transition, which reads it as its parser.
+ */
 typedef struct Parser
 {
 	OmnikpiJsonLexer lex;
 	char	   *buffer;
 } Parser;
+
+StaticAssertDecl(offsetof(Parser, lex) == 0, "read_transition takes the lexer for its parser");
 
 /*
  * A string kept until the end of its transition: decoded into the buffer,
@@ -130,7 +135,6 @@ parse_transition(Parser *parser, const MarkovTextSink *sink, char *buffer)
 	double		value = 0.0;
 	bool		has_value = false;
 	const char *at;
-	const char *problem;
 
 	omnikpi_json_skip_space(&parser->lex);
 	at = parser->lex.p;
@@ -152,14 +156,20 @@ parse_transition(Parser *parser, const MarkovTextSink *sink, char *buffer)
 	}
 	if (!omnikpi_json_expect(&parser->lex, ']', "Expected \"]\" to close a transition."))
 		return false;
-	problem = sink->add_transition(sink->arg, &from, &to, count, has_value, value);
-	if (problem != NULL)
-	{
-		parser->lex.p = at;
-		return omnikpi_json_fail(&parser->lex, problem);
-	}
+	if (!omnikpi_json_verdict(&parser->lex, at,
+							  sink->add_transition(sink->arg, &from, &to, count, has_value, value)))
+		return false;
 	return true;
 }
+
+/* A transition as a member of the list; lex is its parser's. */
+static bool
+read_transition(OmnikpiJsonLexer *lex, char *buffer, const void *sink)
+{
+	return parse_transition((Parser *) lex, sink, buffer);
+}
+
+static const OmnikpiJsonList transitions = OMNIKPI_JSON_ARRAY("transitions");
 
 /*
  * Parse text into sink.  name_buffer must hold strlen(text) + 1 bytes; it
@@ -173,7 +183,6 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 	int64		number;
 	bool		keep_repeats;
 	const char *at;
-	const char *problem;
 
 	omnikpi_json_init(&parser.lex, text, error);
 	parser.buffer = name_buffer;
@@ -187,24 +196,9 @@ omnikpi_markov_text_parse(const char *text, char *name_buffer, const MarkovTextS
 		!omnikpi_json_expect(&parser.lex, ',', "Expected \",\" after the order.") ||
 		!parse_repeats(&parser, &keep_repeats))
 		return false;
-	problem = sink->set_order(sink->arg, number, keep_repeats);
-	if (problem != NULL)
-	{
-		parser.lex.p = at;
-		return omnikpi_json_fail(&parser.lex, problem);
-	}
-	if (!omnikpi_json_key(&parser.lex, "transitions", parser.buffer, "Expected key \"transitions\".") ||
-		!omnikpi_json_expect(&parser.lex, '[', "Expected \"[\" to open the transitions."))
+	if (!omnikpi_json_verdict(&parser.lex, at, sink->set_order(sink->arg, number, keep_repeats)))
 		return false;
-	omnikpi_json_skip_space(&parser.lex);
-	if (*parser.lex.p != ']')
-		do
-		{
-			if (!parse_transition(&parser, sink, name_buffer))
-				return false;
-		} while (omnikpi_json_next(&parser.lex, ','));
-	return omnikpi_json_expect(&parser.lex, ']', "Expected \"]\" to close the transitions.") &&
-		omnikpi_json_end(&parser.lex);
+	return omnikpi_json_final_list(&parser.lex, &transitions, name_buffer, read_transition, sink);
 }
 
 /* Everything before the first transition: version, order, repeats when kept. */
