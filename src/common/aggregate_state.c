@@ -94,12 +94,9 @@ void
 omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallInfo fcinfo)
 {
 	(void) omnikpi_aggregate_context(fcinfo);
-	ref->body = new_body(family, CurrentMemoryContext);
-	ref->family = family;
-	ref->promoted = NULL;
+	omnikpi_state_new_private(ref, family, CurrentMemoryContext);
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
-	ref->owned = true;
 }
 
 /* A new empty state in home, for input functions and moving windows. */

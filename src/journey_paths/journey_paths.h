@@ -119,4 +119,18 @@ jp_hash_finish(uint64 h, int32 len)
 	return (uint32) h;
 }
 
+/*
+ * A scratch array of at least len elements of size bytes, reused path
+ * after path: when a path is longer, grown to len or twice its capacity.
+ */
+static inline void *
+omnikpi_jp_scratch(void *array, int *capacity, int len, Size size)
+{
+	if (len <= *capacity)
+		return array;
+	*capacity = Max(len, 2 * *capacity);
+	return array ? repalloc_huge(array, (Size) *capacity * size)
+		: palloc_extended((Size) *capacity * size, MCXT_ALLOC_HUGE);
+}
+
 #endif							/* JOURNEY_PATHS_H */

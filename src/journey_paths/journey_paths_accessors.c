@@ -74,12 +74,7 @@ omnikpi_jp_paths(PG_FUNCTION_ARGS)
 		bool		nulls[4] = {false, false, false, false};
 		int			k;
 
-		if (len > capacity)
-		{
-			capacity = Max(len, 2 * capacity);
-			elements = elements ? repalloc_huge(elements, capacity * sizeof(Datum))
-				: palloc_extended(capacity * sizeof(Datum), MCXT_ALLOC_HUGE);
-		}
+		elements = omnikpi_jp_scratch(elements, &capacity, len, sizeof(Datum));
 		for (k = 0; k < len; k++)
 			elements[k] = names[steps[k]];
 		values[0] = PointerGetDatum(construct_array(elements, len, TEXTOID, -1, false, TYPALIGN_INT));

@@ -155,12 +155,7 @@ jp_merge(StateRef *ref, const void *stored)
 		const int32 *steps = omnikpi_jp_path(flat, i, &len);
 		int			k;
 
-		if (len > capacity)
-		{
-			capacity = Max(len, 2 * capacity);
-			mapped = mapped ? repalloc_huge(mapped, capacity * sizeof(int32))
-				: palloc_extended(capacity * sizeof(int32), MCXT_ALLOC_HUGE);
-		}
+		mapped = omnikpi_jp_scratch(mapped, &capacity, len, sizeof(int32));
 		for (k = 0; k < len; k++)
 			mapped[k] = channel_map[steps[k]];
 		omnikpi_jp_state_add(ref, mapped, len, &stats[i], false);

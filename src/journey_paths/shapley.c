@@ -79,12 +79,7 @@ shapley_conversions(const JourneyPaths *paths, double *conversions, double *valu
 
 		if (stats[i].conversions == 0)
 			continue;
-		if (len > capacity)
-		{
-			capacity = Max(len, 2 * capacity);
-			distinct = distinct ? repalloc_huge(distinct, capacity * sizeof(int32))
-				: palloc_extended(capacity * sizeof(int32), MCXT_ALLOC_HUGE);
-		}
+		distinct = omnikpi_jp_scratch(distinct, &capacity, len, sizeof(int32));
 		for (k = 0; k < len; k++)
 			if (seen[steps[k]] != i)
 			{
