@@ -97,6 +97,7 @@ omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallIn
 	omnikpi_state_new_private(ref, family, CurrentMemoryContext);
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
+	ref->created = true;
 }
 
 /* A new empty state in home, for input functions and moving windows. */
@@ -109,6 +110,7 @@ omnikpi_state_new_private(StateRef *ref, const StateFamily *family, MemoryContex
 	ref->home = home;
 	ref->fcinfo = NULL;
 	ref->owned = true;
+	ref->created = false;
 }
 
 /* Free a private state. */
@@ -153,6 +155,7 @@ omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int argno, const St
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
 	ref->owned = false;
+	ref->created = false;
 	return true;
 }
 
@@ -174,15 +177,6 @@ omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily
 	stored = omnikpi_state_stored(PG_GETARG_DATUM(0), family);
 	family->take_parameters(ref->body, stored);
 	family->merge(ref, stored);
-}
-
-/* The datum to return for the state. */
-Datum
-omnikpi_state_value(const StateRef *ref)
-{
-	if (ref->promoted != NULL)
-		return EOHPGetRWDatum(&ref->promoted->hdr);
-	return PointerGetDatum(ref->body);
 }
 
 /* A working state moves into an expanded object in a new child of the aggregate context. */
@@ -219,32 +213,25 @@ allocate_grown(StateRef *ref, Size size)
 }
 
 /*
- * Rebuild the body with more room in table grow: every other table is
- * copied as it is (a table's block is relocatable), the grown one entry by
- * entry.  A value that is not promoted is rebuilt in the per-call context;
- * the executor takes the new pointer and frees the old body.
+ * Rebuild the body with room for capacity[k] entries and key_capacity[k]
+ * key bytes in table k: a table whose room stays is copied as it is (a
+ * table's block is relocatable), another entry by entry.  A value that is
+ * not promoted is rebuilt in the per-call context; the executor takes the
+ * new pointer and frees the old body.
  */
 static void
-grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
+rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 {
 	const StateFamily *family = ref->family;
 	StateBody  *old = ref->body;
-	const KeyTable *old_grown = omnikpi_state_table(old, grow_table);
-	int32		capacity;
-	Size		key_capacity;
 	Size		size = old->table_offset[0];
 	Size		offset = size;
 	StateBody  *body;
 	bool		was_promoted = ref->promoted != NULL;
 	int			k;
 
-	key_table_grown_size(old_grown, more_entries, more_key_bytes, &capacity, &key_capacity);
-	if (capacity > PG_INT32_MAX / 4 || key_capacity > PG_UINT32_MAX / 2)
-		omnikpi_report_too_large(family->type_name, NULL);
 	for (k = 0; k < family->ntables; k++)
-		size += k == grow_table ?
-			key_table_size(capacity, key_capacity, family->payload_size[k]) :
-			key_table_block_size(omnikpi_state_table(old, k));
+		size += key_table_size(capacity[k], key_capacity[k], family->payload_size[k]);
 	/* the stored forms' limits come first; this is the working state's own */
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
@@ -257,13 +244,13 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 
 		body->table_offset[k] = offset;
 		to = omnikpi_state_table(body, k);
-		if (k == grow_table)
+		if (capacity[k] == from->capacity && MAXALIGN(key_capacity[k]) == from->key_capacity)
+			memcpy(to, from, key_table_block_size(from));
+		else
 		{
-			key_table_init(to, capacity, key_capacity, family->payload_size[k]);
+			key_table_init(to, capacity[k], key_capacity[k], family->payload_size[k]);
 			key_table_copy(from, to);
 		}
-		else
-			memcpy(to, from, key_table_block_size(from));
 		offset += key_table_block_size(to);
 	}
 	Assert(offset == size);
@@ -277,6 +264,68 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 	if (ref->promoted != NULL)
 		ref->promoted->body = body;
 	ref->body = body;
+}
+
+/* Rebuild the body with more room in table grow_table, the others as they are. */
+static void
+grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
+{
+	int32		capacity[STATE_MAX_TABLES];
+	Size		key_capacity[STATE_MAX_TABLES];
+	int			k;
+
+	for (k = 0; k < ref->family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(ref->body, k);
+
+		capacity[k] = table->capacity;
+		key_capacity[k] = table->key_capacity;
+	}
+	key_table_grown_size(omnikpi_state_table(ref->body, grow_table), more_entries,
+						 more_key_bytes, &capacity[grow_table], &key_capacity[grow_table]);
+	if (capacity[grow_table] > PG_INT32_MAX / 4 || key_capacity[grow_table] > PG_UINT32_MAX / 2)
+		omnikpi_report_too_large(ref->family->type_name, NULL);
+	rebuild(ref, capacity, key_capacity);
+}
+
+/*
+ * A state created in this call leaves it with its tables just full: the
+ * executor copies it into the aggregate context as it is, and most states
+ * of a GROUP BY by customer or journey never see a second row, so the room
+ * the doubling left would stay empty for good.  Rows that grow a state
+ * later double it as usual, so this costs one copy per group.
+ */
+static void
+compact_created(StateRef *ref)
+{
+	int32		capacity[STATE_MAX_TABLES];
+	Size		key_capacity[STATE_MAX_TABLES];
+	bool		spare = false;
+	int			k;
+
+	if (!ref->created || ref->promoted != NULL || ref->home != NULL)
+		return;
+	for (k = 0; k < ref->family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(ref->body, k);
+
+		capacity[k] = table->nentries;
+		key_capacity[k] = table->key_bytes;
+		spare |= table->nentries < table->capacity || MAXALIGN(table->key_bytes) < table->key_capacity;
+	}
+	if (spare)
+		rebuild(ref, capacity, key_capacity);
+	ref->created = false;
+}
+
+/* The datum to return for the state; one created in this call is compacted first. */
+Datum
+omnikpi_state_value(StateRef *ref)
+{
+	compact_created(ref);
+	if (ref->promoted != NULL)
+		return EOHPGetRWDatum(&ref->promoted->hdr);
+	return PointerGetDatum(ref->body);
 }
 
 /*

@@ -15,9 +15,14 @@
  *     costs nothing there;
  *   - a row updates it in place and returns the same pointer, which the
  *     executor keeps as it is;
- *   - when a table is full, the state is rebuilt larger in the per-call
- *     context and the new pointer returned: the executor copies it into the
- *     aggregate context and frees the old one, one copy per doubling;
+ *   - its tables start empty (a family may give them a first size) and
+ *     take room when their first key comes; when a table is full, the
+ *     state is rebuilt larger in the per-call context and the new pointer
+ *     returned: the executor copies it into the aggregate context and frees
+ *     the old one, one copy per doubling;
+ *   - a state created by a call leaves it with no spare room, so a group
+ *     of one small journey keeps a few hundred bytes, not the room of its
+ *     last doubling;
  *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
  *     object with a context of its own, which then grows in place; such
  *     states take a megabyte each, so there are few of them;
@@ -107,6 +112,7 @@ typedef struct StateRef
 	MemoryContext home;			/* private states: their memory; NULL for a value */
 	FunctionCallInfo fcinfo;	/* values: the call, for the aggregate context */
 	bool		owned;			/* body was allocated in this call: free it when it moves */
+	bool		created;		/* a new value: compacted when it leaves the call */
 } StateRef;
 
 extern const ExpandedObjectMethods omnikpi_promoted_state_methods;
@@ -121,7 +127,7 @@ extern bool omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int arg
 								 const StateFamily *family);
 extern void omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo,
 								   const StateFamily *family);
-extern Datum omnikpi_state_value(const StateRef *ref);
+extern Datum omnikpi_state_value(StateRef *ref);
 extern KeyTable *omnikpi_state_make_room(StateRef *ref, int table, int32 entries,
 										 Size key_bytes);
 extern int32 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe);

@@ -20,18 +20,17 @@ slots_for(int32 capacity)
 	return nslots;
 }
 
-/* Bytes of one entry's columns before its payload: w0, w1, len, hash, key offset. */
-#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + 2 * sizeof(uint32))
+/* Bytes of one entry's columns before its payload: w0, w1, len, key offset. */
+#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + sizeof(uint32))
 
-/*
- * Where a table's payloads start: after the header and the columns w0, w1,
- * len, hash and key offset, padded so that the payloads are MAXALIGNed.
- */
+StaticAssertDecl(KEY_COLUMN_BYTES % MAXIMUM_ALIGNOF == 0 && sizeof(KeyTable) % MAXIMUM_ALIGNOF == 0,
+				 "the payloads after the columns must be MAXALIGNed");
+
+/* Where a table's payloads start: after the header and the columns w0, w1, len and key offset. */
 static Size
 payloads_at(int32 capacity)
 {
-	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES +
-		(capacity & 1) * sizeof(uint32);
+	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES;
 }
 
 /* Where its key area starts: after the payloads and the slots, MAXALIGNed. */
@@ -95,6 +94,19 @@ key_probe_hash(const KeyProbe *probe)
 	return (uint32) mix64(h);
 }
 
+/* The probe of entry i's key, for rehashing it: its words are the entry's. */
+static KeyProbe
+entry_probe(const KeyTable *table, int32 i)
+{
+	KeyProbe	probe;
+
+	probe.len = KEY_TABLE_LEN(table)[i];
+	probe.key = probe.len > KEY_INLINE_BYTES ? KEY_TABLE_KEYS(table) + KEY_TABLE_OFFSET(table)[i] : NULL;
+	probe.w0 = KEY_TABLE_W0(table)[i];
+	probe.w1 = KEY_TABLE_W1(table)[i];
+	return probe;
+}
+
 /* key_table_find beyond the scanned size: probe the slots. */
 int32
 key_table_find_hashed(KeyTable *table, KeyProbe probe)
@@ -102,7 +114,6 @@ key_table_find_hashed(KeyTable *table, KeyProbe probe)
 	uint32		hash = key_probe_hash(&probe);
 	uint32		mask = (uint32) table->nslots - 1;
 	const KeySlot *slots = KEY_TABLE_SLOTS(table);
-	const uint32 *hashes = KEY_TABLE_HASH(table);
 	uint32		slot;
 
 	if (table->last < table->nentries && key_entry_matches(table, table->last, &probe))
@@ -111,7 +122,7 @@ key_table_find_hashed(KeyTable *table, KeyProbe probe)
 	{
 		int32		i = (int32) slots[slot] - 1;
 
-		if (hashes[i] == hash && key_entry_matches(table, i, &probe))
+		if (key_entry_matches(table, i, &probe))
 		{
 			table->last = i;
 			return i;
@@ -147,13 +158,11 @@ int32
 key_table_add(KeyTable *table, const KeyProbe *probe)
 {
 	int32		i = table->nentries;
-	uint32		hash = key_probe_hash(probe);
 
 	Assert(key_table_has_room(table, 1, key_area_bytes(probe->len)));
 	KEY_TABLE_W0(table)[i] = probe->w0;
 	KEY_TABLE_W1(table)[i] = probe->w1;
 	KEY_TABLE_LEN(table)[i] = probe->len;
-	KEY_TABLE_HASH(table)[i] = hash;
 	KEY_TABLE_OFFSET(table)[i] = table->key_bytes;
 	if (probe->len > KEY_INLINE_BYTES)
 	{
@@ -165,7 +174,7 @@ key_table_add(KeyTable *table, const KeyProbe *probe)
 	table->nentries++;
 	table->last = i;
 	if (table->nslots != 0)
-		slot_insert(table, hash, i);
+		slot_insert(table, key_probe_hash(probe), i);
 	return i;
 }
 
@@ -183,7 +192,6 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 	memcpy(KEY_TABLE_W0(to), KEY_TABLE_W0(from), n * sizeof(uint64));
 	memcpy(KEY_TABLE_W1(to), KEY_TABLE_W1(from), n * sizeof(uint64));
 	memcpy(KEY_TABLE_LEN(to), KEY_TABLE_LEN(from), n * sizeof(int32));
-	memcpy(KEY_TABLE_HASH(to), KEY_TABLE_HASH(from), n * sizeof(uint32));
 	memcpy(KEY_TABLE_OFFSET(to), KEY_TABLE_OFFSET(from), n * sizeof(uint32));
 	memcpy(KEY_TABLE_PAYLOADS(to), KEY_TABLE_PAYLOADS(from), (Size) n * from->payload_size);
 	memcpy(KEY_TABLE_KEYS(to), KEY_TABLE_KEYS(from), from->key_bytes);
@@ -196,20 +204,25 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 		int32		i;
 
 		for (i = 0; i < n; i++)
-			slot_insert(to, KEY_TABLE_HASH(to)[i], i);
+		{
+			KeyProbe	probe = entry_probe(to, i);
+
+			slot_insert(to, key_probe_hash(&probe), i);
+		}
 	}
 }
 
 /*
  * The room a table needs to take more_entries more keys of more_key_bytes
- * bytes in all: each of entries and key bytes doubled until they fit.  The
- * caller checks the result against its limits.
+ * bytes in all: each of entries (from KEY_TABLE_FIRST_CAPACITY) and key
+ * bytes doubled until they fit.  The caller checks the result against its
+ * limits.
  */
 void
 key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
 					 int32 *capacity, Size *key_capacity)
 {
-	int64		entries = Max(table->capacity, 1);
+	int64		entries = Max(table->capacity, KEY_TABLE_FIRST_CAPACITY);
 	Size		bytes = table->key_capacity;
 	Size		needed = table->key_bytes + more_key_bytes;
 

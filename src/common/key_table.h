@@ -11,8 +11,8 @@
  * one line per entry -- the line that matters when hash aggregation visits a
  * cold state on every row:
  *
- *   KeyTable | w0[capacity] | w1[capacity] | len[capacity] | hash[capacity]
- *            | key offset[capacity] | payload[capacity] | slots[nslots] | key bytes
+ *   KeyTable | w0[capacity] | w1[capacity] | len[capacity] | key offset[capacity]
+ *            | payload[capacity] | slots[nslots] | key bytes
  *
  * Up to KEY_TABLE_SCAN_MAX entries a table has no slots: a lookup compares
  * the first words in turn, which for a handful of channels costs less than
@@ -23,7 +23,10 @@
  * no more room; a longer key keeps its first and last eight bytes there too
  * and the rest in the key area, compared only when the words agree.  A
  * hashed table tries the entry found last first, so rows sorted or
- * clustered by key find theirs at once.
+ * clustered by key find theirs at once.  No hash is kept per entry: a
+ * probe's words already tell its key from another's, and a table rehashes
+ * its keys only when it is copied into a larger block -- 4 bytes less per
+ * entry, which a state of one small journey feels.
  *
  * No server calls: a table never allocates and never raises an error.  The
  * caller checks for room (key_table_has_room) and moves a full table into a
@@ -39,6 +42,9 @@
  * state of a few channels needs no slots at all.
  */
 #define KEY_TABLE_SCAN_MAX	16
+
+/* The capacity a table takes when its first key comes (an empty table has none). */
+#define KEY_TABLE_FIRST_CAPACITY	4
 
 /* Keys up to this long live in their entry's words only. */
 #define KEY_INLINE_BYTES	16
@@ -70,15 +76,14 @@ typedef struct KeyTable
 } KeyTable;
 
 /*
- * The columns.  The key offset, where a key longer than KEY_INLINE_BYTES
- * starts in the key area, is padded to an even capacity so the payloads
- * stay MAXALIGNed.
+ * The columns.  The key offset is where a key longer than KEY_INLINE_BYTES
+ * starts in the key area.  An entry's columns take 24 bytes, so the
+ * payloads after them stay MAXALIGNed.
  */
 #define KEY_TABLE_W0(t)		((uint64 *) ((char *) (t) + sizeof(KeyTable)))
 #define KEY_TABLE_W1(t)		(KEY_TABLE_W0(t) + (t)->capacity)
 #define KEY_TABLE_LEN(t)	((int32 *) (KEY_TABLE_W1(t) + (t)->capacity))
-#define KEY_TABLE_HASH(t)	((uint32 *) (KEY_TABLE_LEN(t) + (t)->capacity))
-#define KEY_TABLE_OFFSET(t)	(KEY_TABLE_HASH(t) + (t)->capacity)
+#define KEY_TABLE_OFFSET(t)	((uint32 *) (KEY_TABLE_LEN(t) + (t)->capacity))
 #define KEY_TABLE_PAYLOADS(t)	((char *) (t) + (t)->payloads_at)
 #define KEY_TABLE_SLOTS(t) \
 	((KeySlot *) (KEY_TABLE_PAYLOADS(t) + (Size) (t)->capacity * (t)->payload_size))

@@ -462,14 +462,14 @@ markov_store(const StateBody *body, void *result, Size size)
 }
 
 /*
- * Small tables to start with: a new model takes 512 bytes, one of
- * PostgreSQL's allocation sizes, and holds a journey of three channels; a
- * month's model grows to its channels, states and transitions.  In the
- * order of StateFamily: type, id, tables, header, payloads, initial entries
- * and key bytes, then the functions.
+ * No room to start with: the tables take it when their first key comes, and
+ * a model created by a row leaves it with its tables just full
+ * (common/aggregate_state.h), so a group of one journey of three channels
+ * keeps 512 bytes.  In the order of StateFamily: type, id, tables, header,
+ * payloads, initial entries and key bytes, then the functions.
  */
 const StateFamily omnikpi_markov_family = {
 	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
-	{3, 3, 4}, {0, 0, 0},
+	{0, 0, 0}, {0, 0, 0},
 	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge
 };

@@ -58,23 +58,24 @@ CREATE FUNCTION omnikpi_markov_final(markov_model)
 	RETURNS markov_model AS 'MODULE_PATHNAME', 'omnikpi_markov_final'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- SSPACE: the working state of a group of one journey of about ten touches.
 CREATE AGGREGATE markov_model(path text[], converted boolean) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean) IS
 	'first-order Markov model of journeys, one row per journey: its channels in time order and whether it converted';
 
 CREATE AGGREGATE markov_model(path text[], converted boolean, value double precision) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean, double precision) IS
 	'first-order Markov model of journeys with the conversion value of each converting journey';
 
 CREATE AGGREGATE markov_model(path text[], converted boolean, value double precision, markov_order integer) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer) IS
 	'Markov model of journeys of order 1 to 4 (channel states are tuples of the last order channels); a channel touched twice in a row counts once';
@@ -82,7 +83,7 @@ COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer) IS
 CREATE AGGREGATE markov_model(path text[], converted boolean, value double precision, markov_order integer,
 							  repeats text) (
 	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer, text) IS
 	'Markov model of journeys of order 1 to 4; repeats collapse (a channel touched twice in a row counts once, the default) or keep (states from the path as it is, as in the ChannelAttribution package)';
@@ -90,7 +91,7 @@ COMMENT ON AGGREGATE markov_model(text[], boolean, double precision, integer, te
 CREATE AGGREGATE markov_model(path text[], conversions double precision, non_conversions double precision,
 							  value double precision, markov_order integer) (
 	SFUNC = omnikpi_markov_counted_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], double precision, double precision, double precision, integer) IS
 	'Markov model of order 1 to 4 from paths already counted: conversions, non-conversions and conversion value per path';
@@ -98,14 +99,14 @@ COMMENT ON AGGREGATE markov_model(text[], double precision, double precision, do
 CREATE AGGREGATE markov_model(path text[], conversions double precision, non_conversions double precision,
 							  value double precision, markov_order integer, repeats text) (
 	SFUNC = omnikpi_markov_counted_trans, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE markov_model(text[], double precision, double precision, double precision, integer, text) IS
 	'Markov model of order 1 to 4 from paths already counted; repeats collapse (the default) or keep';
 
 CREATE AGGREGATE rollup(markov_model) (
 	SFUNC = omnikpi_markov_combine, STYPE = markov_model,
-	SSPACE = 2048, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(markov_model) IS
 	'exact combination of Markov models of one order and one convention for repeats, e.g. daily models into a month';

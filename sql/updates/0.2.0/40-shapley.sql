@@ -45,16 +45,17 @@ CREATE FUNCTION omnikpi_jp_combine(journey_paths, journey_paths) RETURNS journey
 CREATE FUNCTION omnikpi_jp_final(journey_paths) RETURNS journey_paths
 	AS 'MODULE_PATHNAME', 'omnikpi_jp_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- SSPACE: the working state of a group of one journey of about ten touches.
 CREATE AGGREGATE journey_paths(path text[], converted boolean) (
 	SFUNC = omnikpi_jp_trans, STYPE = journey_paths,
-	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 512, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], boolean) IS
 	'summary of journeys (one row each: channels in time order, converted or not) per distinct path, for data-driven attribution';
 
 CREATE AGGREGATE journey_paths(path text[], converted boolean, value double precision) (
 	SFUNC = omnikpi_jp_value_trans, STYPE = journey_paths,
-	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 512, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], boolean, double precision) IS
 	'summary of journeys (one row each: channels in time order, converted or not, conversion value) per distinct path, for data-driven attribution';
@@ -62,14 +63,14 @@ COMMENT ON AGGREGATE journey_paths(text[], boolean, double precision) IS
 CREATE AGGREGATE journey_paths(path text[], conversions double precision,
 							   non_conversions double precision, value double precision) (
 	SFUNC = omnikpi_jp_counted_trans, STYPE = journey_paths,
-	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 512, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], double precision, double precision, double precision) IS
 	'summary of paths already counted (path, conversions, non-conversions, value), for data-driven attribution';
 
 CREATE AGGREGATE rollup(journey_paths) (
 	SFUNC = omnikpi_jp_combine, STYPE = journey_paths,
-	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 512, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(journey_paths) IS
 	'exact combination of journey_paths summaries, e.g. monthly summaries into a quarter';
