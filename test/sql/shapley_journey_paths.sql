@@ -58,14 +58,16 @@ CREATE TABLE summaries_binary (LIKE summaries);
 \copy summaries TO 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
 \copy summaries_binary FROM 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
 -- and a path of 40 steps last in the message, its steps most of what is
--- left: the reader's bound on a path's length must still let it through
+-- left: the reader's bound on a path's length must still let it through, and
+-- its text form reads back whole (the step buffer grows before it is full)
 CREATE TABLE long_path AS
 SELECT journey_paths(ARRAY(SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END FROM generate_series(1, 40) g),
 					 true, 1.0) AS paths;
 CREATE TABLE long_path_binary (LIKE long_path);
 \copy long_path TO 'omnikpi_long_path.bin' WITH (FORMAT binary)
 \copy long_path_binary FROM 'omnikpi_long_path.bin' WITH (FORMAT binary)
-SELECT (SELECT paths::text FROM long_path) = (SELECT paths::text FROM long_path_binary) AS long_path_identical;
+SELECT (SELECT paths::text FROM long_path) = (SELECT paths::text FROM long_path_binary) AS long_path_identical,
+	   (SELECT paths::text FROM long_path)::journey_paths::text = (SELECT paths::text FROM long_path) AS long_path_text_identical;
 SELECT count(*) AS months, bool_and(s.paths::text = t.paths::text) AS text_identical,
 	   bool_and(s.paths::text = b.paths::text) AS binary_identical
 FROM summaries s JOIN summaries_text t USING (month) JOIN summaries_binary b USING (month);
