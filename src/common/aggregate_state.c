@@ -289,6 +289,35 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 }
 
 /*
+ * Room in every table k for entries[k] more keys that take key_bytes[k] of
+ * its key area, made at once: the keys of a new state's first journey,
+ * added one by one, would double each table in turn, a rebuild each.
+ */
+void
+omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes)
+{
+	int32		capacity[STATE_MAX_TABLES];
+	Size		key_capacity[STATE_MAX_TABLES];
+	bool		short_of_room = false;
+	int			k;
+
+	for (k = 0; k < ref->family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(ref->body, k);
+
+		capacity[k] = table->capacity;
+		key_capacity[k] = table->key_capacity;
+		if (!key_table_has_room(table, entries[k], key_bytes[k]))
+		{
+			key_table_grown_size(table, entries[k], key_bytes[k], &capacity[k], &key_capacity[k]);
+			short_of_room = true;
+		}
+	}
+	if (short_of_room)
+		rebuild(ref, capacity, key_capacity);
+}
+
+/*
  * A state created in this call leaves it with its tables just full: the
  * executor copies it into the aggregate context as it is, and most states
  * of a GROUP BY by customer or journey never see a second row, so the room

@@ -48,6 +48,11 @@
 #define STATE_MAX_TABLES		3
 /* Every family's first table holds its channels. */
 #define STATE_TABLE_CHANNELS	0
+/*
+ * A new state reserves room for the keys of its first journey up to this
+ * many touches at once; a longer journey's tables grow as its keys come.
+ */
+#define STATE_RESERVE_TOUCHES	16
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -131,6 +136,7 @@ extern Datum omnikpi_state_value(StateRef *ref);
 extern KeyTable *omnikpi_state_make_room(StateRef *ref, int table, int32 entries,
 										 Size key_bytes);
 extern int32 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe);
+extern void omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes);
 extern StateBody *omnikpi_state_promoted_body(Datum d, const StateFamily *family);
 extern void *omnikpi_state_stored(Datum d, const StateFamily *family);
 extern void *omnikpi_state_store(const StateBody *body, const StateFamily *family);

@@ -44,6 +44,15 @@ add_path(FunctionCallInfo fcinfo, JourneyShape shape)
 		omnikpi_state_writable(&ref, fcinfo, &omnikpi_jp_family);
 	}
 	omnikpi_path_walk_start(&walk, row.path);
+	if (ref.created)
+	{
+		/* each touch adds at most a channel; the journey one path of a step per touch */
+		int32		touches = Min(walk.nitems, STATE_RESERVE_TOUCHES);
+		int32		entries[] = {touches, 1};
+		Size		key_bytes[] = {0, key_area_bytes(touches * sizeof(int32))};
+
+		omnikpi_state_reserve(&ref, entries, key_bytes);
+	}
 	if (walk.nitems > PATH_STACK_STEPS)
 		steps = palloc_extended(walk.nitems * sizeof(int32), MCXT_ALLOC_HUGE);
 	while (walk.i < walk.nitems)

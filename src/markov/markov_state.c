@@ -244,6 +244,15 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 	bool		created;
 
 	omnikpi_path_walk_start(&walk, path);
+	if (ref->created)
+	{
+		/* each touch adds at most a channel, a state and a transition; the end one more */
+		int32		touches = Min(walk.nitems, STATE_RESERVE_TOUCHES);
+		int32		entries[] = {touches, touches, touches + 1};
+		Size		key_bytes[] = {0, 0, 0};
+
+		omnikpi_state_reserve(ref, entries, key_bytes);
+	}
 	while (walk.i < walk.nitems)
 	{
 		const text *element = omnikpi_path_walk_next(&walk);
