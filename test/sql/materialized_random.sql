@@ -12,7 +12,13 @@ SET datestyle = 'ISO, YMD';
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
-SELECT setseed(0.20260101);
+-- The seed: fixed in make test; `make test-materialized-random` runs the
+-- same steps under other seeds (psql -v seed=...).
+\if :{?seed}
+\else
+\set seed 0.20260101
+\endif
+SELECT setseed(:seed);
 
 CREATE SCHEMA rnd;
 CREATE TABLE rnd.interactions (customer_id integer, journey_id integer, channel text, occurred_at timestamptz,
@@ -28,9 +34,10 @@ CREATE INDEX ON rnd.orders (ordered_at);
 CREATE INDEX ON rnd.touchpoints (touched_at);
 CREATE INDEX ON rnd.conversions (converted_at);
 
--- Random rows between two times, on a minute grid so that ties happen: 120
--- customers with journeys and issues of their own (and a few journeys
--- shared between customers), six channels, missing ratings and durations.
+-- Random rows between two times, on a minute grid so that ties happen: 200
+-- customers, from daily to rare ones, with journeys and issues of their own
+-- (and a few journeys shared between customers), six channels, missing
+-- ratings and durations.
 CREATE FUNCTION pg_temp.pick(options text[]) RETURNS text LANGUAGE sql AS
 	'SELECT options[1 + floor(random() * cardinality(options))::integer]';
 CREATE FUNCTION pg_temp.at(since timestamptz, until timestamptz) RETURNS timestamptz LANGUAGE sql AS
@@ -47,15 +54,15 @@ BEGIN
 		CASE WHEN random() < 0.4 THEN floor(random() * 11)::integer END, CASE WHEN random() < 0.9 THEN random() < 0.6 END,
 		CASE WHEN random() < 0.3 THEN c * 10 + floor(random() * 2)::integer END, random() < 0.3,
 		CASE WHEN random() < 0.8 THEN floor(random() * 900)::integer END
-	FROM (SELECT 1 + floor(random() * 120)::integer AS c FROM generate_series(1, n)) AS g;
+	FROM (SELECT 1 + floor(random() ^ 2 * 200)::integer AS c FROM generate_series(1, n)) AS g;
 	INSERT INTO rnd.touchpoints
 	SELECT c * 10 + floor(random() * 3)::integer, c, pg_temp.pick('{web,app,store,email,social,direct}'),
 		pg_temp.at(since, until), round((random() * 3)::numeric, 2)
-	FROM (SELECT 1 + floor(random() * 120)::integer AS c FROM generate_series(1, n / 2)) AS g;
+	FROM (SELECT 1 + floor(random() ^ 2 * 200)::integer AS c FROM generate_series(1, n / 2)) AS g;
 	INSERT INTO rnd.conversions
 	SELECT c * 10 + floor(random() * 3)::integer, c, pg_temp.at(since, until),
 		CASE WHEN random() < 0.9 THEN round((10 + random() * 90)::numeric, 2) END
-	FROM (SELECT 1 + floor(random() * 120)::integer AS c FROM generate_series(1, n / 8)) AS g;
+	FROM (SELECT 1 + floor(random() ^ 2 * 200)::integer AS c FROM generate_series(1, n / 8)) AS g;
 	-- an order's later times (ready, collected, returned) that would lie
 	-- after until have not happened yet
 	INSERT INTO rnd.orders
@@ -65,7 +72,7 @@ BEGIN
 		CASE WHEN f = 'bopis' AND random() < 0.6 AND collected <= until THEN collected END,
 		CASE WHEN random() < 0.15 AND returned <= until THEN returned END,
 		pg_temp.pick('{web,store,NULL}')
-	FROM (SELECT i, 1 + floor(random() * 120)::integer AS c, o,
+	FROM (SELECT i, 1 + floor(random() ^ 2 * 200)::integer AS c, o,
 				 pg_temp.pick('{delivery,bopis,Click & Collect,in_store}') AS f,
 				 o + random() * interval '30 hours' AS ready,
 				 o + interval '30 hours' + random() * interval '40 hours' AS collected,
@@ -154,9 +161,9 @@ UPDATE rnd.interactions SET channel = pg_temp.pick('{web,app,store,kiosk}'), sat
 WHERE occurred_at >= '2026-03-22' AND random() < 0.2;
 UPDATE rnd.interactions SET occurred_at = occurred_at - interval '13 hours', phase = 'loyalty'
 WHERE occurred_at >= '2026-03-22 12:00' AND random() < 0.2;
-UPDATE rnd.interactions SET customer_id = 1 + (customer_id + 17) % 120
+UPDATE rnd.interactions SET customer_id = 1 + (customer_id + 17) % 200
 WHERE occurred_at >= '2026-03-22' AND random() < 0.1;
-UPDATE rnd.touchpoints SET customer_id = 1 + (customer_id + 5) % 120, channel = 'web'
+UPDATE rnd.touchpoints SET customer_id = 1 + (customer_id + 5) % 200, channel = 'web'
 WHERE touched_at >= '2026-03-22' AND random() < 0.2;
 UPDATE rnd.conversions SET value = value * 2, converted_at = converted_at + interval '1 hour'
 WHERE converted_at >= '2026-03-22' AND random() < 0.3;

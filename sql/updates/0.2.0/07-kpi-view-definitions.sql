@@ -235,29 +235,21 @@ GROUP BY 1$v$,
 	   'churned_customers', 'customers active the previous month but not this one',
 	   'retention_rate_pct', 'retained customers in percent of the previous month''s active customers',
 	   'churn_rate_pct', 'churned customers in percent of the previous month''s active customers'],
- $v$WITH contact_days AS (
-	SELECT c.customer_id, d::timestamp AS day
-	FROM %1$I.customer_profiles c CROSS JOIN unnest(c.contact_days) AS d),
-data_end AS (SELECT date_trunc('month', max(day)) AS last_month FROM contact_days),
-active AS (
-	-- a contact on day keeps its customer active in every month whose end lies
-	-- less than 90 days after it (local dates: no zone enters)
-	SELECT DISTINCT c.customer_id, m.month::date AS month
-	FROM contact_days c
-	CROSS JOIN data_end d
-	CROSS JOIN LATERAL generate_series(date_trunc('month', c.day), least(d.last_month, date_trunc('month', c.day + interval '90 days')),
-									   interval '1 month') AS m(month)
-	WHERE m.month + interval '1 month' <= c.day + interval '90 days'),
+ $v$WITH data_end AS (
+	SELECT date_trunc('month', max(last_at) AT TIME ZONE %8$L)::date AS last_month FROM %1$I.customer_profiles),
 marked AS (
-	SELECT month,
-		lag(month) OVER (PARTITION BY customer_id ORDER BY month) AS previous_month,
-		lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS next_month
-	FROM active),
+	-- the customer's active months, with the one before and after each
+	SELECT m.month, c.active_months[m.n - 1] AS previous_month, c.active_months[m.n + 1] AS next_month
+	FROM %1$I.customer_profiles c
+	CROSS JOIN LATERAL unnest(c.active_months) WITH ORDINALITY AS m(month, n)),
 per_month AS (
+	-- activity after the data's last month does not count yet
 	SELECT month, count(*) AS active_customers,
 		count(*) FILTER (WHERE previous_month IS NULL) AS new_customers,
 		count(*) FILTER (WHERE previous_month = (month - interval '1 month')::date) AS retained_customers
-	FROM marked GROUP BY month),
+	FROM marked CROSS JOIN data_end
+	WHERE month <= last_month
+	GROUP BY month),
 churned AS (
 	SELECT (month + interval '1 month')::date AS month, count(*) AS churned_customers
 	FROM marked

@@ -8,8 +8,9 @@
 --       issue_id): an issue is one customer's.  Read by
 --       resolution_by_channel_monthly and channel_switching_monthly.
 --   customer_profiles    one row per customer with a contact: first and last
---       contact, acquisition channel, the channels used, the days with a
---       contact, orders and revenue.  Read by engagement_depth,
+--       contact, acquisition channel, the channels used, the days and months
+--       with a contact, the months they count as active, orders and
+--       revenue.  Read by engagement_depth,
 --       churn_retention_monthly and the customer KPIs of 52-customer-kpis.sql.
 --   customer_orders      one row per order (orders without an order_id are
 --       left out: nothing could follow them up), keyed by (customer_id,
@@ -44,20 +45,43 @@ WHERE source = 'orders' AND column_name = 'order_id';
 -- The channel switches of one journey (its channels and context flags in
 -- time order): switches between consecutive contacts, those where whether
 -- the context was carried over is known, those where it was, and the
--- distinct channels.  One SELECT without SET, so that the planner inlines
--- it into the views that call it.
+-- distinct channels.  One SELECT without SET, so that the planner inlines it
+-- into the views and refresh that call it; every function and operator is
+-- named with its schema, so that the reader's search_path, under which the
+-- body is inlined, cannot put a planted one in its place.
 CREATE FUNCTION omnikpi.journey_switches(channels text[], context_carried boolean[])
 	RETURNS TABLE (switches bigint, known_switches bigint, carried_switches bigint, distinct_channels bigint)
 	LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-	SELECT pg_catalog.count(*) FILTER (WHERE i > 1 AND channels[i] <> channels[i - 1]),
-		pg_catalog.count(*) FILTER (WHERE i > 1 AND channels[i] <> channels[i - 1] AND context_carried[i] IS NOT NULL),
-		pg_catalog.count(*) FILTER (WHERE i > 1 AND channels[i] <> channels[i - 1] AND context_carried[i]),
-		pg_catalog.count(DISTINCT channels[i])
-	FROM pg_catalog.generate_subscripts(channels, 1) AS i
+	SELECT pg_catalog.count(*) FILTER (WHERE s.switched),
+		pg_catalog.count(*) FILTER (WHERE s.switched AND context_carried[s.i] IS NOT NULL),
+		pg_catalog.count(*) FILTER (WHERE s.switched AND context_carried[s.i]),
+		pg_catalog.count(DISTINCT channels[s.i])
+	FROM (SELECT i, (i OPERATOR(pg_catalog.>) 1)
+				 AND (channels[i] OPERATOR(pg_catalog.<>) channels[(i OPERATOR(pg_catalog.-) 1)]) AS switched
+		  FROM pg_catalog.generate_subscripts(channels, 1) AS i) AS s
 $fn$;
 COMMENT ON FUNCTION omnikpi.journey_switches(text[], boolean[]) IS
 	'the channel switches of one journey from its channels and context flags in time order: switches, switches with a known context flag, switches with the context carried over, distinct channels';
+
+-- The months a contact on last_day keeps its customer active in: those
+-- whose end lies less than 90 days after it (local dates: no zone enters).
+-- Applied to the last contact day of each month with a contact, which
+-- reaches furthest, it gives the months a customer is active in.  One
+-- SELECT without SET, every function and operator named with its schema,
+-- so that the planner inlines it (see journey_switches).
+CREATE FUNCTION omnikpi.months_active_after(last_day date) RETURNS SETOF date
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+	SELECT m::date
+	FROM pg_catalog.generate_series(pg_catalog.date_trunc('month', last_day::timestamp),
+									pg_catalog.date_trunc('month', last_day::timestamp OPERATOR(pg_catalog.+) interval '90 days'),
+									interval '1 month') AS m
+	WHERE (m OPERATOR(pg_catalog.+) interval '1 month')
+		  OPERATOR(pg_catalog.<=) (last_day::timestamp OPERATOR(pg_catalog.+) interval '90 days')
+$fn$;
+COMMENT ON FUNCTION omnikpi.months_active_after(date) IS
+	'the months a contact on last_day keeps its customer active in: those whose end lies less than 90 days after it';
 
 INSERT INTO omnikpi.kpi_layer_views (view_name, keyed_by, sources, optional_source, absent_input, description,
 									 column_comments, definition) VALUES
@@ -72,7 +96,10 @@ INSERT INTO omnikpi.kpi_layer_views (view_name, keyed_by, sources, optional_sour
 	   'contacts', 'number of contacts',
 	   'switches', 'changes of channel between consecutive contacts',
 	   'resolved', 'whether any contact resolved the issue',
-	   'resolved_first', 'whether the first contact resolved it'],
+	   'resolved_first', 'whether the first contact resolved it',
+	   'channels', 'the channel of each contact, in time order',
+	   'contact_times', 'the time of each contact',
+	   'resolutions', 'whether each contact resolved the issue'],
  $v$WITH contacts AS (
 	SELECT customer_id, issue_id, channel, occurred_at, resolved,
 		lag(channel) OVER w AS previous_channel,
@@ -87,12 +114,15 @@ SELECT customer_id, issue_id,
 	count(*) AS contacts,
 	count(*) FILTER (WHERE channel <> previous_channel) AS switches,
 	coalesce(bool_or(resolved), false) AS resolved,
-	coalesce(bool_or(resolved) FILTER (WHERE contact_no = 1), false) AS resolved_first
+	coalesce(bool_or(resolved) FILTER (WHERE contact_no = 1), false) AS resolved_first,
+	array_agg(channel ORDER BY contact_no) AS channels,
+	array_agg(occurred_at ORDER BY contact_no) AS contact_times,
+	array_agg(resolved ORDER BY contact_no) AS resolutions
 FROM contacts
 GROUP BY customer_id, issue_id$v$),
 ('customer_profiles', 'customer_id', '{interactions}', 'orders',
  $r$(SELECT customer_id, NULL::numeric AS amount FROM %13$s AS source_rows WHERE false)$r$,
- 'Customers with a contact, one row each: first and last contact, acquisition channel (of the first contact), the channels used, the days with a contact, orders and revenue; read by the customer KPIs',
+ 'Customers with a contact, one row each: first and last contact, acquisition channel (of the first contact), the channels used, the days and months with a contact, the months they count as active, orders and revenue; read by the customer KPIs',
  ARRAY['customer_id', 'the customer',
 	   'first_at', 'the first contact',
 	   'last_at', 'the last contact',
@@ -100,39 +130,53 @@ GROUP BY customer_id, issue_id$v$),
 	   'channels', 'the channels the customer used, in name order',
 	   'channel_count', 'number of channels used',
 	   'contact_days', 'the days with a contact, in the time zone given to create_kpi_views',
-	   'active_months', 'number of months with a contact',
+	   'contact_months', 'number of months with a contact',
+	   'active_months', 'the months in which the customer is active: a contact in the 90 days up to the month''s end (months after the data''s last month included)',
 	   'orders', 'number of orders',
 	   'revenue', 'order amount, all time (NULL without orders)',
-	   'basis_times', 'the contacts the profile is computed from, each channel''s first and each day''s last: their times',
-	   'basis_channels', 'their channels'],
+	   'channel_first_times', 'the first contact on each channel of channels',
+	   'day_last_times', 'the last contact of each day of contact_days'],
+ -- Each channel's first contact and each day's last one determine the
+ -- profile (channel_first_times, day_last_times): the materialized form
+ -- recomputes a profile from those before its window and the contacts in it.
  $v$WITH contacts AS (
-	-- each channel's first contact and each day's last one determine the
-	-- profile; the materialized form keeps only those
-	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day,
-		row_number() OVER (PARTITION BY customer_id, channel ORDER BY occurred_at) = 1
-		OR row_number() OVER (PARTITION BY customer_id, (occurred_at AT TIME ZONE %8$L)::date
-							  ORDER BY occurred_at DESC, channel) = 1 AS in_basis
+	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day
 	FROM %13$s AS source_rows
 	WHERE customer_id IS NOT NULL),
-profiles AS (
-	SELECT customer_id, min(occurred_at) AS first_at, max(occurred_at) AS last_at,
-		(array_agg(channel ORDER BY occurred_at, channel))[1] AS acquisition_channel,
-		array_agg(DISTINCT channel ORDER BY channel) AS channels,
-		array_agg(DISTINCT day ORDER BY day) AS contact_days,
-		array_agg(occurred_at ORDER BY occurred_at, channel) FILTER (WHERE in_basis) AS basis_times,
-		array_agg(channel ORDER BY occurred_at, channel) FILTER (WHERE in_basis) AS basis_channels
-	FROM contacts
+by_channel AS (
+	SELECT customer_id, channel, min(occurred_at) AS first_at FROM contacts GROUP BY 1, 2),
+by_day AS (
+	SELECT customer_id, day, max(occurred_at) AS last_at FROM contacts GROUP BY 1, 2),
+channel_use AS (
+	SELECT customer_id, min(first_at) AS first_at,
+		(array_agg(channel ORDER BY first_at, channel))[1] AS acquisition_channel,
+		array_agg(channel ORDER BY channel) AS channels,
+		array_agg(first_at ORDER BY channel) AS channel_first_times
+	FROM by_channel
 	GROUP BY customer_id),
+activity AS (
+	SELECT customer_id, max(last_at) AS last_at,
+		array_agg(day ORDER BY day) AS contact_days,
+		array_agg(last_at ORDER BY day) AS day_last_times,
+		count(DISTINCT date_trunc('month', day::timestamp))::integer AS contact_months
+	FROM by_day
+	GROUP BY customer_id),
+active AS (
+	SELECT r.customer_id, array_agg(DISTINCT m.month ORDER BY m.month) AS active_months
+	FROM (SELECT customer_id, max(day) AS last_day FROM by_day GROUP BY customer_id, date_trunc('month', day::timestamp)) AS r
+	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
+	GROUP BY r.customer_id),
 orders AS (
 	SELECT customer_id, count(*) AS orders, sum(amount) AS revenue
 	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	GROUP BY customer_id)
-SELECT p.customer_id, p.first_at, p.last_at, p.acquisition_channel, p.channels,
-	cardinality(p.channels) AS channel_count, p.contact_days,
-	(SELECT count(DISTINCT date_trunc('month', d))::integer FROM unnest(p.contact_days) AS d) AS active_months,
-	coalesce(o.orders, 0) AS orders, o.revenue, p.basis_times, p.basis_channels
-FROM profiles p
+SELECT c.customer_id, c.first_at, a.last_at, c.acquisition_channel, c.channels,
+	cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months, m.active_months,
+	coalesce(o.orders, 0) AS orders, o.revenue, c.channel_first_times, a.day_last_times
+FROM channel_use c
+JOIN activity a USING (customer_id)
+JOIN active m USING (customer_id)
 LEFT JOIN orders o USING (customer_id)$v$),
 ('customer_orders', 'customer_id', '{orders}', 'interactions',
  $r$(SELECT customer_id, NULL::text AS channel, NULL::timestamptz AS occurred_at FROM %13$s AS source_rows WHERE false)$r$,

@@ -37,7 +37,8 @@
 -- The daily summary tables: a template each for the rows of the days from a
 -- given time on, $1 (a parameter, never text).  Templates take the arguments
 -- of omnikpi.template_arguments (%1$I the target schema, %6$L the top of the
--- rating scale, %8$L the time zone).  They read the source views, so rows
+-- rating scale, %8$L the time zone) and read the rows of their source view
+-- from %13$s (on an incremental refresh, its rows in the window), so rows
 -- without a time are left out as everywhere else.
 CREATE TABLE omnikpi.kpi_daily_summaries (
 	table_name name PRIMARY KEY,
@@ -92,7 +93,7 @@ INSERT INTO omnikpi.kpi_daily_summaries VALUES
 	count(*) FILTER (WHERE nps <= 6) AS detractors,
 	count(duration) AS timed_interactions,
 	sum(duration) AS duration_sum
-FROM %1$I.source_interactions
+FROM %13$s AS source_rows
 WHERE occurred_at >= $1
 GROUP BY 1, 2, 3$v$),
 ('touchpoints_daily', 'touchpoints',
@@ -104,25 +105,31 @@ GROUP BY 1, 2, 3$v$),
 	   'touches', 'touches',
 	   'cost', 'sum of their cost'],
  $v$SELECT (touched_at AT TIME ZONE %8$L)::date AS day, channel, count(*) AS touches, sum(cost) AS cost
-FROM %1$I.source_touchpoints
+FROM %13$s AS source_rows
 WHERE touched_at >= $1
 GROUP BY 1, 2$v$);
 
 -- The entity tables: how the refresh keeps each layer view of one form as a
--- table.  A refresh
+-- table.  A refresh first copies each source's rows in its window into
+-- pg_temp.kpi_window_<source> (parameters $1 to $4: the first time to
+-- recompute of the interactions, orders, touchpoints and conversions), then
+-- per entity table
 --   1. collects the touched keys into pg_temp.kpi_touched (touched: a
---      SELECT over the source views, the stored table and the parameters
---      $1 to $4, the first time to recompute of the interactions, orders,
---      touchpoints and conversions; plus touched_by_optional when the
---      layer's optional source was given);
+--      SELECT over the window tables, the stored table and the parameters;
+--      plus touched_by_optional when the layer's optional source was given);
 --   2. computes the new rows of those keys with the layer's own template,
 --      reading as %13$s the rows of inputs[1] and as %14$s those of
---      inputs[2] (or optional_input, or the layer's absent_input), wrapped
---      in recompute when that is set (%15$s: the template's rows);
+--      inputs[2] (or optional_input, or the layer's absent_input), or with
+--      recompute when that is set (%15$s: the template's rows);
 --   3. replaces the stored rows that matches pairs with a touched key (a
 --      condition over the stored row e and the key t) by the new rows.
--- Templates take the arguments of omnikpi.template_arguments.  A full
--- rebuild runs the bare template over the source views instead.
+-- An entity table with marks has a second table, <table>_marks: per key
+-- (marks_key) the latest time of a source row that no entity row need show
+-- (a conversion without touches), given by marks, a SELECT over the rows
+-- read as %14$s; a refresh replaces the touched keys' marks, and touched
+-- finds a key whose mark lies in the window.  Templates take the arguments
+-- of omnikpi.template_arguments.  A full rebuild runs the bare template
+-- over the source views instead.
 CREATE TABLE omnikpi.kpi_entity_tables (
 	table_name name NOT NULL,
 	keyed_by text NOT NULL,
@@ -134,6 +141,8 @@ CREATE TABLE omnikpi.kpi_entity_tables (
 	inputs text[] NOT NULL,
 	optional_input text,
 	recompute text,
+	marks_key name,
+	marks text,
 	PRIMARY KEY (table_name, keyed_by),
 	FOREIGN KEY (table_name, keyed_by) REFERENCES omnikpi.kpi_layer_views (view_name, keyed_by)
 );

@@ -91,19 +91,11 @@ GROUP BY 1, 2$v$),
 	   'new_customers', 'active customers never active before',
 	   'retained_customers', 'customers active this month and the previous one',
 	   'churned_customers', 'customers active the previous month but not this one'],
- -- each contact day keeps its customer active in every month whose end lies
- -- less than 90 days after it (local dates: no zone enters)
- $v$WITH active AS (
-	SELECT DISTINCT c.sign, c.customer_id, m.month::date AS month
+ $v$WITH marked AS (
+	-- each active month of a customer, with the one before and after it
+	SELECT c.sign, m.month, c.active_months[m.n - 1] AS previous_month, c.active_months[m.n + 1] AS next_month
 	FROM %16$s AS c
-	CROSS JOIN LATERAL unnest(c.contact_days) AS d(day)
-	CROSS JOIN LATERAL generate_series(date_trunc('month', d.day::timestamp),
-									   date_trunc('month', d.day::timestamp + interval '90 days'), interval '1 month') AS m(month)
-	WHERE m.month + interval '1 month' <= d.day::timestamp + interval '90 days'),
-marked AS (
-	SELECT sign, month, lag(month) OVER w AS previous_month, lead(month) OVER w AS next_month
-	FROM active
-	WINDOW w AS (PARTITION BY sign, customer_id ORDER BY month)),
+	CROSS JOIN LATERAL unnest(c.active_months) WITH ORDINALITY AS m(month, n)),
 entries AS (
 	SELECT month, sign, sign AS active, sign * (previous_month IS NULL)::integer AS new,
 		sign * coalesce(previous_month = (month - interval '1 month')::date, false)::integer AS retained, 0 AS churned
@@ -117,18 +109,18 @@ SELECT month, sum(sign) AS entries, sum(active) AS active_customers, sum(new) AS
 FROM entries
 GROUP BY month$v$),
 ('customer_segment_summary', 'delta', '{customer_profiles}', 60,
- 'Customers, orders, revenue and active months per channel combination and acquisition channel, added up from customer_profiles; read by engagement_depth, retention_by_channel_combination and customer_lifetime_value',
+ 'Customers, orders, revenue and months with a contact per channel combination and acquisition channel, added up from customer_profiles; read by engagement_depth, retention_by_channel_combination and customer_lifetime_value',
  $c$channels text[], acquisition_channel text, customers bigint NOT NULL, orders bigint NOT NULL,
-	revenue numeric NOT NULL, active_months bigint NOT NULL$c$,
+	revenue numeric NOT NULL, contact_months bigint NOT NULL$c$,
  '{channels,acquisition_channel}', 'customers', NULL,
  ARRAY['channels', 'the channels the customers used, in name order',
 	   'acquisition_channel', 'channel of their first contact',
 	   'customers', 'customers',
 	   'orders', 'their orders',
 	   'revenue', 'their order amount, all time',
-	   'active_months', 'their months with a contact'],
+	   'contact_months', 'their months with a contact'],
  $v$SELECT c.channels, c.acquisition_channel, sum(c.sign) AS customers, sum(c.sign * c.orders) AS orders,
-	sum(c.sign * coalesce(c.revenue, 0)) AS revenue, sum(c.sign * c.active_months) AS active_months
+	sum(c.sign * coalesce(c.revenue, 0)) AS revenue, sum(c.sign * c.contact_months) AS contact_months
 FROM %16$s AS c
 GROUP BY 1, 2$v$),
 ('customer_last_day_summary', 'delta', '{customer_profiles}', 70,

@@ -36,10 +36,11 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.create_key_index(regclass, name[]) IS
 	'creates the unique index (NULLS NOT DISTINCT) on the key of a table of the materialized form';
 
--- The entity table of a layer view, in the form create_kpi_views chose.
+-- The entity table of a layer view, in the form create_kpi_views chose, and
+-- its marks table if it has one.
 CREATE FUNCTION omnikpi.create_entity_table(target_schema name, layer_name name, keyed_by text, given jsonb,
 											template_args text[])
-	RETURNS regclass
+	RETURNS SETOF regclass
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -48,15 +49,14 @@ DECLARE
 	entity record;
 	relation regclass;
 	index_columns text;
+	inputs text[] := omnikpi.layer_inputs(target_schema, layer_name, keyed_by, given, template_args);
 BEGIN
 	SELECT l.* INTO STRICT layer FROM omnikpi.kpi_layer_views l
 	WHERE l.view_name = layer_name AND l.keyed_by = create_entity_table.keyed_by;
 	SELECT e.* INTO STRICT entity FROM omnikpi.kpi_entity_tables e
 	WHERE e.table_name = layer_name AND e.keyed_by = create_entity_table.keyed_by;
 	EXECUTE format('CREATE TABLE %I.%I AS ', target_schema, layer_name)
-		|| format(layer.definition, VARIADIC template_args
-				  || omnikpi.layer_inputs(target_schema, layer_name, keyed_by, given, template_args))
-		|| ' WITH NO DATA';
+		|| format(layer.definition, VARIADIC template_args || inputs) || ' WITH NO DATA';
 	relation := format('%I.%I', target_schema, layer_name)::regclass;
 	FOREACH index_columns IN ARRAY entity.indexes LOOP
 		EXECUTE format('CREATE INDEX ON %s (%s)', relation, index_columns);
@@ -64,11 +64,21 @@ BEGIN
 	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
 				   layer.description || '; kept as a table, touched customers and journeys only, by omnikpi.refresh_kpi_views');
 	PERFORM omnikpi.comment_columns(relation, layer.column_comments);
-	RETURN relation;
+	RETURN NEXT relation;
+	IF entity.marks IS NOT NULL THEN
+		EXECUTE format('CREATE TABLE %I.%I AS ', target_schema, layer_name || '_marks')
+			|| format(entity.marks, VARIADIC template_args || inputs) || ' WITH NO DATA';
+		relation := format('%I.%I', target_schema, layer_name || '_marks')::regclass;
+		PERFORM omnikpi.create_key_index(relation, ARRAY[entity.marks_key]);
+		EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
+					   format('per %s, its latest conversion, which a refresh of %s needs even when no path shows it', entity.marks_key, layer_name));
+		PERFORM omnikpi.comment_columns(relation, ARRAY[entity.marks_key::text, 'the key', 'last_converted_at', 'its latest conversion']);
+		RETURN NEXT relation;
+	END IF;
 END
 $fn$;
 COMMENT ON FUNCTION omnikpi.create_entity_table(name, name, text, jsonb, text[]) IS
-	'creates, empty, the table that keeps a layer view of create_kpi_views in the materialized form';
+	'creates, empty, the table that keeps a layer view of create_kpi_views in the materialized form, and its marks table';
 
 -- The daily and summary tables the given KPI views are rolled up from,
 -- directly or through other summary tables, in the order they are made.

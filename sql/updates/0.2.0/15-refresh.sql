@@ -82,11 +82,18 @@ BEGIN
 		UNION ALL
 		SELECT 1, n.* FROM (%s) AS n', 'kpi_changes_' || entity.table_name, relation, entity.matches, new_rows)
 		USING since[1], since[2], since[3], since[4];
+	EXECUTE format('ANALYZE %s', changes);
 	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t WHERE %s', relation, entity.matches)
 		USING since[1], since[2], since[3], since[4];
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
+	IF entity.marks IS NOT NULL THEN
+		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
+					   target_schema, entity.table_name || '_marks', entity.marks_key, entity.marks_key);
+		EXECUTE format('INSERT INTO %I.%I ', target_schema, entity.table_name || '_marks')
+			|| format(entity.marks, VARIADIC args || inputs);
+	END IF;
 	RETURN changes;
 END
 $fn$;
@@ -197,6 +204,7 @@ DECLARE
 	rebuild boolean := full_rebuild;
 	step record;
 	changes text;
+	inputs text[];
 	from_day date;
 	i integer;
 	current_table text;
@@ -229,7 +237,8 @@ BEGIN
 						 ELSE ((since[i] AT TIME ZONE zone)::date)::timestamp AT TIME ZONE zone END;
 	END LOOP;
 
-	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed']);
+	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed', 'kpi_window_interactions', 'kpi_window_orders',
+											'kpi_window_touchpoints', 'kpi_window_conversions']);
 	CREATE TEMP TABLE kpi_changed (relation name, month date, and_later boolean) ON COMMIT DROP;
 	BEGIN
 		IF rebuild THEN
@@ -237,6 +246,19 @@ BEGIN
 			FOR step IN SELECT o.relation FROM omnikpi.kpi_objects(target_schema) o
 						WHERE o.kind IN ('entity table', 'summary table') LOOP
 				EXECUTE format('DELETE FROM %s', step.relation);
+			END LOOP;
+		ELSE
+			-- Each source's rows in its window, read once: an orders row is in
+			-- when any of its times is.
+			FOR i IN 1 .. 4 LOOP
+				CONTINUE WHEN since[i] = 'infinity';
+				current_table := 'source_' || sources[i];
+				EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %I.%I WHERE %s',
+							   'kpi_window_' || sources[i], target_schema, 'source_' || sources[i],
+							   (SELECT string_agg(format('%I >= $1', c.column_name), ' OR ' ORDER BY c.position)
+								FROM omnikpi.source_columns c WHERE c.source = sources[i] AND c.kind = 'time'))
+					USING since[i];
+				EXECUTE format('ANALYZE pg_temp.%I', 'kpi_window_' || sources[i]);
 			END LOOP;
 		END IF;
 
@@ -249,7 +271,9 @@ BEGIN
 			from_day := CASE WHEN since[i] = '-infinity' THEN '-infinity' ELSE (since[i] AT TIME ZONE zone)::date END;
 			EXECUTE format('DELETE FROM %I.%I WHERE day >= $1 OR day IS NULL', target_schema, step.table_name)
 				USING from_day;
-			EXECUTE format('INSERT INTO %I.%I ', target_schema, step.table_name) || format(step.definition, VARIADIC args)
+			EXECUTE format('INSERT INTO %I.%I ', target_schema, step.table_name)
+				|| format(step.definition, VARIADIC args || CASE WHEN rebuild THEN format('%I.%I', target_schema, 'source_' || step.source)
+																 ELSE format('pg_temp.%I', 'kpi_window_' || step.source) END)
 				USING since[i];
 			INSERT INTO pg_temp.kpi_changed VALUES (step.table_name, date_trunc('month', from_day), true);
 		END LOOP;
@@ -263,9 +287,15 @@ BEGIN
 					ORDER BY e.position LOOP
 			current_table := step.table_name;
 			IF rebuild THEN
+				inputs := omnikpi.layer_inputs(target_schema, step.table_name, step.keyed_by, settings -> 'given', args);
 				EXECUTE format('INSERT INTO %I.%I ', target_schema, step.table_name)
-					|| format(step.definition, VARIADIC args
-							  || omnikpi.layer_inputs(target_schema, step.table_name, step.keyed_by, settings -> 'given', args));
+					|| format(step.definition, VARIADIC args || inputs);
+				IF step.marks IS NOT NULL THEN
+					EXECUTE format('INSERT INTO %I.%I ', target_schema, step.table_name || '_marks')
+						|| format(step.marks, VARIADIC args || inputs);
+				END IF;
+				-- fresh statistics, for the plans of the refreshes that follow
+				EXECUTE format('ANALYZE %I.%I', target_schema, step.table_name);
 				changes := format('(SELECT 1 AS sign, e.* FROM %I.%I AS e)', target_schema, step.table_name);
 			ELSE
 				changes := omnikpi.refresh_entity_table(target_schema, step, settings, since);

@@ -43,7 +43,7 @@ GROUP BY c.channels, c.channel_count$v$,
 	sum(c.orders)::bigint AS orders,
 	coalesce(sum(c.revenue), 0) AS revenue,
 	(coalesce(sum(c.revenue), 0) / count(*))::double precision AS revenue_per_customer,
-	(coalesce(sum(c.revenue), 0) / sum(c.active_months))::double precision AS revenue_per_active_month
+	(coalesce(sum(c.revenue), 0) / sum(c.contact_months))::double precision AS revenue_per_active_month
 FROM %1$I.customer_profiles c
 GROUP BY 1, 2$v$,
  '{orders.amount}', '{}'),

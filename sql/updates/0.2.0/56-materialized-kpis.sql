@@ -145,7 +145,7 @@ FROM %1$I.customer_retention_summary$v$),
 	sum(orders)::bigint AS orders,
 	sum(revenue) AS revenue,
 	(sum(revenue) / sum(customers))::double precision AS revenue_per_customer,
-	(sum(revenue) / sum(active_months))::double precision AS revenue_per_active_month
+	(sum(revenue) / sum(contact_months))::double precision AS revenue_per_active_month
 FROM %1$I.customer_segment_summary
 GROUP BY 1, 2$v$),
 ('time_by_channel_monthly', '{interactions_daily}', 'month', '{month,channel}',

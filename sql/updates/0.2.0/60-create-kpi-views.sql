@@ -243,9 +243,9 @@ BEGIN
 		FOR layer IN SELECT l.* FROM omnikpi.kpi_layer_views l
 					 WHERE layers ->> l.view_name::text = l.keyed_by ORDER BY l.view_name LOOP
 			IF materialized THEN
-				made := made || omnikpi.create_entity_table(target_schema, layer.view_name, layer.keyed_by, given,
-															template_args);
-				made_kinds := made_kinds || 'entity table'::text;
+				made := made || ARRAY(SELECT omnikpi.create_entity_table(target_schema, layer.view_name, layer.keyed_by, given,
+																		 template_args));
+				made_kinds := made_kinds || array_fill('entity table'::text, ARRAY[cardinality(made) - cardinality(made_kinds)]);
 			ELSE
 				made := made || omnikpi.replace_kpi_view(target_schema, layer.view_name,
 					format(layer.definition, VARIADIC template_args
