@@ -30,7 +30,7 @@ PG_SERVER_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 # `make` alone builds the extension, as in any PGXS project.
 .DEFAULT_GOAL := all
 
-.PHONY: test demo demo-stop bench test-asan fuzz sqlsmith bench-refresh
+.PHONY: test demo demo-stop dashboard bench test-asan fuzz sqlsmith bench-refresh bench-check-sources test-docs mutation coverage test-random
 
 $(UPDATE_SCRIPT): $(UPDATE_PARTS) Makefile
 	@[ -n "$(UPDATE_PARTS)" ] || { echo "no parts in sql/updates/$(CURRENT_VERSION)/" >&2; exit 1; }
@@ -48,6 +48,12 @@ $(CURRENT_SCRIPT): sql/$(EXTENSION)--$(PREVIOUS_VERSION).sql $(UPDATE_PARTS) Mak
 test:
 	bash test/run.sh
 
+# Runs every SQL example of README.md, CONTRIBUTING.md and docs/*.md and
+# compares what it prints with the output shown under it (`make test` runs it
+# too); OMNIKPI_DOCS="README.md docs/x.md" runs some.  Needs omnikpi installed.
+test-docs:
+	bash test/docs/run.sh
+
 # Builds and installs like `make test`, times omnikpi against PostgreSQL's own
 # aggregates and plain SQL in a throw-away cluster, writes bench/results/latest.md.
 bench:
@@ -58,15 +64,27 @@ bench:
 # demo company (INTERACTIONS=1000000 by default), creates the KPI views,
 # prints a report and leaves the server running.  `make demo-stop` stops it.
 demo:
-	bash demo/run.sh
+	@bash demo/run.sh
 
 demo-stop:
-	bash demo/stop.sh
+	@bash demo/stop.sh
+
+# Builds the dashboard (dashboard/, Observable Framework) against the demo's
+# database as its BI role, serves it on 127.0.0.1 and prints the address.
+dashboard:
+	@bash dashboard/build.sh
 
 # The regression suite against a server running omnikpi built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (`make test` runs it too).
 test-asan:
 	bash test/asan/run.sh
+
+# omnikpi on a Citus coordinator and two workers on loopback, compared with
+# local tables; skipped (with the reason) when Citus is not installed for the
+# server.  `make test` runs it too.  See docs/scale-out.md.
+.PHONY: test-citus
+test-citus:
+	bash test/citus/run.sh
 
 # The channel_summary parsers under libFuzzer for FUZZ_SECONDS (default 600);
 # `make test` runs a short bounded round.
@@ -78,10 +96,35 @@ fuzz:
 sqlsmith:
 	bash test/sqlsmith/run.sh
 
+# Mutation testing of src/: each mutant built into a private PostgreSQL copy
+# and the pg_regress suite run against it; writes the mutation score and the
+# surviving mutants to test/mutation/results/latest.md.  The whole run takes
+# hours; MUTATION_SAMPLE, MUTATION_FILES and MUTATION_JOBS bound it (see
+# test/mutation/run.sh).
+mutation:
+	bash test/mutation/run.sh
+
+# Line and branch coverage of src/ by the pg_regress suite, from a build with
+# gcov instrumentation in a private PostgreSQL copy; writes a summary to
+# test/coverage/latest.md and an HTML report to coverage/.
+coverage:
+	bash test/coverage/run.sh
+
+# The randomized suites with fresh seeds and longer budgets than make test's
+# fixed-seed rounds: differential, sqlsmith and libFuzzer; prints each seed.
+test-random:
+	bash test/random.sh
+
 # Incremental vs full refresh of the materialized KPI views on the demo data
 # (INTERACTIONS=10000000 by default); writes bench/results/refresh.md.
 bench-refresh:
 	bash bench/refresh.sh
+
+# omnikpi.check_sources on the running demo data (make demo INTERACTIONS=10000000),
+# against count(*) of the sources, with the scans it takes; writes
+# bench/results/check_sources.md.
+bench-check-sources:
+	bash bench/check_sources.sh
 
 ifneq ($(wildcard $(PG_SERVER_INCLUDEDIR)/postgres.h),)
 include $(PGXS)

@@ -62,17 +62,22 @@ ORDER BY position;
 \echo
 \echo 'Omnichannel Experience Rating by month: mean over channels of each channel''s'
 \echo 'mean satisfaction, in % of the rating scale; every channel counts once.'
-\echo 'Target: 80%.  In the bar, each # is 2 points above 50% and | marks 80%.'
+\echo 'Target: 80%.  In the bar, each # is one point above 50% (a started point does'
+\echo 'not count, so a bar reaches the | at 80% only when the month meets the target).'
 \echo
+-- The marker is a column of its own between the 30th and the 31st point, so
+-- it never hides a point: 80.1 draws 30 marks, 81.8 draws 31.
 SELECT to_char(month, 'YYYY-MM') AS month,
 	round(rating_pct::numeric, 1) AS rating_pct,
 	round((rating_pct - lag(rating_pct) OVER (ORDER BY month))::numeric, 1) AS change,
 	CASE WHEN rating_pct >= 80 THEN 'yes' ELSE 'no' END AS meets_target,
 	channels,
 	interactions,
-	overlay(rpad(repeat('#', greatest(0, least(25, round((rating_pct - 50) / 2)::integer))), 25)
-			PLACING '|' FROM 16 FOR 1) AS "50%           80%    100%"
-FROM :"kpi_schema".experience_rating_monthly
+	left(bar, 30) || '|' || substr(bar, 31) AS "50%                           80%              100%"
+FROM (
+	SELECT *, rpad(repeat('#', greatest(0, least(50, floor(rating_pct - 50)::integer))), 50) AS bar
+	FROM :"kpi_schema".experience_rating_monthly
+) m
 ORDER BY month;
 
 \echo
@@ -125,33 +130,101 @@ WHERE to_char(month, 'YYYY-MM') = :'last_month'
 ORDER BY csat_mean DESC NULLS LAST, channel;
 \endif
 
--- Both attribution tables read the same months of one view: compute it once.
+-- Every attribution model, one row per channel and model, over the report's
+-- last three months: the rule-based ones from attribution_by_channel_monthly,
+-- the data-driven ones from their own views.  Read once, used three times.
 CREATE TEMP TABLE report_attribution AS
-SELECT channel, model, attributed_conversions, attributed_value, touch_cost
+SELECT channel, model, sum(attributed_conversions) AS conversions, sum(attributed_value) AS value,
+	sum(touch_cost) AS touch_cost
 FROM :"kpi_schema".attribution_by_channel_monthly
-WHERE month BETWEEN :'window_start'::date AND :'window_end'::date;
+WHERE month BETWEEN :'window_start'::date AND :'window_end'::date
+GROUP BY channel, model
+UNION ALL
+SELECT channel, 'markov', sum(attributed_conversions), sum(attributed_value), NULL
+FROM :"kpi_schema".attribution_markov_monthly
+WHERE month BETWEEN :'window_start'::date AND :'window_end'::date
+GROUP BY channel
+UNION ALL
+SELECT channel, 'shapley_' || characteristic, sum(attributed_conversions), sum(attributed_value), NULL
+FROM :"kpi_schema".attribution_shapley_monthly
+WHERE month BETWEEN :'window_start'::date AND :'window_end'::date
+GROUP BY channel, characteristic
+UNION ALL
+SELECT channel, 'fractribution', sum(attributed_conversions), sum(attributed_value), NULL
+FROM :"kpi_schema".attribution_fractribution_monthly
+WHERE month BETWEEN :'window_start'::date AND :'window_end'::date
+GROUP BY channel;
+
+-- The models in the report's order, with the short names of its columns.
+CREATE TEMP TABLE report_models (model text, label text, position int);
+INSERT INTO report_models VALUES
+	('last_touch', 'last', 1), ('first_touch', 'first', 2), ('linear', 'linear', 3),
+	('position_based', 'u_shape', 4), ('j_curve', 'j_curve', 5), ('inverse_j', 'inv_j', 6),
+	('time_decay', 'decay', 7), ('markov', 'markov', 8), ('shapley_conversions', 'shapley', 9),
+	('shapley_conversion_rate', 'shap_cr', 10), ('fractribution', 'fract', 11);
 
 \echo
-\echo 'Multi-touch attribution by channel from' :window_start_label 'to' :last_month
-\echo '(conversions credited to each channel under each model).  Channels that open'
-\echo 'journeys (in the demo: email, social) gain under first-touch and position-based'
-\echo 'credit; the channels where customers buy (store, app) gain under last-touch.'
+\echo 'Attribution: conversions credited to each channel from' :window_start_label 'to' :last_month
+\echo 'under every model.  Rule-based: last, first, linear, u_shape (position-based),'
+\echo 'j_curve, inv_j (inverse J) and decay (time decay, 7-day half-life) credit touches'
+\echo 'by position.  Data-driven, learning from the journeys that did not convert too:'
+\echo 'markov (removal effects), shapley (Shapley values of the conversions), shap_cr'
+\echo '(Shapley values of the conversion rate; negative for a channel whose journeys'
+\echo 'convert less) and fract (fractribution).  Every column adds up to the same'
+\echo 'conversions; channels by their credit under markov.'
 \echo
-SELECT channel, model, round(conversions::numeric) AS conversions, model_order
-FROM (
-	SELECT channel, model, model_order, sum(attributed_conversions) AS conversions,
-		-- rows ordered by the channel's credit under the linear model
-		sum(sum(attributed_conversions) FILTER (WHERE model = 'linear')) OVER (PARTITION BY channel) AS row_order
-	FROM (
-		SELECT channel, model, attributed_conversions,
-			array_position(ARRAY['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay'], model) AS model_order
-		FROM report_attribution
-	) a
-	WHERE model_order IS NOT NULL
-	GROUP BY channel, model, model_order
-) a
-ORDER BY row_order DESC NULLS LAST, channel, model_order
-\crosstabview channel model conversions model_order
+SELECT a.channel, m.label, round(a.conversions::numeric) AS conversions, m.position
+FROM report_attribution a
+JOIN report_models m USING (model)
+ORDER BY max(a.conversions) FILTER (WHERE a.model = 'markov') OVER (PARTITION BY a.channel) DESC NULLS LAST,
+	a.channel, m.position
+\crosstabview channel label conversions position
+
+\echo
+\echo 'What to notice (channels whose credit moves by 15% or more between models):'
+\echo
+-- Last touch is what ad platforms and most reports show; markov says what a
+-- channel adds to the journeys through it, and shap_cr against shapley whether
+-- those journeys convert better or worse than the others.
+WITH credit AS (
+	SELECT channel,
+		max(conversions) FILTER (WHERE model = 'last_touch') AS last_touch,
+		max(conversions) FILTER (WHERE model = 'first_touch') AS first_touch,
+		max(conversions) FILTER (WHERE model = 'markov') AS markov,
+		max(conversions) FILTER (WHERE model = 'shapley_conversions') AS shapley,
+		max(conversions) FILTER (WHERE model = 'shapley_conversion_rate') AS shapley_rate
+	FROM report_attribution
+	GROUP BY channel
+), notes AS (
+	SELECT 1 AS kind, markov / last_touch AS weight,
+		format('%s: markov %s, last touch %s (+%s%%): it opens or assists journeys that end elsewhere; last-touch reports undervalue it.',
+			channel, round(markov), round(last_touch), round(100 * (markov / last_touch - 1))) AS note
+	FROM credit WHERE last_touch > 0 AND markov >= 1.15 * last_touch
+	UNION ALL
+	SELECT 2, last_touch / markov,
+		format('%s: last touch %s, markov %s (+%s%%): journeys end here after other channels did the work.',
+			channel, round(last_touch), round(markov), round(100 * (last_touch / markov - 1)))
+	FROM credit WHERE markov > 0 AND last_touch >= 1.15 * markov
+	UNION ALL
+	SELECT 3, first_touch / last_touch,
+		format('%s opens journeys: first touch %s, last touch %s.', channel, round(first_touch), round(last_touch))
+	FROM credit WHERE last_touch > 0 AND first_touch >= 1.15 * last_touch
+	UNION ALL
+	SELECT 4, shapley_rate / shapley,
+		format('%s: shap_cr %s, shapley %s: journeys through it convert at a higher rate than its share of conversions suggests.',
+			channel, round(shapley_rate), round(shapley))
+	FROM credit WHERE shapley > 0 AND shapley_rate >= 1.15 * shapley
+	UNION ALL
+	SELECT 5, shapley / nullif(shapley_rate, 0),
+		format('%s: shap_cr %s, shapley %s: journeys through it convert at a lower rate than its share of conversions suggests%s.',
+			channel, round(shapley_rate), round(shapley),
+			CASE WHEN shapley_rate < 0 THEN ', so it gets negative credit' ELSE '' END)
+	FROM credit WHERE shapley > 0 AND shapley_rate * 1.15 <= shapley
+)
+SELECT '- ' || note
+FROM notes
+ORDER BY kind, weight DESC NULLS FIRST
+\g (tuples_only=on)
 
 \echo
 \echo 'Pathway cost per acquisition by channel, same months: the channel''s touch cost'
@@ -164,13 +237,7 @@ SELECT channel,
 	round((max(touch_cost) / nullif(max(conversions) FILTER (WHERE model = 'last_touch'), 0))::numeric, 2) AS cpa_last_touch,
 	round((max(touch_cost) / nullif(max(conversions) FILTER (WHERE model = 'linear'), 0))::numeric, 2) AS cpa_linear,
 	round((max(touch_cost) / nullif(max(conversions) FILTER (WHERE model = 'position_based'), 0))::numeric, 2) AS cpa_position_based,
-	round((max(touch_cost) / nullif(max(conversions) FILTER (WHERE model = 'time_decay'), 0))::numeric, 2) AS cpa_time_decay
-FROM (
-	-- per channel and model over the months: touch_cost repeats on every model's row
-	SELECT channel, model, sum(touch_cost) AS touch_cost, sum(attributed_conversions) AS conversions,
-		sum(attributed_value) AS value
-	FROM report_attribution
-	GROUP BY channel, model
-) a
+	round((max(touch_cost) / nullif(max(conversions) FILTER (WHERE model = 'markov'), 0))::numeric, 2) AS cpa_markov
+FROM report_attribution
 GROUP BY channel
 ORDER BY max(conversions) FILTER (WHERE model = 'linear') DESC NULLS LAST, channel;

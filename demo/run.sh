@@ -7,22 +7,33 @@
 #   2. uses the PostgreSQL server named by the standard PG* variables when
 #      PGHOST, PGPORT or PGDATABASE is set; otherwise starts (or finds
 #      running) the demo's own cluster in /tmp/omnikpi-demo, which is kept
-#      between runs,
+#      between runs, on the port it had before,
 #   3. creates the database omnikpi_demo and the extension in it,
 #   4. generates a demo company into schema omnikpi_demo (demo/generate.sql),
 #      unless that schema already holds the same data,
-#   5. creates the KPI views in schema omnikpi_kpi (omnikpi.create_kpi_views),
+#   5. creates the KPI views in schema omnikpi_kpi (omnikpi.create_kpi_views,
+#      materialized) and a BI role, omnikpi_bi, that reads them with a password,
 #   6. prints the report (demo/report.sql) and how to connect,
 # and leaves the server running: `make demo-stop` (demo/stop.sh) stops it.
+#
+# Only the report and the connection details reach the terminal; everything
+# else (packages, compiler, server start, generation) goes to the log,
+# DIR/demo.log, whose path and last lines are printed when a step fails.
+#
+# The demo cluster's own server user logs in over its unix socket (peer);
+# every other role, over the socket or TCP, needs its password (scram-sha-256).
 #
 # Environment:
 #   INTERACTIONS              demo size in interactions (default 1000000);
 #                             `make demo INTERACTIONS=10000000` passes it
 #   OMNIKPI_DEMO_SEED         seed of the generator (default 1)
 #   OMNIKPI_DEMO_REGENERATE=1 generate again even if the data is there
-#   OMNIKPI_DEMO_DIR          the demo cluster's directory (default /tmp/omnikpi-demo)
+#   OMNIKPI_DEMO_DIR          the demo cluster's directory, which also holds the
+#                             log and the BI role's password (default /tmp/omnikpi-demo)
 #   PG_CONFIG                 another PostgreSQL's pg_config (then no
 #                             PostgreSQL packages are installed)
+#   OMNIKPI_SKIP_BUILD=1      do not build and install: the caller just did
+#                             (the dashboard's test suite, after make test's build)
 #   PGHOST, PGPORT, PGDATABASE, PGUSER, ...: use that server instead of the
 #                             demo cluster (omnikpi must be installed on it)
 
@@ -38,13 +49,12 @@ else
 fi
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
+# shellcheck source=demo/common.sh
+. demo/common.sh
 
 interactions=${INTERACTIONS:-1000000}
 seed=${OMNIKPI_DEMO_SEED:-1}
-demo_dir=${OMNIKPI_DEMO_DIR:-/tmp/omnikpi-demo}
-demo_db=omnikpi_demo
 data_schema=omnikpi_demo
-kpi_schema=omnikpi_kpi
 
 if ! [[ "$interactions" =~ ^[1-9][0-9]*$ ]]; then
 	echo "error: INTERACTIONS must be a positive whole number, not '$interactions'" >&2
@@ -55,71 +65,68 @@ if ! [[ "$seed" =~ ^-?[0-9]+$ ]]; then
 	exit 1
 fi
 
-step()
-{
-	echo
-	echo "== $*"
-}
+# The terminal keeps fd 3 (report, connection details) and fd 4 (failures);
+# everything else goes to the log, started afresh on each run.
+mkdir -p "$demo_dir"
+omnikpi_demo_quietly "$demo_dir/demo.log" "make demo"
+# The server user writes into the directory (socket, server log).
+if omnikpi_is_root; then
+	chown "$(omnikpi_server_user):" "$demo_dir"
+fi
+chmod 755 "$demo_dir"
+chmod 644 "$demo_dir/demo.log"
 
-# now_ms / seconds_since START_MS: wall-clock timings for the summary.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
+# seconds_since START_MS: wall-clock timings for the log.
 seconds_since()
 {
 	local ms=$(($(now_ms) - $1))
 	printf '%d.%02d s' $((ms / 1000)) $((ms % 1000 / 10))
 }
 
+started_here=0
+# On failure, stop a cluster this run started (its data stays): a
+# half-set-up demo should not keep running unnoticed.
+omnikpi_demo_on_failure()
+{
+	if [ "$started_here" = 1 ]; then
+		omnikpi_cluster_stop
+		echo "Stopped the demo cluster it started (server log: $demo_dir/server.log)."
+	fi
+}
+
 # --- 1. packages, build, install (as test/run.sh) ------------------------------
-step "checking packages"
-omnikpi_ensure_build_packages
+if [ "${OMNIKPI_SKIP_BUILD:-0}" != 1 ]; then
+	step "checking packages"
+	omnikpi_ensure_build_packages
 
-step "building with -Werror"
-omnikpi_build
+	step "building with -Werror"
+	omnikpi_build
 
-step "installing"
-omnikpi_install
+	step "installing"
+	omnikpi_install
+fi
 
 # --- 2. the server ---------------------------------------------------------------
-started_here=0
-# On failure, stop a cluster this run started (its data stays in $demo_dir):
-# a half-set-up demo should not keep running unnoticed.
-on_exit()
-{
-	local status=$?
-	if [ "$status" -ne 0 ] && [ "$started_here" = 1 ]; then
-		echo >&2
-		echo "make demo failed; stopping the demo cluster it started (server log: $demo_dir/server.log)" >&2
-		omnikpi_cluster_stop
-	fi
-	exit "$status"
-}
-trap on_exit EXIT
-
 if [ "$use_own_server" = 1 ]; then
 	step "using the server named by the PG* variables"
 	echo "PGHOST=${PGHOST:-} PGPORT=${PGPORT:-} PGDATABASE=${PGDATABASE:-} PGUSER=${PGUSER:-}"
 	# Where to run CREATE DATABASE from: the named database, else postgres.
 	admin_db=${PGDATABASE:-postgres}
 else
-	bindir=$(omnikpi_pg_bindir)
-	if [ -f "$demo_dir/data/postmaster.pid" ] &&
-		omnikpi_as_server_user "$bindir/pg_ctl" -D "$demo_dir/data" status >/dev/null 2>&1; then
+	if omnikpi_demo_running; then
 		step "using the demo cluster already running in $demo_dir"
-		PGPORT=$(sed -n 's/^port = //p' "$demo_dir/data/omnikpi_port.conf")
-		PGUSER=$(omnikpi_server_user)
-		export PGHOST=$demo_dir PGPORT PGUSER PGDATABASE=postgres OMNIKPI_PG_BINDIR=$bindir
-		case ":$PATH:" in
-			*":$bindir:"*) ;;
-			*) export PATH="$bindir:$PATH" ;;
-		esac
+		omnikpi_demo_connect
 	else
 		step "starting the demo cluster in $demo_dir"
-		omnikpi_cluster_start "$demo_dir"
+		# The port it had before, so that saved connections keep working.
+		previous_port=$(omnikpi_demo_port)
+		OMNIKPI_CLUSTER_PORT=$previous_port omnikpi_cluster_start "$demo_dir"
 		started_here=1
+		if [ -n "$previous_port" ] && [ "$previous_port" != "$PGPORT" ]; then
+			port_note="(port $previous_port, which it had before, is taken by another program)"
+		fi
 	fi
+	omnikpi_demo_authentication
 	admin_db=postgres
 fi
 
@@ -144,7 +151,6 @@ have=$(omnikpi_psql -tAc "SELECT obj_description(oid, 'pg_namespace') FROM pg_na
 	AND to_regclass('$data_schema.touchpoints') IS NOT NULL AND to_regclass('$data_schema.conversions') IS NOT NULL")
 if [ "$have" = "$wanted" ] && [ "${OMNIKPI_DEMO_REGENERATE:-0}" != 1 ]; then
 	step "reusing the demo data in schema $data_schema ($interactions interactions, seed $seed)"
-	echo "(OMNIKPI_DEMO_REGENERATE=1 generates it again)"
 	generation_time="skipped (data reused)"
 else
 	step "generating $interactions interactions into schema $data_schema (seed $seed)"
@@ -152,63 +158,40 @@ else
 	omnikpi_psql -v interactions="$interactions" -v seed="$seed" -v schema="$data_schema" \
 		-v generator="$generator" -f demo/generate.sql
 	generation_time=$(seconds_since "$t0")
-	echo "generated in $generation_time"
 fi
 
-# --- 5. KPI views ---------------------------------------------------------------------
+# --- 5. KPI views and the BI role ----------------------------------------------------
 step "creating the KPI views in schema $kpi_schema"
-has_views_function=$(omnikpi_psql -tAc "SELECT count(DISTINCT p.proname) = 2 FROM pg_proc p
-	JOIN pg_namespace n ON n.oid = p.pronamespace
-	WHERE n.nspname = 'omnikpi' AND p.proname IN ('create_kpi_views', 'drop_kpi_views')")
-if [ "$has_views_function" != t ]; then
-	echo "omnikpi.create_kpi_views() is missing from database $demo_db: this build of"
-	echo "omnikpi predates it, or the database holds an older install of the extension"
-	echo "(then: psql -d $demo_db -c 'DROP EXTENSION omnikpi CASCADE', and make demo again)."
-	echo "Skipping the KPI views and the report; the demo data is in schema $data_schema."
-	views_time="skipped"
-	report_time="skipped"
-	kpi_schema=""
-else
-	t0=$(now_ms)
-	# drop_kpi_views first, so that views whose columns changed since an earlier
-	# run are created afresh rather than failing to be replaced.
-	omnikpi_psql <<-EOF
-		\\pset footer off
-		SET client_min_messages = warning;
-		BEGIN;
-		CREATE SCHEMA IF NOT EXISTS $kpi_schema;
-		SELECT omnikpi.drop_kpi_views('$kpi_schema') \\g /dev/null
-		SELECT view_name, status
-		FROM omnikpi.create_kpi_views('$kpi_schema',
-			interactions => '$data_schema.interactions', orders => '$data_schema.orders',
-			touchpoints => '$data_schema.touchpoints', conversions => '$data_schema.conversions');
-		COMMIT;
-	EOF
-	views_time=$(seconds_since "$t0")
+t0=$(now_ms)
+# drop_kpi_views first, so that views whose columns changed since an earlier
+# run are created afresh rather than failing to be replaced.
+omnikpi_psql <<-EOF
+	SET client_min_messages = warning;
+	BEGIN;
+	CREATE SCHEMA IF NOT EXISTS $kpi_schema;
+	SELECT omnikpi.drop_kpi_views('$kpi_schema') \\g /dev/null
+	SELECT view_name, status
+	FROM omnikpi.create_kpi_views('$kpi_schema',
+		interactions => '$data_schema.interactions', orders => '$data_schema.orders',
+		touchpoints => '$data_schema.touchpoints', conversions => '$data_schema.conversions',
+		materialized => true);
+	COMMIT;
+EOF
+views_time=$(seconds_since "$t0")
 
-	# --- 6. report ------------------------------------------------------------------------
-	t0=$(now_ms)
-	omnikpi_psql -v kpi_schema="$kpi_schema" -f demo/report.sql
-	report_time=$(seconds_since "$t0")
-fi
+step "creating the BI role $bi_role"
+omnikpi_demo_bi_role
 
-# --- summary ------------------------------------------------------------------------------
+# --- 6. report --------------------------------------------------------------------------
+step "report"
+t0=$(now_ms)
+omnikpi_psql -v kpi_schema="$kpi_schema" -f demo/report.sql >&3
+report_time=$(seconds_since "$t0")
+
 step "timings ($interactions interactions)"
 printf '%-18s %s\n' "data generation:" "$generation_time" "KPI view creation:" "$views_time" \
 	"report queries:" "$report_time"
 
+# --- connection details -------------------------------------------------------------------
 step "connect"
-if [ "$use_own_server" = 1 ]; then
-	host=${PGHOST:-localhost}
-	echo "The demo is in database $demo_db on the server your PG* variables name:"
-	echo "  host ${host}, port ${PGPORT:-5432}, database $demo_db, user ${PGUSER:-$(id -un)}"
-	echo "  psql -d $demo_db"
-	echo "${kpi_schema:+KPI views: schema $kpi_schema; }demo data: schema $data_schema."
-	echo "make demo-stop does not stop your server; DROP DATABASE $demo_db removes the demo."
-else
-	echo "The demo cluster is running (data in $demo_dir, kept between runs):"
-	echo "  host 127.0.0.1, port $PGPORT, database $demo_db, user $PGUSER, no password"
-	echo "  psql \"postgresql://$PGUSER@127.0.0.1:$PGPORT/$demo_db\""
-	echo "${kpi_schema:+KPI views: schema $kpi_schema (point a BI tool at it); }demo data: schema $data_schema."
-	echo "Stop it with: make demo-stop"
-fi
+omnikpi_demo_connection_details "$use_own_server" "${port_note:-}" >&3

@@ -19,7 +19,10 @@
 #                                    OMNIKPI_EXTRA_CONF (postgresql.conf lines, added
 #                                    at initdb) and OMNIKPI_SERVER_ENV (NAME=value
 #                                    words for the server's environment, e.g.
-#                                    LD_PRELOAD) adapt the server to a suite
+#                                    LD_PRELOAD) adapt the server to a suite;
+#                                    OMNIKPI_CLUSTER_PORT asks for a port (taken
+#                                    when free, else another), so a kept cluster
+#                                    can keep its port across restarts
 #   omnikpi_cluster_stop             stop the server; remove the dir if it was a temp dir
 #                                    (unless OMNIKPI_KEEP_CLUSTER=1)
 #   omnikpi_cluster_stop_on_exit     trap EXIT/INT/TERM/HUP to omnikpi_cluster_stop
@@ -289,7 +292,11 @@ omnikpi_cluster_start()
 	fi
 
 	for attempt in 1 2 3 4 5; do
-		port=$(omnikpi_free_port) || return 1
+		if [ "$attempt" = 1 ] && [ -n "${OMNIKPI_CLUSTER_PORT:-}" ] && ! omnikpi_port_in_use "$OMNIKPI_CLUSTER_PORT"; then
+			port=$OMNIKPI_CLUSTER_PORT
+		else
+			port=$(omnikpi_free_port) || return 1
+		fi
 		conf="port = $port"$'\n'"unix_socket_directories = '$dir'"
 		printf '%s\n' "$conf" | omnikpi_as_server_user tee "$dir/data/omnikpi_port.conf" >/dev/null ||
 			return 1

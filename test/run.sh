@@ -8,7 +8,9 @@
 #   3. starts a throw-away cluster on a free local port (test/cluster.sh),
 #   4. runs the pg_regress suite (`make installcheck`: test/sql, expected/),
 #   5. runs every test/suites/*.sh, in name order, against the same cluster,
-#   6. stops the cluster and prints `tests: N passed, M failed` as its last line,
+#   6. checks that the run left the git checkout as it found it (no new or
+#      changed files: tests write to temp dirs),
+#   7. stops the cluster and prints `tests: N passed, M failed` as its last line,
 #      exiting non-zero if anything failed, the build failed, or no test ran.
 #
 # Adding a suite: drop a bash script into test/suites/ (run with bash, so it
@@ -63,6 +65,20 @@ step()
 	echo
 	echo "== $*"
 }
+
+# What git reports as changed or untracked before the run: a run must add
+# nothing to it (see the check at the end).  Empty when this is no git
+# checkout, or git is missing or refuses the directory.
+tree_status()
+{
+	git status --porcelain --untracked-files=all 2>/dev/null
+}
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	tree_before=$(tree_status)
+	check_tree=1
+else
+	check_tree=0
+fi
 
 # --- 1. packages ------------------------------------------------------------
 step "checking packages"
@@ -156,6 +172,20 @@ if grep -qE 'terminated by signal|TRAP:|PANIC:' "$OMNIKPI_SERVER_LOG" 2>/dev/nul
 	echo
 	echo "---- crashes in the server log ----"
 	grep -E -B2 -A2 'terminated by signal|TRAP:|PANIC:' "$OMNIKPI_SERVER_LOG" | head -n 60
+fi
+
+# A test writes its files to a temp dir or to what .gitignore names (build
+# products, pg_regress's results/), never into the source tree: an entry of
+# `git status --porcelain` that was not there before the run fails it.
+if [ "$check_tree" = 1 ]; then
+	new_changes=$(comm -13 <(printf '%s\n' "$tree_before" | LC_ALL=C sort) <(tree_status | LC_ALL=C sort))
+	if [ -n "$new_changes" ]; then
+		failed=$((failed + 1))
+		failures+=("tree-changed")
+		echo
+		echo "---- the run changed the source tree (git status --porcelain) ----"
+		printf '%s\n' "$new_changes" | head -n 40
+	fi
 fi
 
 finish

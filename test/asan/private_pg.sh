@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 #
-# test/asan/private_pg.sh: sourced by test/asan/run.sh (and usable by any
+# test/asan/private_pg.sh: sourced by test/asan/run.sh, test/coverage/run.sh
+# and test/mutation/run.sh (and usable by any
 # script that must install a differently built omnikpi without touching the
 # PostgreSQL installation everybody else uses).
 #
@@ -42,4 +43,54 @@ omnikpi_private_pg_copy()
 	# The server may run as another user (postgres, when we are root).
 	chmod -R a+rX "$dest" || return 1
 	echo "$dest/${libroot#"$root"/}/bin/pg_config"
+}
+
+# omnikpi_private_workdir NAME: a fresh temp dir that the server's user can
+# enter (the private PostgreSQL, its cluster and the source copy go there).
+omnikpi_private_workdir()
+{
+	local work
+
+	work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-$1.XXXXXX") || return 1
+	chmod 755 "$work" || return 1
+	echo "$work"
+}
+
+# omnikpi_private_remove_workdir WORK: at exit, unless OMNIKPI_KEEP_CLUSTER=1
+# keeps it for a post-mortem.
+omnikpi_private_remove_workdir()
+{
+	if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
+		echo "kept $1 (OMNIKPI_KEEP_CLUSTER=1)" >&2
+	else
+		rm -rf "$1"
+	fi
+}
+
+# omnikpi_exit_on_signals: INT, TERM and HUP exit, so that the caller's EXIT
+# trap cleans up exactly once.
+omnikpi_exit_on_signals()
+{
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+}
+
+# omnikpi_private_source_copy REPO DEST: what a build and pg_regress need,
+# copied to DEST, so that instrumented objects and regression output never
+# mix with the tree's.
+omnikpi_private_source_copy()
+{
+	mkdir -p "$2" || return 1
+	cp -a "$1/Makefile" "$1/omnikpi.control" "$1/src" "$1/sql" "$1/test" "$1/expected" "$2/" || return 1
+	rm -rf "$2/results" "$2/regression.diffs" "$2/regression.out"
+}
+
+# omnikpi_private_forget_cluster: a script with a cluster of its own, run as a
+# suite with the main cluster's variables exported, must neither stop nor
+# reuse that one.
+omnikpi_private_forget_cluster()
+{
+	unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
+		PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
 }

@@ -34,36 +34,26 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo=$PWD
 
-# As a suite this runs with the main cluster's variables exported; this run
-# has a cluster of its own and must neither stop nor reuse that one.
-unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG OMNIKPI_PG_BINDIR \
-	PGHOST PGPORT PGUSER PGDATABASE OMNIKPI_EXTRA_CONF OMNIKPI_SERVER_ENV
-
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 # shellcheck source=test/asan/private_pg.sh
 . test/asan/private_pg.sh
+omnikpi_private_forget_cluster
 
 started=$SECONDS
 omnikpi_ensure_build_packages
 # gcc's sanitizer runtimes (Debian's gcc depends on them; named for a minimal machine).
 omnikpi_ensure_packages libasan8 libubsan1
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/omnikpi-asan.XXXXXX")
-chmod 755 "$work"
+work=$(omnikpi_private_workdir asan)
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup()
 {
 	omnikpi_cluster_stop
-	if [ "${OMNIKPI_KEEP_CLUSTER:-0}" = 1 ]; then
-		echo "kept $work (OMNIKPI_KEEP_CLUSTER=1)" >&2
-	else
-		rm -rf "$work"
-	fi
+	omnikpi_private_remove_workdir "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+omnikpi_exit_on_signals
 
 echo "== copying PostgreSQL ($PG_CONFIG) into $work/pg"
 asan_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$work/pg")
@@ -71,9 +61,7 @@ asan_pg_config=$(omnikpi_private_pg_copy "$PG_CONFIG" "$work/pg")
 # Build from a copy of the sources, so the instrumented objects and the
 # regression output never mix with the tree's.
 echo "== building omnikpi with -fsanitize=address,undefined"
-mkdir "$work/src"
-cp -a "$repo/Makefile" "$repo/omnikpi.control" "$repo/src" "$repo/sql" "$repo/test" \
-	"$repo/expected" "$work/src/"
+omnikpi_private_source_copy "$repo" "$work/src"
 # float-cast-overflow is not part of gcc's "undefined" group; a double that
 # does not fit the integer it is converted to is a real bug here.
 sanitize="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -1,5 +1,5 @@
 -- test/differential/reference.sql: the expected results, computed in plain
--- SQL from the definitions in README.md's reference and in DOMAIN.md, with no
+-- SQL from the definitions in docs/reference.md, with no
 -- omnikpi function in sight.
 --
 -- Plain float8 arithmetic as PostgreSQL does it, with two precautions that do

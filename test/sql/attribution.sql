@@ -436,6 +436,18 @@ SELECT attribution_share(CASE WHEN touch_id < 3 THEN 'linear' END)
 SELECT attribution_share(1, touch_id, 1)
 	OVER (ORDER BY touch_id) FROM touches WHERE journey = 4;
 \echo :LAST_ERROR_SQLSTATE
+-- the weights become NULL, or NaN, within a partition: 22023, the detail
+-- showing the first row's weights and the current row's
+SELECT attribution_share(1, CASE WHEN touch_id < 3 THEN 1 END, 1)
+	OVER (ORDER BY touch_id) FROM touches WHERE journey = 4;
+\echo :LAST_ERROR_SQLSTATE
+SELECT attribution_share(1, CASE WHEN touch_id < 3 THEN 1 ELSE 'NaN'::float8 END, 1)
+	OVER (ORDER BY touch_id) FROM touches WHERE journey = 4;
+\echo :LAST_ERROR_SQLSTATE
+-- weights read on every row and NULL on every row are no change: NULL shares
+SELECT count(*) AS touches, count(share) AS shares
+FROM (SELECT attribution_share(1, CASE WHEN touch_id < 0 THEN 1 END, 1) OVER (ORDER BY touch_id) AS share
+	  FROM touches WHERE journey = 4) s;
 -- half_life changes within a partition: 22023
 SELECT attribution_share('time_decay', touched_at, touch_id * interval '1 day')
 	OVER (ORDER BY touch_id) FROM touches WHERE journey = 4;

@@ -58,11 +58,63 @@ SELECT channel_count(rollup(s)) FROM (VALUES (NULL::channel_summary), ((SELECT r
 -- Text round trip through COPY, and binary round trip (send and receive)
 -- through COPY BINARY.
 CREATE TABLE daily_text (day date, ratings channel_summary, integration channel_summary);
-\copy daily TO 'results/omnikpi_daily.txt'
-\copy daily_text FROM 'results/omnikpi_daily.txt'
+-- COPY's files go to a fresh directory of their own, never into the
+-- directory psql runs in (the source tree, under make installcheck).
+\set copy_dir `mktemp -d`
+\cd :copy_dir
+\copy daily TO 'omnikpi_daily.txt'
+\copy daily_text FROM 'omnikpi_daily.txt'
 CREATE TABLE daily_binary (LIKE daily_text);
-\copy daily TO 'results/omnikpi_daily.bin' WITH (FORMAT binary)
-\copy daily_binary FROM 'results/omnikpi_daily.bin' WITH (FORMAT binary)
+\copy daily TO 'omnikpi_daily.bin' WITH (FORMAT binary)
+\copy daily_binary FROM 'omnikpi_daily.bin' WITH (FORMAT binary)
+-- Binary input gets the checks of the text input, and a message cut short
+-- or too long the errors of the pq_getmsg functions: bytes written as a bytea
+-- column of a binary COPY file are read back as a channel_summary column.
+-- Only the first is valid.  (psql's \copy sets no LAST_ERROR_SQLSTATE; the
+-- SQLSTATEs, 22P03 and 08P01, are checked by test/suites/fuzz.sh.)
+CREATE TABLE summary_bytes (id int, bytes bytea);
+INSERT INTO summary_bytes VALUES
+	-- valid: format 1, no scale, one channel "web" with n 1 and sum, min, max 4
+	(1, decode('0100000000010000000377656200000000000000', 'hex') || decode('01', 'hex') || float8send(4) || float8send(4) || float8send(4)),
+	-- format 2
+	(2, decode('02', 'hex')),
+	-- unknown flags
+	(3, decode('0102', 'hex')),
+	-- a negative number of channels
+	(4, decode('0100ffffffff', 'hex')),
+	-- a channel whose count is 0
+	(5, decode('01000000000100000003776562', 'hex') || int8send(0) || float8send(4) || float8send(4) || float8send(4)),
+	-- a scale whose bounds are the wrong way round
+	(6, decode('0101', 'hex') || float8send(5) || float8send(1) || decode('00000000', 'hex')),
+	-- the flags missing
+	(7, decode('01', 'hex')),
+	-- the channel count cut short
+	(8, decode('010000', 'hex')),
+	-- a byte after the last channel
+	(9, decode('0100000000010000000377656200000000000000', 'hex') || decode('01', 'hex') || float8send(4) || float8send(4) || float8send(4) || decode('00', 'hex'));
+CREATE TABLE summary_read_back (id int, s channel_summary);
+\set SHOW_CONTEXT never
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 1) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 2) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 3) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 4) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 5) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 6) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 7) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 8) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM summary_bytes WHERE id = 9) TO 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\copy summary_read_back FROM 'omnikpi_summary_raw.bin' WITH (FORMAT binary)
+\set SHOW_CONTEXT errors
+SELECT id, s FROM summary_read_back;
+\set removed `rm -r -- :'copy_dir'`
 SELECT count(*) AS rows,
 	   bool_and(d.ratings::text = t.ratings::text AND d.integration::text = t.integration::text) AS text_identical,
 	   bool_and(d.ratings::text = b.ratings::text AND d.integration::text = b.integration::text) AS binary_identical
@@ -80,6 +132,11 @@ SELECT s::text = (s::text::channel_summary)::text AS round_trip,
 FROM (SELECT channel_summary(channel, v) s
 	  FROM (VALUES ('say "hi"', 0.1::float8), (E'back\\slash', 1e-300), ('', -0.5), ('café', 1/3.0)) t(channel, v)) x;
 SELECT ' { "version" : 1 , "scale" : [ 1 , 5 ] , "channels" : { "we\u0062\/x" : { "n" : 2 , "sum" : 7 , "min" : 3 , "max" : 4 } } } '::channel_summary;
+-- Every JSON escape on input (\u with upper- and lowercase hex digits); a
+-- newline and a carriage return in a name are written back escaped, so that
+-- the text form stays on one line for COPY.
+SELECT s, s::text::channel_summary::text = s::text AS round_trip
+FROM (SELECT '{"version":1,"channels":{"\b\f\n\r\t\"\\\/x\u004A\u006a":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary s) x;
 SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 	   experience_rating('{"version":1,"channels":{}}') IS NULL AS empty_rating_is_null,
 	   channel_count('{"version":1,"channels":{}}');
@@ -87,6 +144,17 @@ SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 -- Reading on a scale that does not hold the values is the aggregate's error.
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}');
 \echo :LAST_ERROR_SQLSTATE
+-- the minimum below the scale too, with the maximum inside it
+SELECT experience_rating('{"version":1,"channels":{"web":{"n":2,"sum":5,"min":0,"max":5}}}');
+\echo :LAST_ERROR_SQLSTATE
+-- A number that underflows to zero is out of range, even where zero would be
+-- consistent (1e-400 for sum, min and max).
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1e-400,"min":1e-400,"max":1e-400}}}'::channel_summary;
+\echo :LAST_ERROR_SQLSTATE
+-- A \u escape needs four hexadecimal digits.
+SELECT '{"version":1,"channels":{"\u00zz":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
+-- A channel's problem is reported at its name, after any white space.
+SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1},   "web":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary;
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}', 0, 10);
 SELECT integration_index('{"version":1,"channels":{"web":{"n":1,"sum":120,"min":120,"max":120}}}');
 \echo :LAST_ERROR_SQLSTATE
@@ -122,5 +190,6 @@ SELECT '{"version":1,"channels":{"w\u00e9b":{"n":1,"sum":1,"min":1,"max":1}}}'::
 SELECT '{"version":1,"channels":{"web":{"sum":1,"n":1,"min":1,"max":1}}}'::channel_summary;
 SELECT '{"version":1,"channels":{"web":{"n":1,"sum":1,"min":1,"max":1,"extra":1}}}'::channel_summary;
 SELECT '{"version":1,"scale":[5,1],"channels":{}}'::channel_summary;
+\echo :LAST_ERROR_SQLSTATE
 SELECT '{"version":1,"scale":[1,5],"channels":{"web":{"n":1,"sum":9,"min":9,"max":9}}}'::channel_summary;
 \echo :LAST_ERROR_SQLSTATE

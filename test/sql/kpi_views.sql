@@ -218,6 +218,9 @@ SELECT count(*) FROM kpi.returns_by_channel_monthly;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 ALTER TABLE shop.interactions DISABLE ROW LEVEL SECURITY;
+-- Roles outlive the test database: drop it, or the next run cannot create it.
+DROP OWNED BY omnikpi_reader;
+DROP ROLE omnikpi_reader;
 
 -- Odd names: a table and columns that need quoting, mapped by name.
 CREATE TABLE shop."Contact Log" ("Cust #" int, "Trip" int, "Chan""nel" text, "When?" date, "Stage" text,

@@ -139,11 +139,16 @@ FROM generate_series(1, 3) g,
 -- 8. Text round trip through COPY, binary round trip (send and receive)
 -- through COPY BINARY, and the text form read as JSON.
 CREATE TABLE models_text (day date, model markov_model);
-\copy daily_models TO 'results/omnikpi_markov.txt'
-\copy models_text FROM 'results/omnikpi_markov.txt'
+-- COPY's files go to a fresh directory of their own, never into the
+-- directory psql runs in (the source tree, under make installcheck).
+\set copy_dir `mktemp -d`
+\cd :copy_dir
+\copy daily_models TO 'omnikpi_markov.txt'
+\copy models_text FROM 'omnikpi_markov.txt'
 CREATE TABLE models_binary (LIKE models_text);
-\copy daily_models TO 'results/omnikpi_markov.bin' WITH (FORMAT binary)
-\copy models_binary FROM 'results/omnikpi_markov.bin' WITH (FORMAT binary)
+\copy daily_models TO 'omnikpi_markov.bin' WITH (FORMAT binary)
+\copy models_binary FROM 'omnikpi_markov.bin' WITH (FORMAT binary)
+\set removed `rm -r -- :'copy_dir'`
 SELECT count(*) AS rows,
 	   bool_and(d.model::text = t.model::text) AS text_identical,
 	   bool_and(d.model::text = b.model::text) AS binary_identical

@@ -4,6 +4,10 @@
 -- function.  Counts are whole numbers and values multiples of 1/4, so the
 -- merged sums are exact and the text forms must be identical.
 
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/include/parallel_workers.sql
+\set ECHO all
 CREATE TABLE markov_par AS
 SELECT j AS journey,
 	   ARRAY(SELECT (ARRAY['web', 'app', 'store', 'call center', 'chat', 'email', 'social', 'kiosk'])[1 + (hashint4(j * 32 + k) & 7)]
@@ -30,16 +34,20 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;	-- every row goes through a worker and combine
 EXPLAIN (COSTS OFF) SELECT markov_model(path, converted, value) FROM markov_par;
+-- the plan ran with its workers: the rows went through them, not the leader
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT markov_model(path, converted, value), markov_model(path, converted, value, 3) FROM markov_par$$);
 SELECT markov_model(path, converted, value)::text = :'serial_1' AS order_1_same_as_serial,
 	   markov_model(path, converted, value, 3)::text = :'serial_3' AS order_3_same_as_serial
 FROM markov_par;
 EXPLAIN (COSTS OFF) SELECT region, markov_model(path, converted, value, 2) FROM markov_par GROUP BY region;
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT region, markov_model(path, converted, value, 2) FROM markov_par GROUP BY region$$);
 SELECT count(*) AS regions, bool_and(p.m = s.m) AS grouped_same_as_serial
 FROM (SELECT region, markov_model(path, converted, value, 2)::text AS m FROM markov_par GROUP BY region) p
 JOIN markov_serial_by_region s USING (region);
 -- rollup of stored models in parallel
 ALTER TABLE markov_daily SET (parallel_workers = 2);
 EXPLAIN (COSTS OFF) SELECT rollup(m) FROM markov_daily;
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT rollup(m) FROM markov_daily$$);
 SELECT rollup(m)::text = :'serial_rollup' AS rollup_same_as_serial FROM markov_daily;
 -- and the attribution of the parallel model equals the serial one's
 SELECT bool_and(p.removal_effect = s.removal_effect AND p.conversions = s.conversions AND p.value = s.value) AS attribution_same

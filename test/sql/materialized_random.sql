@@ -91,6 +91,7 @@ CREATE FUNCTION pg_temp.create_views(target name, materialized boolean) RETURNS 
 	SELECT count(*) FROM omnikpi.create_kpi_views(target, interactions => 'rnd.interactions', orders => 'rnd.orders',
 		touchpoints => 'rnd.touchpoints', conversions => 'rnd.conversions', rating_scale_min => 1, rating_scale_max => 5,
 		store_channels => '{store,kiosk}', materialized => materialized,
+		translations => '{"fulfillment": {"Click & Collect": "bopis"}}',
 		columns => CASE WHEN target LIKE 'rnd_derived%' THEN
 			'{"interactions": {"journey_id": null}, "touchpoints": {"journey_id": null}, "conversions": {"journey_id": null}}'
 			ELSE '{}' END::jsonb,

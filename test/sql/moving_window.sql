@@ -57,6 +57,29 @@ FROM (SELECT pos, omni_experience_rating(channel, rating, 0, 2) OVER (ORDER BY p
 	  FROM tiny) r
 JOIN LATERAL (SELECT omni_experience_rating(channel, rating, 0, 2) AS direct
 			  FROM tiny t WHERE t.pos BETWEEN r.pos - 2 AND r.pos) d ON true;
+-- The check above cannot tell a restart from none: 1 stays in every frame,
+-- so the bits lost from the low part are far below 1e-12 of the result.
+-- Here the 1 and the 2^-60 leave the frame after row 6 and only 2^-120s stay
+-- (the channel never empties, so its sum is never reset): a state that went
+-- on removing from the rounded sum would hold two 2^-120s for three, a third
+-- off in every later frame.
+CREATE TABLE tiny_tail AS
+SELECT g AS pos, 'web' AS channel,
+	   CASE WHEN g > 6 THEN power(2::float8, -120)
+			ELSE (ARRAY[1, power(2::float8, -60), power(2::float8, -120)])[1 + g % 3] END AS rating
+FROM generate_series(1, 20) g;
+SELECT count(*) AS rows, count(*) FILTER (WHERE pos > 8) AS tail_frames,
+	   bool_and(abs(rolling / direct - 1) < 1e-12) AS tail_after_restart_matches
+FROM (SELECT pos, omni_experience_rating(channel, rating, 0, 2) OVER (ORDER BY pos ROWS 2 PRECEDING) AS rolling
+	  FROM tiny_tail) r
+JOIN LATERAL (SELECT omni_experience_rating(channel, rating, 0, 2) AS direct
+			  FROM tiny_tail t WHERE t.pos BETWEEN r.pos - 2 AND r.pos) d ON true;
+
+-- A NULL scale bound is an error in moving mode too (22004), whichever bound.
+SELECT omni_experience_rating(channel, rating, NULL, 10) OVER (ORDER BY pos ROWS 1 PRECEDING) FROM tiny;
+\echo :LAST_ERROR_SQLSTATE
+SELECT omni_experience_rating(channel, rating, 0, NULL) OVER (ORDER BY pos ROWS 1 PRECEDING) FROM tiny;
+\echo :LAST_ERROR_SQLSTATE
 
 -- The frame clause matters for aggregates: a growing frame (no moving mode)
 -- and the whole partition.

@@ -2,6 +2,10 @@
 -- plan: partial states travel between processes as channel_summary values
 -- and are merged by the combine function.
 
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/include/parallel_workers.sql
+\set ECHO all
 CREATE TABLE interactions_par AS
 SELECT (ARRAY['web', 'app', 'store', 'call center', 'chat', 'email', 'social', 'kiosk'])[1 + (g * 7 + g / 13) % 8] AS channel,
 	   (1 + (g * 17 % 41) / 10.0)::float8 AS rating,
@@ -24,6 +28,8 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;	-- every row goes through a worker and combine
 EXPLAIN (COSTS OFF) SELECT omni_experience_rating(channel, rating) FROM interactions_par;
+-- the plan ran with its workers: the rows went through them, not the leader
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT omni_experience_rating(channel, rating), omni_integration_index(channel, integrated) FROM interactions_par$$);
 SELECT round(omni_experience_rating(channel, rating)::numeric, 9) = round(:'serial_rating'::numeric, 9) AS rating_same_as_serial,
 	   round(omni_integration_index(channel, integrated)::numeric, 9) = round(:'serial_index'::numeric, 9) AS index_same_as_serial
 FROM interactions_par;
@@ -33,6 +39,7 @@ SELECT bool_and(p.n = s.n AND p.min = s.min AND p.max = s.max AND abs(p.mean / s
 FROM channels((SELECT channel_summary(channel, rating) FROM interactions_par)) p
 JOIN channels(:'serial_summary') s USING (channel);
 EXPLAIN (COSTS OFF) SELECT region, omni_experience_rating(channel, rating) FROM interactions_par GROUP BY region;
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT region, omni_experience_rating(channel, rating) FROM interactions_par GROUP BY region$$);
 SELECT bool_and(abs(p.kpi - s.kpi) < 1e-9) AS grouped_same_as_serial
 FROM (SELECT region, omni_experience_rating(channel, rating) AS kpi FROM interactions_par GROUP BY region) p
 JOIN serial_by_region s USING (region);

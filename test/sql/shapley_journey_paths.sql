@@ -48,11 +48,24 @@ CREATE TABLE summaries AS
 SELECT date_trunc('month', day)::date AS month, journey_paths(path, converted, value) AS paths
 FROM journeys GROUP BY 1;
 CREATE TABLE summaries_text (LIKE summaries);
-\copy summaries TO 'results/omnikpi_journey_paths.txt'
-\copy summaries_text FROM 'results/omnikpi_journey_paths.txt'
+-- COPY's files go to a fresh directory of their own, never into the
+-- directory psql runs in (the source tree, under make installcheck).
+\set copy_dir `mktemp -d`
+\cd :copy_dir
+\copy summaries TO 'omnikpi_journey_paths.txt'
+\copy summaries_text FROM 'omnikpi_journey_paths.txt'
 CREATE TABLE summaries_binary (LIKE summaries);
-\copy summaries TO 'results/omnikpi_journey_paths.bin' WITH (FORMAT binary)
-\copy summaries_binary FROM 'results/omnikpi_journey_paths.bin' WITH (FORMAT binary)
+\copy summaries TO 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
+\copy summaries_binary FROM 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
+-- and a path of 40 steps last in the message, its steps most of what is
+-- left: the reader's bound on a path's length must still let it through
+CREATE TABLE long_path AS
+SELECT journey_paths(ARRAY(SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END FROM generate_series(1, 40) g),
+					 true, 1.0) AS paths;
+CREATE TABLE long_path_binary (LIKE long_path);
+\copy long_path TO 'omnikpi_long_path.bin' WITH (FORMAT binary)
+\copy long_path_binary FROM 'omnikpi_long_path.bin' WITH (FORMAT binary)
+SELECT (SELECT paths::text FROM long_path) = (SELECT paths::text FROM long_path_binary) AS long_path_identical;
 SELECT count(*) AS months, bool_and(s.paths::text = t.paths::text) AS text_identical,
 	   bool_and(s.paths::text = b.paths::text) AS binary_identical
 FROM summaries s JOIN summaries_text t USING (month) JOIN summaries_binary b USING (month);
@@ -100,6 +113,12 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT journey_paths(path, converted, value) FROM journeys;
+-- the plan ran with its workers: the rows went through them, not the leader
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set ECHO none
+\i :abs_srcdir/include/parallel_workers.sql
+\set ECHO all
+SELECT planned, launched FROM pg_temp.parallel_workers($$SELECT journey_paths(path, converted, value) FROM journeys$$);
 SELECT journey_paths(path, converted, value)::text = :'serial' AS parallel_same_as_serial FROM journeys;
 SELECT round(sum(conversions)::numeric, 9) AS conversions
 FROM shapley_attribution((SELECT journey_paths(path, converted, value) FROM journeys), 'conversion_rate');
@@ -187,7 +206,8 @@ SELECT id, left(query, 70) AS query, outcome(query) FROM cases ORDER BY id;
 
 -- Binary input gets the same checks (22P03; a truncated message 08P01):
 -- bytes written as a bytea column of a binary COPY file are read back as a
--- journey_paths column.  Only the first is valid.
+-- journey_paths column.  Only the first is valid.  psql's \copy sets no
+-- LAST_ERROR_SQLSTATE, so the messages are what is compared.
 CREATE TABLE raw_bytes (id int, bytes bytea);
 INSERT INTO raw_bytes VALUES
 	-- format 1, one channel "a", one path [0] with 1, 0, 5: valid
@@ -215,42 +235,31 @@ INSERT INTO raw_bytes VALUES
 	-- truncated
 	(12, decode('010000000100000001', 'hex'));
 CREATE TABLE read_back (id int, paths journey_paths);
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 1) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 2) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 3) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 4) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 5) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 6) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 7) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 8) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 9) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 10) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 11) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
-\copy (SELECT id, bytes FROM raw_bytes WHERE id = 12) TO 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\copy read_back FROM 'results/omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
-\echo :LAST_ERROR_SQLSTATE
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 1) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 2) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 3) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 4) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 5) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 6) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 7) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 8) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 9) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 10) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 11) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy (SELECT id, bytes FROM raw_bytes WHERE id = 12) TO 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\copy read_back FROM 'omnikpi_journey_paths_raw.bin' WITH (FORMAT binary)
+\set removed `rm -r -- :'copy_dir'`
 SELECT id, paths::text FROM read_back ORDER BY id;
 
 RESET search_path;

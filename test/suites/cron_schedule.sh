@@ -3,10 +3,14 @@
 # cron_schedule.sh: omnikpi.schedule_refresh with a real pg_cron, end to end.
 # In a throw-away cluster of its own with Debian's pg_cron preloaded, it
 # creates materialized KPI views, schedules their refresh every minute,
-# inserts a new day of interactions, waits (at most CRON_WAIT_SECONDS,
-# default 150) until cron.job_run_details shows a successful run, and checks
+# inserts a new day of interactions, waits until cron.job_run_details shows
+# a finished run (CRON_WAIT_SECONDS, default 600, only stops a run that
+# hangs: pg_cron starts the job within a minute), and checks
 # that the materialized KPIs then equal the plain views over the new data.
-# Re-scheduling keeps one job; unscheduling leaves none.  It also checks the
+# Re-scheduling keeps one job; unscheduling leaves none.  Jobs that rebuild
+# the materialized views of a date and of a local timestamp source, made
+# from a session in New York, cut days and months in New York, though
+# pg_cron runs them in the server's zone.  It also checks the
 # errors of a database pg_cron does not serve, of a database without the
 # pg_cron extension, and of a role without USAGE on schema cron.
 
@@ -26,14 +30,17 @@ fi
 unset OMNIKPI_CLUSTER_DIR OMNIKPI_CLUSTER_TEMP OMNIKPI_SERVER_LOG PGHOST PGPORT PGUSER PGDATABASE
 cron_db=omnikpi_cron
 # Background workers run the jobs inside the server, so no connection
-# settings (cron.host, passwords) are involved.
+# settings (cron.host, passwords) are involved.  The server's zone, in which
+# pg_cron's jobs run, is Tokyo: neither UTC nor the zone the views below are
+# made in.
 export OMNIKPI_EXTRA_CONF="shared_preload_libraries = 'pg_cron'
 cron.database_name = '$cron_db'
-cron.use_background_workers = on"
+cron.use_background_workers = on
+timezone = 'Asia/Tokyo'"
 omnikpi_cluster_stop_on_exit
 omnikpi_cluster_start
 
-wait_seconds=${CRON_WAIT_SECONDS:-150}
+wait_seconds=${CRON_WAIT_SECONDS:-600}
 
 fail()
 {
@@ -186,3 +193,57 @@ out=$(omnikpi_psql -d "$cron_db" -At -c "SELECT omnikpi.unschedule_refresh('kpi'
 [ "$(tail -n 1 <<<"$out")" = f ] && grep -q 'no refresh of schema "kpi" is scheduled' <<<"$out" ||
 	fail "unschedule_refresh of no job: $out"
 echo "re-scheduling kept one job, unscheduling left none"
+
+# --- days and months in the recorded zone, whatever the job's ----------------------
+# Contacts half an hour either side of midnight at January's end, New York
+# time, as a date and as a timestamp without time zone; the views are made
+# from a session in New York, and a job running in the server's zone (Tokyo)
+# rebuilds them after a new contact.  Read in that zone as dates, January
+# 31st has 2 contacts and February 1st 2; a cut in the job's zone would move
+# the dates to other days (a date is midnight: January 30th, 10:00 in New
+# York, seen from Tokyo) or to January only.
+omnikpi_psql -d "$cron_db" <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE shop.local_visits (customer_id int, channel text, visit_day date, visit_time timestamp, satisfaction int);
+INSERT INTO shop.local_visits VALUES
+	(1, 'web', '2026-01-31', '2026-01-31 23:30', 5), (2, 'store', '2026-01-31', '2026-01-31 23:30', 3),
+	(3, 'app', '2026-02-01', '2026-02-01 00:30', 4);
+SET timezone = 'America/New_York';
+CREATE SCHEMA kpi_day;
+CREATE SCHEMA kpi_local;
+SELECT count(*) FROM omnikpi.create_kpi_views('kpi_day', interactions => 'shop.local_visits', materialized => true,
+	columns => '{"interactions": {"occurred_at": "visit_day"}}') \g /dev/null
+SELECT count(*) FROM omnikpi.create_kpi_views('kpi_local', interactions => 'shop.local_visits', materialized => true,
+	columns => '{"interactions": {"occurred_at": "visit_time"}}') \g /dev/null
+RESET timezone;
+INSERT INTO shop.local_visits VALUES (4, 'app', '2026-02-01', '2026-02-01 00:15', 2);
+SELECT cron.schedule('omnikpi_rebuild_day', '* * * * *', $$CALL omnikpi.refresh_kpi_views('kpi_day', full_rebuild => true)$$);
+SELECT cron.schedule('omnikpi_rebuild_local', '* * * * *', $$CALL omnikpi.refresh_kpi_views('kpi_local', full_rebuild => true)$$);
+SQL
+job_zone=$(omnikpi_psql -d "$cron_db" -At -c "SHOW TimeZone")
+start=$SECONDS
+runs=
+while [ $((SECONDS - start)) -lt "$wait_seconds" ]; do
+	runs=$(omnikpi_psql -d "$cron_db" -At -c "SELECT string_agg(DISTINCT j.jobname || ' ' || d.status, ', ' ORDER BY j.jobname || ' ' || d.status)
+		FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+		WHERE j.jobname LIKE 'omnikpi_rebuild_%' AND d.status IN ('succeeded', 'failed')")
+	case "$runs" in
+		*failed*) break ;;
+		"omnikpi_rebuild_day succeeded, omnikpi_rebuild_local succeeded") break ;;
+	esac
+	sleep 5
+done
+echo "rebuild jobs in the server's zone ($job_zone), $((SECONDS - start)) s after scheduling: ${runs:-none}"
+[ "$runs" = "omnikpi_rebuild_day succeeded, omnikpi_rebuild_local succeeded" ] ||
+	fail "the rebuild jobs did not both succeed within $wait_seconds s: $(omnikpi_psql -d "$cron_db" -At -c \
+		"SELECT string_agg(return_message, '; ') FROM cron.job_run_details WHERE command LIKE '%full_rebuild%'")"
+for kpi in kpi_day kpi_local; do
+	cut=$(omnikpi_psql -d "$cron_db" -At -F ' ' \
+		-c "SELECT string_agg(day || ': ' || n, ', ' ORDER BY day) FROM (SELECT day, sum(interactions) AS n FROM $kpi.interactions_daily GROUP BY day) d" \
+		-c "SELECT string_agg(month || ': ' || interactions, ', ' ORDER BY month) FROM $kpi.experience_rating_monthly")
+	echo "$kpi after the job: $(tr '\n' ' ' <<<"$cut")"
+	[ "$cut" = "2026-01-31: 2, 2026-02-01: 2
+2026-01-01: 2, 2026-02-01: 2" ] || fail "$kpi: days and months not cut in New York after the job: $cut"
+done
+omnikpi_psql -d "$cron_db" -q -c "SELECT cron.unschedule('omnikpi_rebuild_day'), cron.unschedule('omnikpi_rebuild_local')" >/dev/null
+echo "jobs in $job_zone cut the days and months of views made in New York in New York"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 #
-# upgrade.sh: released install scripts are frozen, and `ALTER EXTENSION omnikpi
-# UPDATE` from every released version gives the same objects as a fresh
+# upgrade.sh: released install scripts are frozen, and every released version
+# updated step by step through each later release to the current one
+# (`ALTER EXTENSION omnikpi UPDATE TO` each version in turn, the path a user
+# who updated at every release took) gives the same objects as a fresh
 # install of the current one, while the user's objects built on the old
-# version keep working with unchanged results.  Run by test/run.sh with the
-# throw-away cluster's PG* variables exported.
+# version keep working with unchanged results, and the privileges and
+# comments a DBA set on omnikpi's objects survive the updates
+# (test/upgrade/dba_settings.sql).  Run by test/run.sh with the throw-away
+# cluster's PG* variables exported.
 
 set -euo pipefail
 # shellcheck source=test/cluster.sh
@@ -57,6 +61,30 @@ SELECT * FROM kpi.experience_rating_monthly ORDER BY month;
 SELECT * FROM kpi.integration_index_quarterly ORDER BY quarter;
 SELECT * FROM kpi.journey_funnel_monthly ORDER BY month, phase_order;"
 
+# Objects whose DBA privileges or comment an update is known to reset, as
+# "FROM-VERSION: KIND NAME": the 0.2.0 update drops and re-creates
+# create_kpi_views (its arguments changed) and comments drop_kpi_views anew.
+# An update script that keeps them must take its line out: the suite fails
+# as well when a listed object keeps its settings, so the list cannot go
+# stale.
+known_resets="0.1.0: routine omnikpi.create_kpi_views
+0.1.0: routine omnikpi.drop_kpi_views"
+dba=omnikpi_upgrade_dba
+omnikpi_psql -d postgres -c "DROP ROLE IF EXISTS $dba" -c "CREATE ROLE $dba"
+
+# Every version, released or current, oldest first: the update path.
+versions=$({ sed -E 's|.*sql/omnikpi--(.*)\.sql$|\1|' sql/released.sha256; echo "$current"; } | sort -uV)
+# update_step_by_step DB FROM: ALTER EXTENSION UPDATE TO each later version.
+update_step_by_step()
+{
+	local version
+
+	while read -r version; do
+		omnikpi_psql -d "$1" -c "ALTER EXTENSION omnikpi UPDATE TO '$version'" </dev/null
+	done < <(awk -v from="$2" 'found { print } $0 == from { found = 1 }' <<<"$versions")
+	echo "$2 updated to $(omnikpi_psql -d "$1" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'omnikpi'") through $(awk -v from="$2" 'found { printf "%s%s", sep, $0; sep = ", " } $0 == from { found = 1 }' <<<"$versions")"
+}
+
 status=0
 while read -r _ script; do
 	from=$(basename "$script" .sql)
@@ -67,7 +95,7 @@ while read -r _ script; do
 	omnikpi_psql -d "$db" -q -c "CREATE EXTENSION omnikpi VERSION '$from'" -f - <<<"$user_objects" >/dev/null
 	before=$(omnikpi_psql -d "$db" -At -f - <<<"$user_results")
 	made=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM pg_views WHERE schemaname = 'kpi'")
-	omnikpi_psql -d "$db" -c "ALTER EXTENSION omnikpi UPDATE"
+	update_step_by_step "$db" "$from"
 	describe "$db" "$work/updated-$from.txt"
 	if ! diff -u "$work/fresh.txt" "$work/updated-$from.txt"; then
 		echo "FAILED: $from updated to $current differs from a fresh $current (- fresh, + updated)" >&2
@@ -90,6 +118,34 @@ while read -r _ script; do
 		status=1
 	fi
 	omnikpi_psql -d postgres -c "DROP DATABASE $db"
+
+	# A DBA's privileges and comments on omnikpi's objects, set on $from.
+	db=omnikpi_dba_from_${from//./_}
+	omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+	omnikpi_psql -d "$db" -q -c "CREATE EXTENSION omnikpi VERSION '$from'"
+	omnikpi_psql -d "$db" -v step=set -v dba="$dba" -f test/upgrade/dba_settings.sql
+	update_step_by_step "$db" "$from" >/dev/null
+	lost=$(omnikpi_psql -d "$db" -v step=check -v dba="$dba" -f test/upgrade/dba_settings.sql)
+	# "routine omnikpi.f(args): what changed" -> "FROM: routine omnikpi.f"
+	lost_names=$(sed -E "s/[(:].*//; s/^/$from: /" <<<"$lost" | grep -v ": $" || true)
+	expected=$(grep "^$from: " <<<"$known_resets" || true)
+	if [ -n "$lost" ]; then
+		echo "after the update from $from, these objects lost what the DBA set:"
+		printf '  %s\n' "${lost//$'\n'/$'\n'  }"
+	fi
+	if [ "$(LC_ALL=C sort <<<"$lost_names")" != "$(LC_ALL=C sort <<<"$expected")" ]; then
+		echo "FAILED: the objects whose DBA privileges or comments the update from $from resets are not the known ones" >&2
+		comm -13 <(LC_ALL=C sort <<<"$expected") <(LC_ALL=C sort <<<"$lost_names") | grep . |
+			sed 's/^/  reset, and not a known reset: /' >&2 || true
+		comm -23 <(LC_ALL=C sort <<<"$expected") <(LC_ALL=C sort <<<"$lost_names") | grep . |
+			sed 's/^/  a known reset, but kept now (take it out of known_resets): /' >&2 || true
+		status=1
+	elif [ -n "$expected" ]; then
+		echo "$from updated to $current: privileges and comments kept, but for the $(wc -l <<<"$expected") known resets"
+	else
+		echo "$from updated to $current: every privilege and comment the DBA set was kept"
+	fi
+	omnikpi_psql -d postgres -c "DROP DATABASE $db"
 done <sql/released.sha256
-omnikpi_psql -d postgres -c "DROP DATABASE omnikpi_fresh"
+omnikpi_psql -d postgres -c "DROP DATABASE omnikpi_fresh" -c "DROP ROLE $dba"
 exit $status

@@ -167,22 +167,20 @@ CREATE FUNCTION omnikpi.source_settings(
 AS $fn$
 DECLARE
 	zone text := coalesce(time_zone, current_setting('TimeZone'));
+	scale record;
 	lists jsonb := '{}';
 	list_name text;
 	list text[];
 BEGIN
-	IF NOT (rating_scale_min < rating_scale_max) OR rating_scale_min IN ('Infinity', '-Infinity')
-	   OR rating_scale_max IN ('Infinity', '-Infinity') THEN
-		RAISE EXCEPTION 'invalid rating scale % to %', rating_scale_min, rating_scale_max
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass the survey''s scale with rating_scale_min < rating_scale_max, e.g. 0 and 10.';
-	END IF;
-	IF NOT (effort_scale_min < effort_scale_max) OR effort_scale_min IN ('Infinity', '-Infinity')
-	   OR effort_scale_max IN ('Infinity', '-Infinity') THEN
-		RAISE EXCEPTION 'invalid effort scale % to %', effort_scale_min, effort_scale_max
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass the survey''s scale with effort_scale_min < effort_scale_max, e.g. 1 and 5.';
-	END IF;
+	FOR scale IN SELECT * FROM (VALUES ('rating', rating_scale_min, rating_scale_max, '0 and 10'),
+									   ('effort', effort_scale_min, effort_scale_max, '1 and 5')) AS v(name, low, high, example)
+	LOOP
+		IF NOT (scale.low < scale.high) OR scale.low IN ('Infinity', '-Infinity') OR scale.high IN ('Infinity', '-Infinity') THEN
+			RAISE EXCEPTION 'invalid % scale % to %', scale.name, scale.low, scale.high
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = format('Pass the survey''s scale with %1$s_scale_min < %1$s_scale_max, e.g. %2$s.', scale.name, scale.example);
+		END IF;
+	END LOOP;
 	-- journey_gap is NULL for check_sources, which has no journeys of interactions
 	IF NOT (lookback > interval '0') OR journey_gap <= interval '0' THEN
 		RAISE EXCEPTION 'lookback and journey_gap must be positive'
@@ -232,6 +230,56 @@ RETURN coalesce(jsonb_typeof(plan #> ARRAY[split_part(source_column, '.', 1), 'c
 				= 'object', false);
 COMMENT ON FUNCTION omnikpi.plan_has_column(jsonb, text) IS
 	'whether a source column (source.column) is present in a plan of resolve_sources, rather than absent';
+
+-- The source columns of a list (source.column) a plan does not read, in
+-- order; NULL when it reads them all.
+CREATE FUNCTION omnikpi.absent_columns(plan jsonb, source_columns text[]) RETURNS text[]
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+RETURN (SELECT array_agg(c ORDER BY c) FROM unnest(source_columns) c WHERE NOT omnikpi.plan_has_column(plan, c));
+COMMENT ON FUNCTION omnikpi.absent_columns(jsonb, text[]) IS
+	'the source columns (source.column) of a list that a plan of resolve_sources does not read, or NULL';
+
+-- The source relations given to create_kpi_views or check_sources, as
+-- {"<source>": oid}; at least one.
+CREATE FUNCTION omnikpi.given_sources(interactions regclass, orders regclass, touchpoints regclass,
+									  conversions regclass)
+	RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	given jsonb := jsonb_strip_nulls(jsonb_build_object(
+		'interactions', interactions::oid, 'orders', orders::oid,
+		'touchpoints', touchpoints::oid, 'conversions', conversions::oid));
+BEGIN
+	IF given = '{}' THEN
+		RAISE EXCEPTION 'no source relation given'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass at least one of interactions, orders, touchpoints and conversions.';
+	END IF;
+	RETURN given;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.given_sources(regclass, regclass, regclass, regclass) IS
+	'the source relations given, as JSON keyed by source; raises when there is none';
+
+-- Raises an error caught from generated SQL again, with its SQLSTATE,
+-- message, detail and hint but not the statement, which its context would
+-- show the user.
+CREATE FUNCTION omnikpi.raise_again(state text, message text, detail text, hint text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF coalesce(hint, '') = '' THEN
+		RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message, DETAIL = coalesce(detail, '');
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message, DETAIL = coalesce(detail, ''), HINT = hint;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.raise_again(text, text, text, text) IS
+	'raises an error caught from generated SQL again without the statement in its context';
 
 -- An example mapping entry, as JSON, for a hint.
 CREATE FUNCTION omnikpi.mapping_example(source text, column_name text, expression text) RETURNS text

@@ -84,6 +84,8 @@ DECLARE
 	plan jsonb;
 	given jsonb;
 	template_args text[];
+	sample_problems bigint;
+	sample_details text;
 	src text;
 	source_columns_absent text[];
 	kpi record;
@@ -125,25 +127,35 @@ BEGIN
 	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
 										store_channels, online_channels, other_channels, exclude_channels,
 										time_zone, lookback, max_touches, journey_gap);
-	given := jsonb_strip_nulls(jsonb_build_object(
-		'interactions', interactions::oid, 'orders', orders::oid,
-		'touchpoints', touchpoints::oid, 'conversions', conversions::oid));
-	IF given = '{}' THEN
-		RAISE EXCEPTION 'no source relation given'
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Pass at least one of interactions, orders, touchpoints and conversions.';
-	END IF;
+	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
 	plan := omnikpi.resolve_sources(given, columns, translations);
 	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+
+	-- The cheap checks: the row and value checks of check_sources, on a
+	-- sample of each source.  What they find is a WARNING, not an error:
+	-- the views are made, and say what they leave out.
+	SELECT count(*), string_agg(format('%s.%s: %s (%s %s%s).', u.source, p.column_name, p.problem, p.rows,
+									   CASE WHEN p.rows = 1 THEN 'row' ELSE 'rows' END,
+									   CASE WHEN p.example IS NOT NULL THEN format(', e.g. "%s"', p.example) ELSE '' END),
+								E'\n' ORDER BY u.n, p.ordinality)
+	INTO sample_problems, sample_details
+	FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY AS u(source, n)
+	CROSS JOIN LATERAL omnikpi.source_row_problems(plan, settings, u.source, 10000) WITH ORDINALITY AS p
+	WHERE given ? u.source;
+	IF sample_problems > 0 THEN
+		RAISE WARNING '% in the source data (from up to 10000 rows of each source)',
+			CASE WHEN sample_problems = 1 THEN 'one problem' ELSE sample_problems || ' problems' END
+			USING DETAIL = sample_details,
+				  HINT = 'omnikpi.check_sources(...), with the same source arguments, reads every row, checks across sources too, and gives the fix for each problem.';
+	END IF;
 
 	-- What this call makes, by name: the record, the source views, the
 	-- layer views (or entity tables), the summary tables and their state,
 	-- the KPI views (or tables).
 	layers := omnikpi.kpi_layer_forms(plan, given);
 	kpi_names := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
-					   WHERE NOT EXISTS (SELECT 1 FROM unnest(v.sources) s WHERE NOT given ? s)
-						 AND NOT EXISTS (SELECT 1 FROM unnest(v.needs_columns) c
-										 WHERE NOT omnikpi.plan_has_column(plan, c))
+					   WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
+						 AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL
 					   ORDER BY v.position);
 	planned := ARRAY['kpi_objects']::name[]
 		|| ARRAY(SELECT ('source_' || s)::name FROM jsonb_object_keys(given) s)
@@ -284,8 +296,7 @@ BEGIN
 				RETURN NEXT;
 				CONTINUE;
 			END IF;
-			SELECT array_agg(c ORDER BY c) INTO missing FROM unnest(kpi.needs_columns) c
-			WHERE NOT omnikpi.plan_has_column(plan, c);
+			missing := omnikpi.absent_columns(plan, kpi.needs_columns);
 			IF missing IS NOT NULL THEN
 				status := 'skipped: needs ' || array_to_string(missing, ' and ');
 				RAISE NOTICE 'view %.% not created: it needs %, which the source does not have',
@@ -293,8 +304,7 @@ BEGIN
 				RETURN NEXT;
 				CONTINUE;
 			END IF;
-			SELECT array_agg(c ORDER BY c) INTO absent FROM unnest(kpi.optional_columns) c
-			WHERE NOT omnikpi.plan_has_column(plan, c);
+			absent := omnikpi.absent_columns(plan, kpi.optional_columns);
 			IF absent IS NOT NULL THEN
 				RAISE NOTICE 'view %.% created without %, which the source does not have: what it computes from it is empty',
 					target_schema, kpi.view_name, array_to_string(absent, ' and ');
@@ -335,13 +345,9 @@ BEGIN
 		-- the same error, without the generated statement in its context
 		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT,
 								failure_detail = PG_EXCEPTION_DETAIL, failure_hint = PG_EXCEPTION_HINT;
-		failure_detail := concat_ws(' ', nullif(failure_detail, ''),
-									format('create_kpi_views changed nothing in schema "%s".', target_schema));
-		IF failure_hint = '' THEN
-			RAISE EXCEPTION USING ERRCODE = failure_state, MESSAGE = failure_message, DETAIL = failure_detail;
-		END IF;
-		RAISE EXCEPTION USING ERRCODE = failure_state, MESSAGE = failure_message, DETAIL = failure_detail,
-			HINT = failure_hint;
+		PERFORM omnikpi.raise_again(failure_state, failure_message,
+			concat_ws(' ', nullif(failure_detail, ''), format('create_kpi_views changed nothing in schema "%s".', target_schema)),
+			failure_hint);
 	END;
 END
 $fn$;
