@@ -12,8 +12,8 @@ SET datestyle = 'ISO, YMD';
 SET timezone = 'UTC';
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
--- The seed: fixed in make test; `make test-materialized-random` runs the
--- same steps under other seeds (psql -v seed=...).
+-- The seed: fixed in make test; `make test-random` runs the same steps
+-- under fresh seeds (test/materialized_random.sh, psql -v seed=...).
 \if :{?seed}
 \else
 \set seed 0.20260101
