@@ -338,13 +338,11 @@ BEGIN
 		-- transaction rolls back, so the old numbers stay.
 		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_detail = PG_EXCEPTION_DETAIL,
 								failure_hint = PG_EXCEPTION_HINT;
-		failure_detail := concat_ws(' ', nullif(failure_detail, ''),
-									format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
-										   target_schema, current_table));
-		IF failure_hint = '' THEN
-			RAISE EXCEPTION '%', SQLERRM USING ERRCODE = failure_state, DETAIL = failure_detail;
-		END IF;
-		RAISE EXCEPTION '%', SQLERRM USING ERRCODE = failure_state, DETAIL = failure_detail, HINT = failure_hint;
+		PERFORM omnikpi.raise_again(failure_state, SQLERRM,
+			concat_ws(' ', nullif(failure_detail, ''),
+					  format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
+							 target_schema, current_table)),
+			failure_hint);
 	END;
 
 	FOR i IN 1 .. 4 LOOP
