@@ -14,8 +14,13 @@
 -- hint but never with the generated statement.
 -- ---------------------------------------------------------------------------
 
-DROP FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
-									   double precision, double precision, interval, text[], text[], interval);
+-- create_kpi_views takes more arguments than in 0.1.0, so it cannot be
+-- replaced in place.  The 0.1.0 function steps aside under another name until
+-- the new one exists and has taken over the privileges and the comment a DBA
+-- gave it (an update must not silently undo a REVOKE EXECUTE ... FROM PUBLIC).
+ALTER FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass, regclass, jsonb,
+										double precision, double precision, interval, text[], text[], interval)
+	RENAME TO create_kpi_views_0_1_0;
 DROP FUNCTION omnikpi.source_view_sql(name, text, regclass, jsonb);
 
 -- Creates or replaces one view the schema's record holds (or none has the
@@ -357,6 +362,40 @@ COMMENT ON FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass,
 											 interval, integer, text[], interval) IS
 	'creates (or replaces) the source views, layer views and KPI views over the given source relations in target_schema (with materialized => true every KPI view and layer view as a table, with the summary tables they are refreshed from), records them in kpi_objects, and says which views were skipped for want of a source or column';
 
+DO $carry$
+DECLARE
+	old_routine CONSTANT regprocedure := 'omnikpi.create_kpi_views_0_1_0(name, regclass, regclass, regclass, regclass, '
+		'jsonb, double precision, double precision, interval, text[], text[], interval)';
+	shipped_comment CONSTANT text := 'creates (or replaces) the KPI views over the given source relations in '
+		'target_schema, and says which views were skipped for want of a source';
+	new_routine regprocedure;
+	old_acl aclitem[];
+	old_comment text;
+	entry record;
+BEGIN
+	SELECT p.oid INTO STRICT new_routine FROM pg_proc p
+	WHERE p.pronamespace = 'omnikpi'::regnamespace AND p.proname = 'create_kpi_views';
+	SELECT p.proacl, obj_description(p.oid, 'pg_proc') INTO STRICT old_acl, old_comment
+	FROM pg_proc p WHERE p.oid = old_routine;
+	-- A NULL ACL means the defaults, which the new function has already.
+	IF old_acl IS NOT NULL THEN
+		EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, %I', new_routine,
+					   (SELECT pg_get_userbyid(p.proowner) FROM pg_proc p WHERE p.oid = new_routine));
+		FOR entry IN SELECT * FROM aclexplode(old_acl) LOOP
+			EXECUTE format('GRANT %s ON FUNCTION %s TO %s%s', entry.privilege_type, new_routine,
+						   CASE entry.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(entry.grantee)) END,
+						   CASE WHEN entry.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		END LOOP;
+	END IF;
+	-- A comment other than the one 0.1.0 shipped is the DBA's.
+	IF old_comment IS DISTINCT FROM shipped_comment THEN
+		EXECUTE format('COMMENT ON FUNCTION %s IS %L', new_routine, old_comment);
+	END IF;
+END
+$carry$;
+DROP FUNCTION omnikpi.create_kpi_views_0_1_0(name, regclass, regclass, regclass, regclass, jsonb,
+											 double precision, double precision, interval, text[], text[], interval);
+
 CREATE OR REPLACE FUNCTION omnikpi.drop_kpi_views(target_schema name)
 	RETURNS TABLE (view_name name)
 	LANGUAGE plpgsql
@@ -376,5 +415,13 @@ BEGIN
 	END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.drop_kpi_views(name) IS
-	'drops what create_kpi_views made in target_schema, as its kpi_objects record lists it (views, tables of the materialized form, refresh state, the record), and nothing else';
+-- A comment other than the one 0.1.0 shipped is the DBA's, and stays.
+DO $comment$
+BEGIN
+	IF obj_description('omnikpi.drop_kpi_views(name)'::regprocedure, 'pg_proc')
+	   IS NOT DISTINCT FROM 'drops the views create_kpi_views made in target_schema, and nothing else' THEN
+		COMMENT ON FUNCTION omnikpi.drop_kpi_views(name) IS
+			'drops what create_kpi_views made in target_schema, as its kpi_objects record lists it (views, tables of the materialized form, refresh state, the record), and nothing else';
+	END IF;
+END
+$comment$;
