@@ -129,12 +129,12 @@ GROUP BY customer_id, journey_no$v$),
 	   'month', 'first day of the month of the conversion, or of the last touch of a path without one, in the time zone given to create_kpi_views',
 	   'channels', 'the channel of each touch, in time order',
 	   'touch_times', 'the time of each touch'],
- $v$WITH conversions AS (
+ $v$WITH conversions AS NOT MATERIALIZED (
 	SELECT journey_id, converted_at, value,
 		row_number() OVER (PARTITION BY journey_id ORDER BY converted_at, value) AS cycle
 	FROM %14$s AS source_rows
 	WHERE journey_id IS NOT NULL),
-touches AS (
+touches AS NOT MATERIALIZED (
 	SELECT journey_id, customer_id, channel, touched_at
 	FROM %13$s AS source_rows
 	WHERE journey_id IS NOT NULL AND channel <> ALL (%11$L::text[])),
@@ -167,14 +167,14 @@ GROUP BY journey_id, cycle, converted_at, value$v$),
 	   'month', 'first day of the month of the conversion, or of the last touch of a path without one, in the time zone given to create_kpi_views',
 	   'channels', 'the channel of each touch, in time order',
 	   'touch_times', 'the time of each touch'],
- $v$WITH conversions AS (
+ $v$WITH conversions AS NOT MATERIALIZED (
 	SELECT customer_id, converted_at, value,
 		lag(converted_at) OVER w AS cycle_start,
 		row_number() OVER w AS cycle
 	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	WINDOW w AS (PARTITION BY customer_id ORDER BY converted_at, value)),
-touches AS (
+touches AS NOT MATERIALIZED (
 	SELECT customer_id, channel, touched_at
 	FROM %13$s AS source_rows
 	WHERE customer_id IS NOT NULL AND channel <> ALL (%11$L::text[])),

@@ -42,9 +42,9 @@ INSERT INTO omnikpi.kpi_views (position, view_name, sources, description, column
 	   'channels', 'channels with at least one rating',
 	   'interactions', 'contacts in the month, rated or not'],
  $v$SELECT date_trunc('month', occurred_at AT TIME ZONE %8$L)::date AS month,
-	@extschema@.omni_experience_rating(channel, satisfaction, %5$L::double precision, %6$L::double precision) AS rating_pct,
+	@extschema@.experience_rating(@extschema@.channel_summary(channel, satisfaction), %5$L::double precision, %6$L::double precision) AS rating_pct,
 	80::double precision AS target_pct,
-	(count(DISTINCT channel) FILTER (WHERE satisfaction IS NOT NULL))::integer AS channels,
+	coalesce(@extschema@.channel_count(@extschema@.channel_summary(channel, satisfaction)), 0) AS channels,
 	count(*) AS interactions
 FROM %1$I.source_interactions
 GROUP BY 1$v$,
@@ -80,9 +80,9 @@ GROUP BY 1, 2$v$,
 	   'target', 'the usual target, 80',
 	   'channels', 'channels with at least one contact'],
  $v$SELECT date_trunc('quarter', occurred_at AT TIME ZONE %8$L)::date AS quarter,
-	@extschema@.omni_integration_index(channel, context_carried) AS integration_index,
+	@extschema@.integration_index(@extschema@.channel_summary(channel, context_carried)) AS integration_index,
 	80::double precision AS target,
-	(count(DISTINCT channel) FILTER (WHERE context_carried IS NOT NULL))::integer AS channels
+	coalesce(@extschema@.channel_count(@extschema@.channel_summary(channel, context_carried)), 0) AS channels
 FROM %1$I.source_interactions
 GROUP BY 1$v$,
  '{interactions.context_carried}', '{}'),
@@ -243,25 +243,29 @@ marked AS (
 	FROM %1$I.customer_profiles c
 	CROSS JOIN LATERAL unnest(c.active_months) WITH ORDINALITY AS m(month, n)),
 per_month AS (
-	-- activity after the data's last month does not count yet
+	-- activity after the data's last month does not count yet; a customer
+	-- active this month but not the next churns in the next
 	SELECT month, count(*) AS active_customers,
 		count(*) FILTER (WHERE previous_month IS NULL) AS new_customers,
-		count(*) FILTER (WHERE previous_month = (month - interval '1 month')::date) AS retained_customers
+		count(*) FILTER (WHERE previous_month = (month - interval '1 month')::date) AS retained_customers,
+		count(*) FILTER (WHERE next_month IS DISTINCT FROM (month + interval '1 month')::date) AS churning_customers
 	FROM marked CROSS JOIN data_end
 	WHERE month <= last_month
 	GROUP BY month),
-churned AS (
-	SELECT (month + interval '1 month')::date AS month, count(*) AS churned_customers
-	FROM marked
-	WHERE next_month IS DISTINCT FROM (month + interval '1 month')::date
-	GROUP BY 1)
-SELECT m.month, m.active_customers, m.new_customers, m.retained_customers,
-	coalesce(c.churned_customers, 0) AS churned_customers,
-	(100.0 * m.retained_customers / p.active_customers)::double precision AS retention_rate_pct,
-	(100.0 * coalesce(c.churned_customers, 0) / p.active_customers)::double precision AS churn_rate_pct
-FROM per_month m
-LEFT JOIN per_month p ON p.month = (m.month - interval '1 month')::date
-LEFT JOIN churned c ON c.month = m.month$v$,
+with_previous AS (
+	-- the previous month's row, when that month had active customers: marked
+	-- and per_month are read once, so that on Citus the per-customer part
+	-- runs on the workers and only one row per month reaches the coordinator
+	SELECT month, active_customers, new_customers, retained_customers,
+		CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(active_customers) OVER w END AS previous_active,
+		CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(churning_customers) OVER w END AS churned_customers
+	FROM per_month
+	WINDOW w AS (ORDER BY month))
+SELECT month, active_customers, new_customers, retained_customers,
+	coalesce(churned_customers, 0) AS churned_customers,
+	(100.0 * retained_customers / previous_active)::double precision AS retention_rate_pct,
+	(100.0 * coalesce(churned_customers, 0) / previous_active)::double precision AS churn_rate_pct
+FROM with_previous$v$,
  '{}', '{}'),
 (13, 'conversion_by_channel_monthly', '{touchpoints,conversions}',
  'Conversion rate per channel and month (of the path''s first touch): of the paths (from attribution_paths: a conversion with the touches that led to it, or touches that led to none) that touched the channel, the percentage that converted',
@@ -287,7 +291,7 @@ GROUP BY 1, 2$v$,
 	   'attributed_value', 'conversion value credited to the channel',
 	   'touch_cost', 'cost of all the channel''s touches in the month',
 	   'cost_per_acquisition', 'touch_cost / attributed_conversions'],
- $v$WITH touches AS (
+ $v$WITH touches AS NOT MATERIALIZED (
 	SELECT p.customer_id, p.journey_id, p.cycle, p.month, p.converted_at, p.value, u.channel, u.touched_at, u.n
 	FROM %1$I.attribution_paths p
 	CROSS JOIN LATERAL unnest(p.channels, p.touch_times) WITH ORDINALITY AS u(channel, touched_at, n)

@@ -139,13 +139,13 @@ GROUP BY customer_id, issue_id$v$),
  -- Each channel's first contact and each day's last one determine the
  -- profile (channel_first_times, day_last_times): the materialized form
  -- recomputes a profile from those before its window and the contacts in it.
- $v$WITH contacts AS (
+ $v$WITH contacts AS NOT MATERIALIZED (
 	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day
 	FROM %13$s AS source_rows
 	WHERE customer_id IS NOT NULL),
 by_channel AS (
 	SELECT customer_id, channel, min(occurred_at) AS first_at FROM contacts GROUP BY 1, 2),
-by_day AS (
+by_day AS NOT MATERIALIZED (
 	SELECT customer_id, day, max(occurred_at) AS last_at FROM contacts GROUP BY 1, 2),
 channel_use AS (
 	SELECT customer_id, min(first_at) AS first_at,
@@ -175,9 +175,12 @@ SELECT c.customer_id, c.first_at, a.last_at, c.acquisition_channel, c.channels,
 	cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months, m.active_months,
 	coalesce(o.orders, 0) AS orders, o.revenue, c.channel_first_times, a.day_last_times
 FROM channel_use c
+-- the outer join first: written after two inner joins of per-customer
+-- subqueries, it makes Citus 12.1 compute the orders per customer apart and
+-- ship them to the coordinator; first, it runs on the workers with the rest
+LEFT JOIN orders o USING (customer_id)
 JOIN activity a USING (customer_id)
-JOIN active m USING (customer_id)
-LEFT JOIN orders o USING (customer_id)$v$),
+JOIN active m USING (customer_id)$v$),
 ('customer_orders', 'customer_id', '{orders}', 'interactions',
  $r$(SELECT customer_id, NULL::text AS channel, NULL::timestamptz AS occurred_at FROM %13$s AS source_rows WHERE false)$r$,
  'Orders, one row each (orders without an order_id are left out), with the month, fulfillment times, return and whether a contact on the other side came within the ROPO window; read by the ROPO, fulfillment and returns views',
