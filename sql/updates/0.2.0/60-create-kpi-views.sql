@@ -112,6 +112,7 @@ DECLARE
 	failure_message text;
 	failure_detail text;
 	failure_hint text;
+	outside_citus boolean;
 	i integer;
 BEGIN
 	IF target_schema IS NULL THEN
@@ -135,6 +136,18 @@ BEGIN
 	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
 	plan := omnikpi.resolve_sources(given, columns, translations);
 	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+	-- On a Citus coordinator, a view over tables outside Citus' metadata
+	-- exists on the coordinator only, and Citus says so in a WARNING per
+	-- view.  That is right for such sources, so when none of them is in the
+	-- metadata, DDL propagation is off for this call (the function's SET
+	-- clause ends it with the call).
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = ANY ($1))'
+			INTO outside_citus USING ARRAY[interactions, orders, touchpoints, conversions];
+		IF outside_citus THEN
+			PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+		END IF;
+	END IF;
 
 	-- The cheap checks: the row and value checks of check_sources, on a
 	-- sample of each source.  What they find is a WARNING, not an error:
