@@ -15,8 +15,9 @@
 #   5. per round (OMNIKPI_REFRESH_ROUNDS): adds one new day to all four sources
 #      (a copy of the data's last day, 2026-09-30, moved on by one day per
 #      round, with new ids, of every k-th customer, k = size / the smallest
-#      size, so that the new day is about as large at every size and only the
-#      history grows) and times CALL omnikpi.refresh_kpi_views(...);
+#      size, so that the new day is about as large at every size; the demo
+#      spans twelve months at every size, so the days already in the late
+#      window are k times as dense) and times CALL omnikpi.refresh_kpi_views(...);
 #   6. then times one full rebuild; at the smallest size, first checks with
 #      omnikpi.kpi_view_differences that every KPI and entity table equals
 #      the plain form after the incremental refreshes;
@@ -148,8 +149,7 @@ SQL
 		omnikpi_psql -q -v size="$size" -v round="$round" -v every="$((size / smallest))" <<'SQL'
 -- One new day in all four sources: the data's last day again, :round days
 -- later, with new ids (journeys and orders moved with them), of every
--- :every-th customer, so that the new day is about as large at every size
--- and only the history grows.
+-- :every-th customer, so that the new day is about as large at every size.
 \set day_start 'timestamptz ''2026-09-30 00:00+00'''
 \set day_end 'timestamptz ''2026-10-01 00:00+00'''
 SELECT :round * 1000000000000::bigint AS shift \gset
@@ -222,7 +222,9 @@ SELECT '';
 SELECT 'Data: the demo company (`demo/generate.sql`, seed 1), generated afresh at each size; '
 	'all four sources, the materialized form of every KPI view and the plain form over them.  '
 	'A new day is a copy of 2026-09-30 in all four sources, one day later per round, with new ids, of every '
-	'k-th customer (k = size ÷ the smallest size), so that it is about as large at every size: only the history grows.';
+	'k-th customer (k = size ÷ the smallest size), so that it is about as large at every size.  The demo always '
+	'spans twelve months, so a larger size is denser history: the days already in the late window hold k times '
+	'as many rows too.';
 SELECT '';
 SELECT '## Refreshing';
 SELECT '';
