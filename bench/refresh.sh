@@ -14,7 +14,10 @@
 #      rescans the sources, so one read of each takes minutes at 10 million);
 #   5. per round (OMNIKPI_REFRESH_ROUNDS): adds one new day to all four sources
 #      (a copy of the data's last day, 2026-09-30, moved on by one day per
-#      round, with new ids) and times CALL omnikpi.refresh_kpi_views(...);
+#      round, with new ids, of every k-th customer, k = size / the smallest
+#      size, so that the new day is about as large at every size; the demo
+#      spans twelve months at every size, so the days already in the late
+#      window are k times as dense) and times CALL omnikpi.refresh_kpi_views(...);
 #   6. then times one full rebuild; at the smallest size, first checks with
 #      omnikpi.kpi_view_differences that every KPI and entity table equals
 #      the plain form after the incremental refreshes;
@@ -143,29 +146,32 @@ SQL
 
 	for ((round = 1; round <= rounds; round++)); do
 		echo "== $size interactions: new day $round of $rounds"
-		omnikpi_psql -q -v size="$size" -v round="$round" <<'SQL'
+		omnikpi_psql -q -v size="$size" -v round="$round" -v every="$((size / smallest))" <<'SQL'
 -- One new day in all four sources: the data's last day again, :round days
--- later, with new ids (journeys and orders moved with them).
+-- later, with new ids (journeys and orders moved with them), of every
+-- :every-th customer, so that the new day is about as large at every size.
 \set day_start 'timestamptz ''2026-09-30 00:00+00'''
 \set day_end 'timestamptz ''2026-10-01 00:00+00'''
 SELECT :round * 1000000000000::bigint AS shift \gset
 INSERT INTO omnikpi_demo.interactions
 SELECT interaction_id + :shift, customer_id, journey_id + :shift, channel, occurred_at + :round * interval '1 day',
 	phase, satisfaction, effort, nps, context_carried, issue_id + :shift, resolved
-FROM omnikpi_demo.interactions WHERE occurred_at >= :day_start AND occurred_at < :day_end;
+FROM omnikpi_demo.interactions WHERE occurred_at >= :day_start AND occurred_at < :day_end AND customer_id % :every = 0;
 INSERT INTO omnikpi_demo.touchpoints
 SELECT touch_id + :shift, journey_id + :shift, customer_id, channel, touched_at + :round * interval '1 day', cost
-FROM omnikpi_demo.touchpoints WHERE touched_at >= :day_start AND touched_at < :day_end;
+FROM omnikpi_demo.touchpoints WHERE touched_at >= :day_start AND touched_at < :day_end AND customer_id % :every = 0;
 INSERT INTO omnikpi_demo.orders
 SELECT order_id + :shift, customer_id, channel, ordered_at + :round * interval '1 day', amount, fulfillment,
 	ready_at + :round * interval '1 day', collected_at + :round * interval '1 day',
 	returned_at + :round * interval '1 day', return_channel
-FROM omnikpi_demo.orders WHERE ordered_at >= :day_start AND ordered_at < :day_end;
+FROM omnikpi_demo.orders WHERE ordered_at >= :day_start AND ordered_at < :day_end AND customer_id % :every = 0;
 INSERT INTO omnikpi_demo.conversions
 SELECT journey_id + :shift, converted_at + :round * interval '1 day', value
-FROM omnikpi_demo.conversions WHERE converted_at >= :day_start AND converted_at < :day_end;
+FROM omnikpi_demo.conversions c WHERE converted_at >= :day_start AND converted_at < :day_end
+	AND EXISTS (SELECT FROM omnikpi_demo.orders o WHERE o.order_id = c.journey_id AND o.customer_id % :every = 0);
 UPDATE bench_size SET new_day_rows = (SELECT count(*) FROM omnikpi_demo.interactions
-									  WHERE occurred_at >= :day_start AND occurred_at < :day_end)
+									  WHERE occurred_at >= :day_start + :round * interval '1 day'
+										AND occurred_at < :day_end + :round * interval '1 day')
 WHERE size = :size;
 
 SELECT clock_timestamp() AS t0 \gset
@@ -215,7 +221,10 @@ SELECT format('`make bench-refresh` on %s: %s cores (%s), %s; the whole run took
 SELECT '';
 SELECT 'Data: the demo company (`demo/generate.sql`, seed 1), generated afresh at each size; '
 	'all four sources, the materialized form of every KPI view and the plain form over them.  '
-	'A new day is a copy of 2026-09-30 in all four sources, one day later per round, with new ids.';
+	'A new day is a copy of 2026-09-30 in all four sources, one day later per round, with new ids, of every '
+	'k-th customer (k = size ÷ the smallest size), so that it is about as large at every size.  The demo always '
+	'spans twelve months, so a larger size is denser history: the days already in the late window hold k times '
+	'as many rows too.';
 SELECT '';
 SELECT '## Refreshing';
 SELECT '';
