@@ -4,7 +4,7 @@
 
 EXTENSION    = omnikpi
 MODULE_big   = omnikpi
-OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 # Versions.  A released install script is frozen (test/suites/upgrade.sh checks
 # it against sql/released.sha256); what a version adds lives in the parts under

@@ -220,26 +220,76 @@ FROM (SELECT rows FROM table_rows WHERE tbl = 'markov_journeys') n,
 	 r(ord, role, contender, query)
 ORDER BY r.ord;
 INSERT INTO bench_check VALUES ('markov_model', 'every journey counted, and the stored models are the fresh ones',
-	'SELECT (SELECT sum(t.transitions) FROM markov_models m, markov_transitions(m.model) t
-			 WHERE m."order" = 1 AND t.from_state = ''(start)'')
+	'SELECT (SELECT sum(t.transitions) FROM markov_models m, transitions(m.model) t
+			 WHERE m.markov_order = 1 AND t.from_state = ''(start)'')
 			= (SELECT count(*) FROM markov_journeys WHERE cardinality(path) > 0)
 		AND (SELECT markov_model(path, converted, value)::text FROM markov_journeys)
-			= (SELECT model::text FROM markov_models WHERE "order" = 1)
+			= (SELECT model::text FROM markov_models WHERE markov_order = 1)
 		AND (SELECT markov_model(path, converted, value, 3)::text FROM markov_journeys)
-			= (SELECT model::text FROM markov_models WHERE "order" = 3)');
+			= (SELECT model::text FROM markov_models WHERE markov_order = 3)');
 
 INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, query)
 SELECT 'markov_attribution', 'markov solve', 'markov_attribution', '8 channels', r.part, r.role,
 	   format('markov_attribution of the order-%s model', r.o), NULL,
-	   format('SELECT * FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', r.o)
+	   format('SELECT * FROM markov_attribution((SELECT model FROM markov_models WHERE markov_order = %s))', r.o)
 FROM (SELECT 1 FROM table_rows WHERE tbl = 'markov_models') m,
 	 (VALUES (1, 'order 1', 'order 1'), (3, 'order 3', 'order 3')) r(o, role, part)
 ORDER BY r.o;
 INSERT INTO bench_check
 SELECT 'markov_attribution', format('order %s: attributed conversions add up', o),
 	   format('SELECT abs(sum(conversions) - (SELECT count(*) FILTER (WHERE converted) FROM markov_journeys)) < 1e-6
-			   FROM markov_attribution((SELECT model FROM markov_models WHERE "order" = %s))', o)
+			   FROM markov_attribution((SELECT model FROM markov_models WHERE markov_order = %s))', o)
 FROM (VALUES (1), (3)) v(o);
+
+-- 7: the three aggregate families by number of groups, each with hash
+-- aggregation and with sort aggregation, beside PostgreSQL's own aggregates
+-- grouped the same way: avg() for channel_summary (channel read too), and
+-- array_agg() of each path's length for the journey aggregates (a state
+-- per group that grows with its rows, reading each path).  The same 1M rows
+-- grouped into 1k, 44k (the materialized daily table's shape) and 1M
+-- groups; and, for linearity, 10k groups of one row each (the first 10k
+-- rows) against the 1M groups of one row: with time linear in the groups
+-- the time per row is the same.  (Every journey of the bench has a channel,
+-- so each counts once in its model.)  work_mem is 2GB for these, so no hash
+-- aggregation spills and the plans compare CPU and memory.
+CREATE TEMP TABLE group_family (ord, family, tbl, key, omnikpi, floor, floor_name, checks) AS VALUES
+	(1, 'channel_summary', 'interactions_small', 'id', 'channel_summary(channel, rating)',
+		'avg(rating), count(channel)', 'avg()',
+		'SELECT count(*) = {groups} AND sum(n) = {rows} FROM (SELECT (SELECT sum(n) FROM channels(s)) AS n FROM ({q}) q(g, s)) x'),
+	(2, 'markov_model', 'markov_journeys', 'journey', 'markov_model(path, converted, value)',
+		'array_agg(cardinality(path))', 'array_agg()',
+		'SELECT count(*) = {groups} AND sum(n) = {rows}
+		 FROM (SELECT (SELECT sum(transitions) FROM transitions(s) WHERE from_state = ''(start)'') AS n FROM ({q}) q(g, s)) x'),
+	(3, 'journey_paths', 'markov_journeys', 'journey', 'journey_paths(path, converted, value)',
+		'array_agg(cardinality(path))', 'array_agg()',
+		'SELECT count(*) = {groups} AND sum(n) = {rows}
+		 FROM (SELECT (SELECT sum(conversions + non_conversions) FROM paths(s)) AS n FROM ({q}) q(g, s)) x');
+CREATE TEMP TABLE group_count (ord, dataset, groups, rows) AS VALUES
+	(1, '1k groups', 1000, 1000000), (2, '44k groups', 44000, 1000000),
+	(3, '1M groups', 1000000, 1000000), (4, '10k groups of 1 row', 10000, 10000);
+CREATE TEMP VIEW group_queries AS
+SELECT f.ord AS family_ord, c.ord AS count_ord, f.family, f.floor_name, c.dataset,
+	   c.groups / :scale AS groups, c.rows / :scale AS rows, f.checks,
+	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g',
+			  f.key, c.groups / :scale, f.omnikpi, f.tbl, c.rows / :scale) AS omnikpi,
+	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g',
+			  f.key, c.groups / :scale, f.floor, f.tbl, c.rows / :scale) AS floor
+FROM group_family f CROSS JOIN group_count c
+WHERE (SELECT rows FROM table_rows WHERE tbl = f.tbl) >= c.rows / :scale;
+
+INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, settings, query)
+SELECT 'groups: ' || q.family, 'groups', q.family, q.dataset, p.part, r.role || ' ' || p.part,
+	   r.contender, q.rows, p.settings, CASE r.role WHEN 'omnikpi' THEN q.omnikpi ELSE q.floor END
+FROM group_queries q
+	 CROSS JOIN (VALUES (1, 'hash', '{enable_sort=off,work_mem=2GB}'::text[]),
+						(2, 'sort', '{enable_hashagg=off,work_mem=2GB}')) p(ord, part, settings)
+	 CROSS JOIN LATERAL (VALUES (1, 'omnikpi', q.family), (2, 'floor', q.floor_name)) r(ord, role, contender)
+ORDER BY q.family_ord, q.count_ord, p.ord, r.ord;
+
+INSERT INTO bench_check
+SELECT 'groups: ' || q.family, q.dataset || ': every group and every row counted',
+	   replace(replace(replace(q.checks, '{q}', q.omnikpi), '{groups}', q.groups::text), '{rows}', q.rows::text)
+FROM group_queries q;
 
 -- Runs of some sections only (bench/run.sh, OMNIKPI_BENCH_ONLY).
 DELETE FROM bench_case WHERE :'only' <> '' AND section <> ALL (string_to_array(:'only', ','));
@@ -250,7 +300,8 @@ DELETE FROM bench_case WHERE :'only' <> '' AND section <> ALL (string_to_array(:
 -- and the plain SQL on it.
 INSERT INTO bench_rounds
 SELECT DISTINCT run,
-	   CASE WHEN run LIKE '%interactions_large' OR run IN ('rollup', 'rolling') THEN :rounds_large
+	   CASE WHEN run LIKE '%interactions_large' OR run IN ('rollup', 'rolling') OR run LIKE 'groups:%'
+			THEN :rounds_large
 			WHEN run LIKE 'attribution%' OR run = 'markov_attribution' THEN :rounds_attribution
 			ELSE :rounds END,
 	   run NOT LIKE '%interactions_large'

@@ -85,7 +85,7 @@ FROM generate_series(1, :journeys) j,
 						   FROM generate_series(1, 1 + (hashint4(j::int) & 2147483647) % 20) k) AS path) p;
 -- Their models at orders 1 and 3, as a materialized view would store them.
 CREATE TABLE markov_models AS
-SELECT 1 AS "order", markov_model(path, converted, value) AS model FROM markov_journeys
+SELECT 1 AS markov_order, markov_model(path, converted, value) AS model FROM markov_journeys
 UNION ALL
 SELECT 3, markov_model(path, converted, value, 3) FROM markov_journeys;
 \endif

@@ -18,6 +18,7 @@ CREATE TABLE bench_case (
 	contender	text NOT NULL,		-- as shown in the report
 	workers		int NOT NULL DEFAULT 0,	-- max_parallel_workers_per_gather
 	nrows		bigint,				-- rows the query processes, for time per row
+	settings	text[] NOT NULL DEFAULT '{}',	-- planner settings, e.g. '{enable_sort=off}'
 	query		text NOT NULL
 );
 
@@ -37,19 +38,36 @@ CREATE TABLE bench_time (
 	case_id		int NOT NULL REFERENCES bench_case,
 	round		int NOT NULL,
 	ms			float8 NOT NULL,
-	workers_launched int			-- NULL: no Gather in the plan
+	workers_launched int,			-- NULL: no Gather in the plan
+	batches		int,				-- a hash aggregation's batches (> 1: it spilled); NULL: none
+	strategy	text				-- the first Aggregate node's strategy (Hashed, Sorted, Plain)
 );
 
--- One timed execution of query with the given parallel workers.
-CREATE FUNCTION bench_explain(query text, workers int, OUT ms float8, OUT workers_launched int)
+-- The settings a contender may change (bench_case.settings), each reset to
+-- the server's value before every run, so one contender's cannot leak into
+-- the next: bench_run runs them all in one transaction.
+CREATE TABLE bench_setting (name text PRIMARY KEY);
+INSERT INTO bench_setting VALUES ('enable_sort'), ('enable_hashagg'), ('work_mem');
+
+-- One timed execution of query with the given parallel workers and settings.
+CREATE FUNCTION bench_explain(query text, workers int, settings text[], OUT ms float8,
+							  OUT workers_launched int, OUT batches int, OUT strategy text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	plan		jsonb;
+	setting		text;
 BEGIN
+	PERFORM set_config(s.name, s.reset_val, true)
+	FROM pg_settings s JOIN bench_setting USING (name);
+	FOREACH setting IN ARRAY settings LOOP
+		PERFORM set_config(split_part(setting, '=', 1), split_part(setting, '=', 2), true);
+	END LOOP;
 	PERFORM set_config('max_parallel_workers_per_gather', workers::text, true);
 	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || query INTO plan;
 	ms := (plan -> 0 ->> 'Execution Time')::float8;
 	workers_launched := (jsonb_path_query_first(plan, 'strict $.**."Workers Launched"'))::int;
+	batches := (jsonb_path_query_first(plan, 'strict $.**."HashAgg Batches"'))::int;
+	strategy := jsonb_path_query_first(plan, 'strict $.**."Strategy"') #>> '{}';
 END
 $$;
 
@@ -75,9 +93,9 @@ BEGIN
 	-- round 0 warms up (caches, the first load of JIT) and is not kept
 	FOR r IN CASE WHEN warmup THEN 0 ELSE 1 END..nrounds LOOP
 		FOR c IN SELECT * FROM bench_case WHERE run = this_run ORDER BY id LOOP
-			t := bench_explain(c.query, c.workers);
+			t := bench_explain(c.query, c.workers, c.settings);
 			IF r > 0 THEN
-				INSERT INTO bench_time VALUES (c.id, r, t.ms, t.workers_launched);
+				INSERT INTO bench_time VALUES (c.id, r, t.ms, t.workers_launched, t.batches, t.strategy);
 			END IF;
 		END LOOP;
 	END LOOP;
@@ -92,7 +110,8 @@ $$;
 CREATE VIEW bench_result AS
 SELECT c.*, percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms) AS median,
 	   min(t.ms) AS min, max(t.ms) AS max, count(*) AS nrounds,
-	   min(coalesce(t.workers_launched, 0)) AS min_workers_launched
+	   min(coalesce(t.workers_launched, 0)) AS min_workers_launched,
+	   max(t.batches) AS max_batches, min(t.strategy) AS strategy
 FROM bench_case c JOIN bench_time t ON t.case_id = c.id
 GROUP BY c.id;
 

@@ -27,14 +27,16 @@ SELECT b.*, ref.median AS ref_median, ser.median AS serial_median,
 	   pg_temp.ms(b.median) || ' (' || pg_temp.ms(b.min) || '–' || pg_temp.ms(b.max) || ')'
 	   || CASE WHEN b.workers > 0 AND b.min_workers_launched < b.workers
 			   THEN format(' ⚠ %s of %s workers launched', b.min_workers_launched, b.workers)
+			   ELSE '' END
+	   || CASE WHEN b.max_batches > 1 THEN format(' ⚠ spilled (%s batches)', b.max_batches)
 			   ELSE '' END AS shown
 FROM bench_result b
 	 JOIN LATERAL (SELECT f.median FROM bench_result f
 				   WHERE f.run = b.run AND f.dataset = b.dataset AND f.part = b.part AND f.workers = b.workers
 				   ORDER BY f.id LIMIT 1) ref ON true
 	 JOIN LATERAL (SELECT s.median FROM bench_result s
-				   WHERE s.run = b.run AND s.part = b.part AND s.contender = b.contender
-					 AND s.subject = b.subject AND s.workers = 0) ser ON true;
+				   WHERE s.run = b.run AND s.dataset = b.dataset AND s.part = b.part
+					 AND s.contender = b.contender AND s.subject = b.subject AND s.workers = 0) ser ON true;
 
 SELECT $$# omnikpi benchmark
 $$;
@@ -115,6 +117,31 @@ SELECT format('| `markov_attribution`, %s, %s | %s | %s ms | %s |', o.dataset, o
 			  CASE o.part WHEN 'order 1' THEN 'milliseconds (≤ 10 ms)' ELSE '< 1 s' END, pg_temp.ms(o.median),
 			  pg_temp.met(o.median <= CASE o.part WHEN 'order 1' THEN 10 ELSE 1000 END))
 FROM r o WHERE o.section = 'markov solve' ORDER BY o.id;
+-- Group scaling: per family the worst ratio over 1k, 44k and 1M groups.
+SELECT format('| `%s` by groups: hash vs sort aggregation, worst of 1k, 44k, 1M groups (%s) | ≤ 1.3× | %s | %s |',
+			  subject, dataset, pg_temp.x(ratio), pg_temp.met(ratio <= 1.3))
+FROM (SELECT DISTINCT ON (h.subject) h.subject, h.dataset, h.family_ord,
+			 greatest(h.median / s.median, s.median / h.median) AS ratio
+	  FROM (SELECT *, min(id) OVER (PARTITION BY subject) AS family_ord FROM r) h
+		   JOIN r s ON s.run = h.run AND s.dataset = h.dataset AND s.role = 'omnikpi sort'
+	  WHERE h.section = 'groups' AND h.role = 'omnikpi hash' AND h.dataset NOT LIKE '%of 1 row'
+	  ORDER BY h.subject, 4 DESC) w
+ORDER BY family_ord;
+SELECT format('| `%s` by groups vs `%s` grouped the same way, worst plan and count (%s, %s) | ≤ 1.3× | %s | %s |',
+			  subject, floor, dataset, part, pg_temp.x(ratio), pg_temp.met(ratio <= 1.3))
+FROM (SELECT DISTINCT ON (o.subject) o.subject, f.contender AS floor, o.dataset, o.part, o.family_ord,
+			 o.median / f.median AS ratio
+	  FROM (SELECT *, min(id) OVER (PARTITION BY subject) AS family_ord FROM r) o
+		   JOIN r f ON f.run = o.run AND f.dataset = o.dataset AND f.part = o.part AND f.role = 'floor ' || o.part
+	  WHERE o.section = 'groups' AND o.role LIKE 'omnikpi%' AND o.dataset NOT LIKE '%of 1 row'
+	  ORDER BY o.subject, 6 DESC) w
+ORDER BY family_ord;
+SELECT format('| `%s`, %s aggregation: time per row at %s ÷ at %s | linear: ≤ 1.5× (quadratic: 100×) | %s | %s |',
+			  l.subject, l.part, l.dataset, s.dataset, pg_temp.x((l.median / l.nrows) / (s.median / s.nrows)),
+			  pg_temp.met((l.median / l.nrows) / (s.median / s.nrows) <= 1.5))
+FROM r l JOIN r s ON s.run = l.run AND s.role = l.role AND s.dataset = '10k groups of 1 row'
+WHERE l.section = 'groups' AND l.role LIKE 'omnikpi%' AND l.dataset = '1M groups'
+ORDER BY l.id;
 
 SELECT $$
 ## 1–2. KPI aggregates vs `avg()` and the plain-SQL two-level `GROUP BY`
@@ -212,3 +239,29 @@ SELECT $$
 |---|---|---:|$$ WHERE pg_temp.ran('markov solve');
 SELECT format('| %s, %s | %s | %s |', dataset, part, contender, shown)
 FROM r WHERE section = 'markov solve' ORDER BY id;
+
+SELECT $$
+## 7. The aggregate families by number of groups: hash and sort aggregation
+
+Each family over the same 1M rows (interactions for `channel_summary`, journeys for
+`markov_model` and `journey_paths`) grouped into 1k, 44k (the shape of the materialized
+daily table) and 1M groups, with hash aggregation (`enable_sort = off`) and with sort
+aggregation (`enable_hashagg = off`), beside PostgreSQL's own aggregates grouped the same
+way: `avg(rating), count(channel)` for `channel_summary`, `array_agg(cardinality(path))` (a
+state per group that grows with its rows) for the journey aggregates. Then 10k groups of one
+row (the first 10k rows) against the 1M groups of one row: a state per group costing the same
+whatever the number of groups gives the same time per row; hash aggregation with a memory
+context per state (omnikpi 0.2.0 before the shared state engine) gave a cost that grew with
+the square of the groups. work_mem 2GB, so that no hash aggregation spills; serial.
+
+| family | groups | plan | omnikpi ms | floor | floor ms | × floor | hash ÷ sort | ns per row |
+|---|---|---|---:|---|---:|---:|---:|---:|$$ WHERE pg_temp.ran('groups');
+SELECT format('| `%s` | %s | %s | %s | `%s` | %s | %s | %s | %s |', o.subject, o.dataset, o.part, o.shown,
+			  f.contender, f.shown, pg_temp.x(o.median / f.median),
+			  CASE WHEN o.part = 'hash' THEN pg_temp.x(o.median / s.median) ELSE '' END,
+			  round(o.median * 1e6 / o.nrows))
+FROM r o
+	 JOIN r f ON f.run = o.run AND f.dataset = o.dataset AND f.part = o.part AND f.role = 'floor ' || o.part
+	 JOIN r s ON s.run = o.run AND s.dataset = o.dataset AND s.role = 'omnikpi sort'
+WHERE o.section = 'groups' AND o.role LIKE 'omnikpi%'
+ORDER BY o.id;

@@ -11,14 +11,18 @@
 #   4. per run of contenders (bench/cases.sql): checks that they compute the
 #      same results, warms up, then times them interleaved, A B C A B C ...,
 #      with the server's own execution time (bench/harness.sql);
-#   5. writes medians, min, max and ratios as Markdown to
-#      bench/results/latest.md (bench/report.sql) and prints it.
+#   5. counts the KPI aggregates' instructions per row against avg() with
+#      callgrind (bench/callgrind.sh);
+#   6. writes medians, min, max and ratios as Markdown to
+#      bench/results/latest.md (bench/report.sql, then the instruction
+#      counts) and prints it.
 #
 # Environment: OMNIKPI_BENCH_SCALE=N divides every data size by N and
 # OMNIKPI_BENCH_ROUNDS=R sets every run's rounds; OMNIKPI_BENCH_ONLY=LIST
 # runs only the report sections in the comma-separated LIST (kpi, rollup,
-# attribution, long journey, rolling, markov build, markov solve; "markov"
-# stands for both Markov sections) and generates only their data.  Any of
+# attribution, long journey, rolling, markov build, markov solve, groups,
+# callgrind; "markov" stands for both Markov sections) and generates only
+# their data.  Any of
 # the three makes a trial run, whose report goes to the terminal only.
 # PG_CONFIG as for make test.
 
@@ -37,9 +41,11 @@ fi
 only=
 core_data=true
 markov_data=true
+run_callgrind=true
 if [ -n "${OMNIKPI_BENCH_ONLY:-}" ]; then
 	core_data=false
 	markov_data=false
+	run_callgrind=false
 	IFS=, read -ra sections <<<"$OMNIKPI_BENCH_ONLY"
 	for section in "${sections[@]}"; do
 		case $section in
@@ -54,6 +60,14 @@ if [ -n "${OMNIKPI_BENCH_ONLY:-}" ]; then
 			kpi | rollup | attribution | "long journey" | rolling)
 				only+="$section,"
 				core_data=true
+				;;
+			groups)
+				only+="$section,"
+				core_data=true
+				markov_data=true
+				;;
+			callgrind)
+				run_callgrind=true
 				;;
 			*)
 				echo "error: OMNIKPI_BENCH_ONLY: unknown section \"$section\"" >&2
@@ -101,13 +115,21 @@ echo "data generated in $(($(date +%s) - data_started)) s"
 omnikpi_psql -q -v so="$OMNIKPI_CLUSTER_DIR/omnikpi.so" \
 	<<<"UPDATE pg_proc SET probin = :'so' WHERE probin = '\$libdir/omnikpi'"
 omnikpi_psql -f bench/harness.sql
-omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" \
+omnikpi_psql -f bench/cases.sql -v rounds_large="$rounds_large" -v scale="$scale" \
 	-v rounds_attribution="$rounds_attribution" -v rounds="$rounds" -v only="$only"
 
 mapfile -t runs < <(omnikpi_psql -At -c "SELECT run FROM bench_case GROUP BY run ORDER BY min(id)")
 for run in "${runs[@]}"; do
 	omnikpi_psql -At -v run="$run" <<<"SELECT bench_run(:'run')"
 done
+
+# The instruction counts of the KPI aggregates (callgrind, a cluster of its
+# own), after the timed runs so as not to load the machine during them.
+callgrind_report=
+if [ "$run_callgrind" = true ]; then
+	echo "counting instructions (callgrind)"
+	callgrind_report=$(bash bench/callgrind.sh)
+fi
 
 elapsed=$(($(date +%s) - started))
 report=$(omnikpi_psql -At -f bench/report.sql \
@@ -117,8 +139,8 @@ report=$(omnikpi_psql -At -f bench/report.sql \
 echo
 if [ -n "$output" ]; then
 	mkdir -p "$(dirname "$output")"
-	printf '%s\n' "$report" >"$output"
+	printf '%s\n%s\n' "$report" "$callgrind_report" >"$output"
 	echo "wrote $output:"
 	echo
 fi
-printf '%s\n' "$report"
+printf '%s\n%s\n' "$report" "$callgrind_report"

@@ -3,11 +3,12 @@
 # test/fuzz/build.sh OUTDIR: builds the libFuzzer targets fuzz_text,
 # fuzz_binary (channel_summary), fuzz_markov (markov_model text) and
 # fuzz_journey_paths (journey_paths text) into OUTDIR with clang-14,
-# AddressSanitizer and UndefinedBehaviorSanitizer.  The parsers
-# (src/summary_text.c, src/summary_binary.c, src/markov_text.c,
-# src/journey_paths_text.c, their lexer src/json_lexer.c) and the checks
-# they share with the server (src/channel_stats.c) are compiled as they are, against PostgreSQL's server
-# headers, and linked with PostgreSQL's frontend libraries (libpgcommon,
+# AddressSanitizer and UndefinedBehaviorSanitizer.  The parsers and writers
+# (src/channel_summary/summary_text.c and summary_binary.c,
+# src/markov/markov_text.c, src/journey_paths/journey_paths_text.c, their
+# lexer, JSON writer and binary reader in src/common/) and the checks they
+# share with the server (src/channel_summary/channel_stats.c) are compiled
+# as they are, against PostgreSQL's server headers, and linked with PostgreSQL's frontend libraries (libpgcommon,
 # libpgport: StringInfo, palloc as malloc, the shortest float formatting), so
 # no server is needed.  Debian packages: clang-14, libclang-rt-14-dev (the
 # libFuzzer and sanitizer runtimes), postgresql-server-dev-15.
@@ -39,7 +40,7 @@ cflags=(-g -O1 -std=gnu99 -fno-omit-frame-pointer -DFRONTEND
 # server-only headers (nodes/execnodes.h) that refuse -DFRONTEND; those two
 # files are compiled without it.  They call nothing of the server: the link
 # against the frontend libraries alone shows it.
-server_headers=(src/journey_paths_text.c test/fuzz/fuzz_journey_paths.c)
+server_headers=(src/journey_paths/journey_paths_text.c test/fuzz/fuzz_journey_paths.c)
 flags_for()
 {
 	local source
@@ -53,9 +54,10 @@ flags_for()
 	printf '%s\n' "${cflags[@]}"
 }
 objects=()
-for source in src/json_lexer.c src/summary_text.c src/summary_binary.c src/channel_stats.c \
-	src/markov_text.c src/journey_paths_text.c test/fuzz/fuzz_common.c \
-	test/fuzz/fuzz_round_trip.c; do
+for source in src/common/json_lexer.c src/common/json_writer.c src/common/binary_io.c \
+	src/channel_summary/summary_text.c src/channel_summary/summary_binary.c \
+	src/channel_summary/channel_stats.c src/markov/markov_text.c \
+	src/journey_paths/journey_paths_text.c test/fuzz/fuzz_common.c test/fuzz/fuzz_round_trip.c; do
 	object=$out/$(basename "${source%.c}").o
 	mapfile -t flags < <(flags_for "$source")
 	"$CLANG" "${flags[@]}" -c "$source" -o "$object"

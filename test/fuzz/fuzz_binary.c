@@ -1,9 +1,9 @@
 /*
  * fuzz_binary.c: libFuzzer target for the channel_summary binary decoder,
- * omnikpi_summary_binary_parse (src/summary_binary.c), which the type's
- * recv function uses.  The input is the message recv would get; what is
- * accepted must satisfy the invariants and survive both round trips
- * (fuzz_common.c).
+ * omnikpi_summary_binary_parse (src/channel_summary/summary_binary.c),
+ * which the type's recv function uses.  The input is the message recv would
+ * get; what is accepted must satisfy the invariants and survive both round
+ * trips (fuzz_common.c).
  */
 #include "fuzz_common.h"
 

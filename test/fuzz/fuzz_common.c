@@ -153,9 +153,7 @@ fuzz_parse_binary(const char *data, int len, FuzzSummary *summary)
 	{
 		switch (error.problem)
 		{
-			case SUMMARY_BINARY_NO_DATA:
-			case SUMMARY_BINARY_INSUFFICIENT_DATA:
-			case SUMMARY_BINARY_TRAILING_DATA:
+			case SUMMARY_BINARY_READER:
 			case SUMMARY_BINARY_BAD_FORMAT:
 			case SUMMARY_BINARY_BAD_FLAGS:
 			case SUMMARY_BINARY_BAD_COUNT:

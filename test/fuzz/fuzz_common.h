@@ -9,8 +9,8 @@
 
 #include "postgres.h"
 
-#include "summary_binary.h"
-#include "summary_text.h"
+#include "channel_summary/summary_binary.h"
+#include "channel_summary/summary_text.h"
 
 typedef struct FuzzChannel
 {

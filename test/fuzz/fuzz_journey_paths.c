@@ -1,16 +1,14 @@
 /*
  * fuzz_journey_paths.c: libFuzzer target for the journey_paths text parser,
- * omnikpi_jp_text_parse (src/journey_paths_text.c).  The input, cut at its
- * first zero byte as a cstring would be, is parsed with a sink that accepts
- * everything and writes what it reads back in the text form, the way
- * omnikpi_jp_out does (same string and double writers, but from the parsed
- * values: the server's writer works on the built value, which needs the
- * server); fuzz_round_trip.c checks the round trip.
+ * omnikpi_jp_text_parse (src/journey_paths/journey_paths_text.c).  The
+ * input, cut at its first zero byte as a cstring would be, is parsed with a
+ * sink that accepts everything and writes what it reads back with the
+ * writer omnikpi_jp_out uses (omnikpi_jp_text_append_*); fuzz_round_trip.c
+ * checks the round trip.
  */
 #include "postgres.h"
 
-#include "journey_paths_text.h"
-#include "summary_text.h"
+#include "journey_paths/journey_paths_text.h"
 
 #include "fuzz_round_trip.h"
 
@@ -23,14 +21,6 @@ typedef struct Writer
 	int			nsteps;			/* of the current path */
 } Writer;
 
-static void
-start_path(Writer *writer)
-{
-	if (writer->npaths > 0)
-		appendStringInfoChar(writer->out, ',');
-	appendStringInfoString(writer->out, "{\"path\":[");
-}
-
 static const char *
 sink_add_step(void *arg, const char *name, int len)
 {
@@ -39,11 +29,8 @@ sink_add_step(void *arg, const char *name, int len)
 	if ((int) strlen(name) != len)
 		fuzz_die("a decoded name is not NUL-terminated at its length", name, NULL);
 	if (writer->nsteps == 0)
-		start_path(writer);
-	else
-		appendStringInfoChar(writer->out, ',');
-	writer->nsteps++;
-	omnikpi_summary_text_append_string(writer->out, name, len);
+		omnikpi_jp_text_append_path_start(writer->out, writer->npaths);
+	omnikpi_jp_text_append_step(writer->out, writer->nsteps++, name, len);
 	return NULL;
 }
 
@@ -51,18 +38,11 @@ static const char *
 sink_end_path(void *arg, const PathStats *stats)
 {
 	Writer	   *writer = (Writer *) arg;
-	StringInfo	out = writer->out;
 
 	/* an empty path is the sink's to reject; here it is written as read */
 	if (writer->nsteps == 0)
-		start_path(writer);
-	appendStringInfoString(out, "],\"conversions\":");
-	omnikpi_summary_text_append_double(out, stats->conversions);
-	appendStringInfoString(out, ",\"non_conversions\":");
-	omnikpi_summary_text_append_double(out, stats->non_conversions);
-	appendStringInfoString(out, ",\"value\":");
-	omnikpi_summary_text_append_double(out, stats->value);
-	appendStringInfoChar(out, '}');
+		omnikpi_jp_text_append_path_start(writer->out, writer->npaths);
+	omnikpi_jp_text_append_path_end(writer->out, stats);
 	writer->npaths++;
 	writer->nsteps = 0;
 	return NULL;
@@ -76,14 +56,14 @@ parse(const char *text, char *buffer, StringInfo out, int *error_offset,
 	JourneyPathsTextSink sink = {&writer, sink_add_step, sink_end_path};
 	JourneyPathsParseError error;
 
-	appendStringInfoString(out, "{\"version\":1,\"paths\":[");
+	omnikpi_jp_text_append_start(out);
 	if (!omnikpi_jp_text_parse(text, buffer, &sink, &error))
 	{
 		*error_offset = error.offset;
 		*error_message = error.message;
 		return false;
 	}
-	appendStringInfoString(out, "]}");
+	omnikpi_jp_text_append_end(out);
 	return true;
 }
 

@@ -1,8 +1,9 @@
 /*
  * fuzz_text.c: libFuzzer target for the channel_summary text parser,
- * omnikpi_summary_text_parse (src/summary_text.c).  The input, cut at its
- * first zero byte as a cstring would be, is parsed; what is accepted must
- * satisfy the invariants and survive both round trips (fuzz_common.c).
+ * omnikpi_summary_text_parse (src/channel_summary/summary_text.c).  The
+ * input, cut at its first zero byte as a cstring would be, is parsed; what
+ * is accepted must satisfy the invariants and survive both round trips
+ * (fuzz_common.c).
  */
 #include "fuzz_common.h"
 

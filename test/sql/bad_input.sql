@@ -34,7 +34,7 @@ INSERT INTO cases (query) VALUES
 	($$SELECT experience_rating(NULL, 0, 10)$$),
 	($$SELECT experience_rating('{"version":1,"channels":{}}', NULL, 10)$$),
 	($$SELECT integration_index(NULL)$$),
-	($$SELECT channel_count(NULL)$$),
+	($$SELECT channel_count(NULL::channel_summary)$$),
 	($$SELECT count(*) FROM channels(NULL)$$),
 	-- NaN, infinities, just outside the scales
 	($$SELECT omni_experience_rating('web', 'NaN')$$),

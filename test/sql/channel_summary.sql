@@ -139,7 +139,7 @@ SELECT s, s::text::channel_summary::text = s::text AS round_trip
 FROM (SELECT '{"version":1,"channels":{"\b\f\n\r\t\"\\\/x\u004A\u006a":{"n":1,"sum":1,"min":1,"max":1}}}'::channel_summary s) x;
 SELECT '{"version":1,"channels":{}}'::channel_summary AS empty,
 	   experience_rating('{"version":1,"channels":{}}') IS NULL AS empty_rating_is_null,
-	   channel_count('{"version":1,"channels":{}}');
+	   channel_count('{"version":1,"channels":{}}'::channel_summary);
 
 -- Reading on a scale that does not hold the values is the aggregate's error.
 SELECT experience_rating('{"version":1,"channels":{"web":{"n":1,"sum":8,"min":8,"max":8}}}');

@@ -1,5 +1,5 @@
 -- Markov-chain attribution: markov_model, markov_attribution and
--- markov_transitions on chains small enough to solve by hand (the algebra is
+-- transitions on chains small enough to solve by hand (the algebra is
 -- in the comments), the classic published example, the conventions (repeats
 -- collapse, NULL channels skipped, empty paths skipped, orders 1 to 4), the
 -- pre-counted form, rollup of daily models, text and binary round trips, and
@@ -21,7 +21,7 @@ SELECT channel, round(removal_effect::numeric, 12) AS removal_effect,
 FROM markov_attribution((SELECT markov_model(path, converted) FROM classic))
 ORDER BY channel;
 SELECT from_state, to_state, transitions, round(probability::numeric, 12) AS probability
-FROM markov_transitions((SELECT markov_model(path, converted) FROM classic));
+FROM transitions((SELECT markov_model(path, converted) FROM classic));
 
 -- 2. A chain with a cycle and conversion values, order 1.
 --   j1: a > b converts, value 100     j2: a        no conversion
@@ -64,13 +64,13 @@ FROM (VALUES (1), (2)) o("order"),
 	 markov_attribution((SELECT markov_model(path, converted, NULL, o.order) FROM ordered))
 ORDER BY 1, 2;
 SELECT from_state, to_state, transitions, probability
-FROM markov_transitions((SELECT markov_model(path, converted, NULL, 2) FROM ordered));
+FROM transitions((SELECT markov_model(path, converted, NULL, 2) FROM ordered));
 
 -- 4. Order 3 on short paths: states grow from one channel to three, then slide.
 SELECT markov_model(path, converted, 5, 3)
 FROM (VALUES ('{a,b,c,d}'::text[], true), ('{a}', false)) v(path, converted);
 SELECT from_state, to_state, transitions
-FROM markov_transitions((SELECT markov_model(path, converted, 5, 4)
+FROM transitions((SELECT markov_model(path, converted, 5, 4)
 						 FROM (VALUES ('{a,b,c,d,e,a}'::text[], true)) v(path, converted)));
 
 -- 5. Conventions.
@@ -109,7 +109,9 @@ SELECT (SELECT markov_model(path, c, n, v, 2)
 					 coalesce(sum(value) FILTER (WHERE converted), 0) AS v
 			  FROM journeys GROUP BY path) counted)::text
 	 = (SELECT markov_model(path, converted, value, 2) FROM journeys)::text AS counted_same_as_journeys;
--- Fractional counts (weights) are allowed; rows without journeys are skipped.
+-- Fractional counts (weights) are allowed; rows without journeys are
+-- skipped, and so are rows with a NULL count, whose journeys are unknown
+-- (as in journey_paths: the rule both share).
 SELECT markov_model(p, c, n, v, 1)
 FROM (VALUES ('{a}'::text[], 0.5::float8, 0.25::float8, 1::float8), ('{b}', 0, 0, 0), ('{b}', NULL, 2, NULL)) x(p, c, n, v);
 
@@ -187,7 +189,7 @@ RESET enable_sort;
 SELECT count(*) AS channels, round(sum(conversions)::numeric, 9) AS conversions
 FROM markov_attribution((SELECT markov_model(ARRAY(SELECT 'c' || (g * 7919 % 300) FROM generate_series(1, 100000) g), true)));
 SELECT count(*) AS transitions
-FROM markov_transitions((SELECT markov_model(ARRAY(SELECT 'c' || (g * 7919 % 300) FROM generate_series(1, 100000) g), true, 1, 2)));
+FROM transitions((SELECT markov_model(ARRAY(SELECT 'c' || (g * 7919 % 300) FROM generate_series(1, 100000) g), true, 1, 2)));
 
 -- 11. From touchpoint and conversion tables (the shape the KPI views read):
 -- one path per journey, in time order, and its conversion if any.

@@ -32,7 +32,7 @@ INSERT INTO markov_cases (query) VALUES
 	($$SELECT markov_model('{a}', 1, 1, 1, NULL)::text$$),
 	($$SELECT rollup(NULL::markov_model)::text$$),
 	($$SELECT count(*) FROM markov_attribution(NULL)$$),
-	($$SELECT count(*) FROM markov_transitions(NULL)$$),
+	($$SELECT count(*) FROM transitions(NULL)$$),
 	-- orders 0, 5, negative, huge: 22023
 	($$SELECT markov_model('{a}', true, 1, 0)::text$$),
 	($$SELECT markov_model('{a}', true, 1, 5)::text$$),
@@ -52,7 +52,7 @@ INSERT INTO markov_cases (query) VALUES
 	($$SELECT markov_model('{a}', 0, 1, 5, 1)::text$$),
 	($$SELECT markov_model('{a}', 1e308, 1e308, 0, 1)::text$$),
 	($$SELECT markov_model('{a}', true, v)::text FROM (VALUES (1e308::float8), (1e308)) x(v)$$),
-	-- paths: multidimensional (2202E), empty, all NULL, empty channel name, 1 MB name
+	-- paths: multidimensional (22023), empty, all NULL, empty channel name, 1 MB name
 	($$SELECT markov_model('{{a,b},{c,d}}'::text[], true)::text$$),
 	($$SELECT markov_model('{}'::text[], true)::text$$),
 	($$SELECT markov_model('{NULL}'::text[], true)::text$$),
@@ -136,6 +136,8 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN 'ERROR ' || SQLSTATE || ': ' || SQLERRM || coalesce(' | ' || nullif(detail, ''), '');
 END
 $$;
+-- a model: format byte 1, order byte, flags byte (1: repeats kept), int32
+-- transition count, then per transition two states, float8 count and value;
 -- state encodings: kind byte 0 start, 1 conversion, 2 null, 3 channel state + length byte + names
 CREATE FUNCTION markov_state(VARIADIC names text[]) RETURNS bytea LANGUAGE sql AS $$
 	SELECT '\x03'::bytea || set_byte('\x00'::bytea, 0, cardinality(names))
@@ -145,31 +147,41 @@ $$;
 CREATE TABLE markov_binary_cases (id serial, payload bytea);
 INSERT INTO markov_binary_cases (payload) VALUES
 	-- valid: start -> a 2, a -> conversion 1 (value 7.5), a -> null 1
-	('\x0101'::bytea || int4send(3)
+	('\x010100'::bytea || int4send(3)
 	 || '\x00'::bytea || markov_state('a') || float8send(2) || float8send(0)
 	 || markov_state('a') || '\x01'::bytea || float8send(1) || float8send(7.5)
 	 || markov_state('a') || '\x02'::bytea || float8send(1) || float8send(0)),
-	-- unknown format, order 0, order 5
-	('\x0201'::bytea || int4send(0)),
-	('\x0100'::bytea || int4send(0)),
-	('\x0105'::bytea || int4send(0)),
+	-- unknown format, order 0, order 5, unknown flags
+	('\x020100'::bytea || int4send(0)),
+	('\x010000'::bytea || int4send(0)),
+	('\x010500'::bytea || int4send(0)),
+	('\x010102'::bytea || int4send(0)),
 	-- negative transition count, truncated, trailing bytes
-	('\x0101'::bytea || int4send(-1)),
-	('\x0101'::bytea || int4send(1) || '\x00'::bytea),
-	('\x0101'::bytea || int4send(0) || '\x00'::bytea),
+	('\x010100'::bytea || int4send(-1)),
+	('\x010100'::bytea || int4send(1) || '\x00'::bytea),
+	('\x010100'::bytea || int4send(0) || '\x00'::bytea),
 	-- bad state kind, bad tuple length, NaN count, value off a conversion
-	('\x0101'::bytea || int4send(1) || '\x07'::bytea),
-	('\x0101'::bytea || int4send(1) || '\x0003'::bytea || set_byte('\x00'::bytea, 0, 9)),
-	('\x0101'::bytea || int4send(1) || '\x00'::bytea || markov_state('a') || float8send('NaN') || float8send(0)),
-	('\x0101'::bytea || int4send(2) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(3)
+	('\x010100'::bytea || int4send(1) || '\x07'::bytea),
+	('\x010100'::bytea || int4send(1) || '\x0003'::bytea || set_byte('\x00'::bytea, 0, 9)),
+	('\x010100'::bytea || int4send(1) || '\x00'::bytea || markov_state('a') || float8send('NaN') || float8send(0)),
+	('\x010100'::bytea || int4send(2) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(3)
 	 || markov_state('a') || '\x02'::bytea || float8send(1) || float8send(0)),
 	-- a state that is never left, a duplicate transition
-	('\x0101'::bytea || int4send(1) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(0)),
-	('\x0101'::bytea || int4send(3) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(0)
+	('\x010100'::bytea || int4send(1) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(0)),
+	('\x010100'::bytea || int4send(3) || '\x00'::bytea || markov_state('a') || float8send(1) || float8send(0)
 	 || markov_state('a') || '\x02'::bytea || float8send(1) || float8send(0)
 	 || markov_state('a') || '\x02'::bytea || float8send(1) || float8send(0)),
 	-- a name length beyond the message
-	('\x0101'::bytea || int4send(1) || '\x00'::bytea || '\x0301'::bytea || int4send(1000) || '\x61'::bytea);
+	('\x010100'::bytea || int4send(1) || '\x00'::bytea || '\x0301'::bytea || int4send(1000) || '\x61'::bytea),
+	-- a channel following itself: only in a model that keeps repeats (flag 1)
+	('\x010100'::bytea || int4send(3) || '\x00'::bytea || markov_state('a') || float8send(2) || float8send(0)
+	 || markov_state('a') || markov_state('a') || float8send(1) || float8send(0)
+	 || markov_state('a') || '\x02'::bytea || float8send(2) || float8send(0)),
+	('\x010101'::bytea || int4send(3) || '\x00'::bytea || markov_state('a') || float8send(2) || float8send(0)
+	 || markov_state('a') || markov_state('a') || float8send(1) || float8send(0)
+	 || markov_state('a') || '\x02'::bytea || float8send(2) || float8send(0)),
+	-- what send writes, read back: a model that keeps repeats, at order 2
+	(omnikpi_markov_send((SELECT markov_model('{b,a,a,c}'::text[], true, 10, 2, 'keep'))));
 SELECT id, markov_recv_outcome(payload) FROM markov_binary_cases ORDER BY id;
 
 -- Still the same server: nothing crashed.

@@ -3,7 +3,7 @@
 -- each channel.  A model of 20,000 generated journeys over 8 channels at
 -- order 2 (about 70 states).  For each of the 9 scenarios (nothing removed,
 -- then each channel removed) 20,000 walkers start at (start) and step by
--- the transition probabilities of markov_transitions; with channel c
+-- the transition probabilities of transitions(); with channel c
 -- removed, a step into a state containing c ends in (null).  The share of
 -- walkers reaching (conversion) estimates P(conversion) with standard error
 -- sqrt(p (1 - p) / n); the test asserts that the exact value lies within 4
@@ -27,7 +27,7 @@ FROM (SELECT j AS journey,
 				   FROM generate_series(1, 1 + (hashint4(j) & 2147483647) % 8) k) AS path
 	  FROM generate_series(1, 20000) j) g;
 CREATE TABLE mc_model AS SELECT markov_model(path, converted, NULL, 2) AS model FROM mc_journeys;
-SELECT count(*) AS channel_states FROM (SELECT DISTINCT from_state FROM markov_transitions((SELECT model FROM mc_model))) s;
+SELECT count(*) AS channel_states FROM (SELECT DISTINCT from_state FROM transitions((SELECT model FROM mc_model))) s;
 
 -- scenario '' removes nothing; otherwise the named channel
 CREATE TABLE mc_expected AS
@@ -46,7 +46,7 @@ SELECT e.removed, t.from_state,
 	   coalesce(sum(t.probability) OVER w - t.probability, 0) AS lo,
 	   CASE WHEN row_number() OVER w = count(*) OVER (PARTITION BY e.removed, t.from_state) THEN 2
 			ELSE sum(t.probability) OVER w END AS hi
-FROM mc_expected e, markov_transitions((SELECT model FROM mc_model)) t
+FROM mc_expected e, transitions((SELECT model FROM mc_model)) t
 WINDOW w AS (PARTITION BY e.removed, t.from_state ORDER BY t.to_state ROWS UNBOUNDED PRECEDING);
 CREATE INDEX ON mc_steps (removed, from_state);
 ANALYZE mc_steps;

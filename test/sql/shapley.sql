@@ -192,7 +192,7 @@ SELECT g AS journey,
 	   ARRAY(SELECT 'c' || lpad(k::text, 2, '0') FROM generate_series(0, 19) k WHERE (g * 2654435761::bigint >> k) % 3 = 0 OR k = g % 20) AS path,
 	   g % 4 = 0 AS converted, 1::float8 AS value
 FROM generate_series(1, 3000) g;
-SELECT journey_channel_count(journey_paths(path, converted)) AS channels,
+SELECT channel_count(journey_paths(path, converted)) AS channels,
 	   count(*) FILTER (WHERE converted) AS conversions FROM wide;
 SELECT count(*) AS channels, round(sum(conversions)::numeric, 9) AS conversions,
 	   round(sum(value)::numeric, 9) AS value, round(sum(share)::numeric, 12) AS shares

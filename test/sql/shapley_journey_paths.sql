@@ -24,7 +24,7 @@ FROM (VALUES ('{}'::text[], true), (NULL, true), ('{NULL,NULL}', false), ('{a}',
 SELECT path, conversions, non_conversions, value
 FROM paths((SELECT journey_paths(path, converted)
 			FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted)));
-SELECT journey_channel_count(journey_paths(path, converted))
+SELECT channel_count(journey_paths(path, converted))
 FROM (VALUES ('{Web,web,"web "}'::text[], true), ('{""}', false)) v(path, converted);
 
 -- Counted paths: rows with zero counts add nothing, NULL counts skip the row.
@@ -58,20 +58,22 @@ CREATE TABLE summaries_binary (LIKE summaries);
 \copy summaries TO 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
 \copy summaries_binary FROM 'omnikpi_journey_paths.bin' WITH (FORMAT binary)
 -- and a path of 40 steps last in the message, its steps most of what is
--- left: the reader's bound on a path's length must still let it through
+-- left: the reader's bound on a path's length must still let it through, and
+-- its text form reads back whole (the step buffer grows before it is full)
 CREATE TABLE long_path AS
 SELECT journey_paths(ARRAY(SELECT CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END FROM generate_series(1, 40) g),
 					 true, 1.0) AS paths;
 CREATE TABLE long_path_binary (LIKE long_path);
 \copy long_path TO 'omnikpi_long_path.bin' WITH (FORMAT binary)
 \copy long_path_binary FROM 'omnikpi_long_path.bin' WITH (FORMAT binary)
-SELECT (SELECT paths::text FROM long_path) = (SELECT paths::text FROM long_path_binary) AS long_path_identical;
+SELECT (SELECT paths::text FROM long_path) = (SELECT paths::text FROM long_path_binary) AS long_path_identical,
+	   (SELECT paths::text FROM long_path)::journey_paths::text = (SELECT paths::text FROM long_path) AS long_path_text_identical;
 SELECT count(*) AS months, bool_and(s.paths::text = t.paths::text) AS text_identical,
 	   bool_and(s.paths::text = b.paths::text) AS binary_identical
 FROM summaries s JOIN summaries_text t USING (month) JOIN summaries_binary b USING (month);
 -- the text form is JSON, and reads back with white space
 SELECT jsonb_array_length(paths::text::jsonb -> 'paths') AS paths FROM summaries ORDER BY month;
-SELECT ' { "version" : 1 , "paths" : [ { "path" : [ "a" , "b\"\u0041" ] , "conversions" : 1.5e0 , "non_conversions" : 0 , "value" : -2 } ] } '::journey_paths;
+SELECT ' { "version" : 1 , "paths" : [ { "path" : [ "a" , "b\"\u0041" ] , "conversions" : 1.5e0 , "non_conversions" : 0 , "value" : 2 } ] } '::journey_paths;
 
 -- Rollup: the monthly summaries merged equal the summary of all journeys, and
 -- a merged summary gives the same attribution.
@@ -174,9 +176,9 @@ INSERT INTO cases (query) VALUES
 	($$SELECT journey_paths('{a}'::text[], 1e308, 0, 0)::text FROM generate_series(1, 2)$$),
 	($$SELECT journey_paths('{a}'::text[], true, 1e308)::text FROM generate_series(1, 2)$$),
 	($$SELECT length(journey_paths(ARRAY[repeat('x', 1048576)], true)::text)$$),
-	($$SELECT journey_channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
+	($$SELECT channel_count(journey_paths(ARRAY['c' || g, 'd' || g], true)) FROM generate_series(1, 100000) g$$),
 	($$SELECT count(*) FROM paths(NULL)$$),
-	($$SELECT journey_channel_count(NULL::journey_paths)$$),
+	($$SELECT channel_count(NULL::journey_paths)$$),
 	-- text input
 	($$SELECT '{"version":1,"paths":[]}'::journey_paths::text$$),
 	($$SELECT ''::journey_paths::text$$),
@@ -201,7 +203,8 @@ INSERT INTO cases (query) VALUES
 	($$SELECT count(*) FROM shapley_attribution('{"version":1,"paths":[]}')$$),
 	($$SELECT count(*) FROM fractribution_attribution('{"version":1,"paths":[{"path":["a"],"conversions":0,"non_conversions":1,"value":0}]}')$$),
 	($$SELECT string_agg(channel || ' ' || conversions, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a"],"conversions":1,"non_conversions":1,"value":0}]}', '')$$),
-	($$SELECT string_agg(channel || ' ' || conversions || ' ' || value, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a","b"],"conversions":1e300,"non_conversions":1e300,"value":-1e300}]}', 'conversion_rate')$$);
+	($$SELECT string_agg(channel || ' ' || conversions || ' ' || value, ', ') FROM shapley_attribution('{"version":1,"paths":[{"path":["a","b"],"conversions":1e300,"non_conversions":1e300,"value":1e300}]}', 'conversion_rate')$$),
+	($$SELECT count(*) FROM shapley_attribution('{"version":1,"paths":[{"path":["a"],"conversions":1,"non_conversions":0,"value":-2}]}')$$);
 SELECT id, left(query, 70) AS query, outcome(query) FROM cases ORDER BY id;
 
 -- Binary input gets the same checks (22P03; a truncated message 08P01):

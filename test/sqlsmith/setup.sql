@@ -117,8 +117,8 @@ FROM shop.journey_models m,
 	 LEFT JOIN LATERAL fractribution_attribution(m.paths) f ON f.channel = a.channel;
 CREATE VIEW shop.model_parts AS
 SELECT m.month, t.from_state, t.to_state, t.transitions, t.probability, p.path, p.conversions,
-	   journey_channel_count(m.paths) AS channels, m.markov3::text AS markov3_text
-FROM shop.journey_models m, markov_transitions(m.markov3) t, paths(m.paths) p;
+	   channel_count(m.paths) AS channels, m.markov3::text AS markov3_text
+FROM shop.journey_models m, transitions(m.markov3) t, paths(m.paths) p;
 
 CREATE SCHEMA kpi;
 SELECT count(*) FROM omnikpi.create_kpi_views('kpi', interactions => 'shop.interactions', orders => 'shop.orders',

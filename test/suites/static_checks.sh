@@ -28,7 +28,7 @@ if ! make -C "$scratch" -s -B COPT="-Wall -Wextra -Wno-unused-parameter -Werror"
 fi
 
 echo "== clang-14: -Wall -Wextra -Wno-unused-parameter -Werror"
-for source in src/*.c; do
+for source in src/*.c src/*/*.c; do
 	if ! clang-14 -fsyntax-only -std=gnu99 -Wall -Wextra -Wno-unused-parameter \
 		-Wmissing-prototypes -Wdeclaration-after-statement -Werror \
 		-Isrc -isystem "$server_include" "$source"; then

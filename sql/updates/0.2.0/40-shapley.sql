@@ -41,17 +41,20 @@ CREATE FUNCTION omnikpi_jp_counted_trans(journey_paths, text[], double precision
 	AS 'MODULE_PATHNAME', 'omnikpi_jp_counted_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION omnikpi_jp_combine(journey_paths, journey_paths) RETURNS journey_paths
 	AS 'MODULE_PATHNAME', 'omnikpi_jp_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- The stored form of a working state.
+CREATE FUNCTION omnikpi_jp_final(journey_paths) RETURNS journey_paths
+	AS 'MODULE_PATHNAME', 'omnikpi_jp_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE journey_paths(path text[], converted boolean) (
 	SFUNC = omnikpi_jp_trans, STYPE = journey_paths,
-	COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], boolean) IS
 	'summary of journeys (one row each: channels in time order, converted or not) per distinct path, for data-driven attribution';
 
 CREATE AGGREGATE journey_paths(path text[], converted boolean, value double precision) (
 	SFUNC = omnikpi_jp_value_trans, STYPE = journey_paths,
-	COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], boolean, double precision) IS
 	'summary of journeys (one row each: channels in time order, converted or not, conversion value) per distinct path, for data-driven attribution';
@@ -59,14 +62,14 @@ COMMENT ON AGGREGATE journey_paths(text[], boolean, double precision) IS
 CREATE AGGREGATE journey_paths(path text[], conversions double precision,
 							   non_conversions double precision, value double precision) (
 	SFUNC = omnikpi_jp_counted_trans, STYPE = journey_paths,
-	COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE journey_paths(text[], double precision, double precision, double precision) IS
 	'summary of paths already counted (path, conversions, non-conversions, value), for data-driven attribution';
 
 CREATE AGGREGATE rollup(journey_paths) (
 	SFUNC = omnikpi_jp_combine, STYPE = journey_paths,
-	COMBINEFUNC = omnikpi_jp_combine,
+	SSPACE = 1024, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
 	PARALLEL = SAFE);
 COMMENT ON AGGREGATE rollup(journey_paths) IS
 	'exact combination of journey_paths summaries, e.g. monthly summaries into a quarter';
@@ -79,9 +82,9 @@ CREATE FUNCTION paths(journey_paths, OUT path text[], OUT conversions double pre
 COMMENT ON FUNCTION paths(journey_paths) IS
 	'the distinct paths of a journey_paths summary with their conversions, non-conversions and value';
 
-CREATE FUNCTION journey_channel_count(journey_paths) RETURNS integer
-	AS 'MODULE_PATHNAME', 'omnikpi_jp_channel_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION journey_channel_count(journey_paths) IS
+CREATE FUNCTION channel_count(journey_paths) RETURNS integer
+	AS 'MODULE_PATHNAME', 'omnikpi_channel_count' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION channel_count(journey_paths) IS
 	'number of distinct channels on the paths of a journey_paths summary';
 
 CREATE FUNCTION shapley_attribution(paths journey_paths, characteristic text DEFAULT 'conversions',

@@ -63,7 +63,7 @@ CROSS JOIN LATERAL (
 	FROM @extschema@.shapley_attribution(m.paths, 'conversions') s
 	UNION ALL
 	SELECT 'conversion_rate', s.channel, s.conversions, s.value, s.share
-	FROM @extschema@.shapley_attribution(CASE WHEN @extschema@.journey_channel_count(m.paths) <= 20 THEN m.paths END,
+	FROM @extschema@.shapley_attribution(CASE WHEN @extschema@.channel_count(m.paths) <= 20 THEN m.paths END,
 										 'conversion_rate') s) a
 LEFT JOIN last_touch l ON l.month = m.month AND l.channel = a.channel$v$,
  '{}', '{conversions.value}'),

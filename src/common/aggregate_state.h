@@ -1,0 +1,242 @@
+/*
+ * aggregate_state.h: the working state of every omnikpi aggregate
+ * (channel_summary, markov_model, journey_paths), and the server glue that
+ * creates, copies, grows and combines it in the aggregate context.
+ *
+ * A working state is one allocation, a StateBody: a small header, the
+ * family's own header (a scale, a Markov order), then the family's key
+ * tables (common/key_table.h), all addressed by offsets.  It is a varlena of
+ * the family's SQL type, so the executor keeps it as the transition value:
+ *
+ *   - it lives in the aggregate context with no memory context of its own.
+ *     PostgreSQL 15's hash aggregation adds up the memory of every child of
+ *     its hash context each time it starts a group, so a context per group
+ *     makes GROUP BY quadratic in the number of groups; a plain allocation
+ *     costs nothing there;
+ *   - a row updates it in place and returns the same pointer, which the
+ *     executor keeps as it is;
+ *   - when a table is full, the state is rebuilt larger in the per-call
+ *     context and the new pointer returned: the executor copies it into the
+ *     aggregate context and frees the old one, one copy per doubling;
+ *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
+ *     object with a context of its own, which then grows in place; such
+ *     states take a megabyte each, so there are few of them;
+ *   - it leaves the aggregate as the family's stored form: through the
+ *     final function, through the expanded object's flattening, or through
+ *     omnikpi_state_stored(), which every reader of the type calls.  A
+ *     working state reaches another function only as the partial state of a
+ *     parallel or partitionwise plan, which the combine function reads.
+ *
+ * Input functions and moving-window aggregates use the same states in
+ * memory of their own (omnikpi_state_new_private).
+ */
+#ifndef OMNIKPI_AGGREGATE_STATE_H
+#define OMNIKPI_AGGREGATE_STATE_H
+
+#include "fmgr.h"
+#include "utils/expandeddatum.h"
+
+#include "common/key_table.h"
+
+/* The format byte of a working state; every stored form has a small number there. */
+#define STATE_WORKING_FORMAT	0xA0
+#define STATE_MAX_TABLES		3
+/* Every family's first table holds its channels. */
+#define STATE_TABLE_CHANNELS	0
+/* A working state larger than this becomes an expanded object. */
+#define STATE_PROMOTE_BYTES		(1024 * 1024)
+
+/*
+ * The 12 bytes every stored form starts with, so that one channel_count()
+ * reads all three and the format byte tells a stored form from a working
+ * state (STATE_WORKING_FORMAT).  The family's fields follow.
+ */
+typedef struct StoredHeader
+{
+	int32		vl_len_;		/* varlena header (do not touch directly) */
+	uint8		format;			/* the family's format number */
+	uint8		flags;			/* the family's flags */
+	uint16		reserved;		/* zero */
+	int32		nchannels;		/* channels, in byte order of their names */
+} StoredHeader;
+
+/*
+ * 24 bytes: a state is created for every group, and hash aggregation keeps
+ * them all.
+ */
+typedef struct StateBody
+{
+	int32		vl_len_;		/* varlena header, while the body is a value */
+	uint8		format;			/* STATE_WORKING_FORMAT: stored forms put theirs here */
+	uint8		family;			/* StateFamily.id */
+	uint16		reserved;
+	uint32		size;			/* bytes allocated */
+	uint32		table_offset[STATE_MAX_TABLES];	/* from the start of the body */
+	/* the family's header follows, then its tables */
+} StateBody;
+
+struct StateRef;
+
+/* What the engine knows of a family. */
+typedef struct StateFamily
+{
+	const char *type_name;		/* the SQL type, for messages */
+	uint8		id;				/* a number of its own, 1, 2, ... */
+	uint8		ntables;
+	Size		header_size;	/* the family's header */
+	Size		payload_size[STATE_MAX_TABLES];
+	int32		initial_entries[STATE_MAX_TABLES];
+	Size		initial_key_bytes[STATE_MAX_TABLES];
+	/* the stored form of a working state */
+	Size		(*stored_size) (const StateBody *body);
+	void		(*store) (const StateBody *body, void *stored, Size size);
+	/* 54000 when the stored form could not hold one more key of key_len bytes */
+	void		(*check_add) (const StateBody *body, int table, int32 key_len);
+	/* a new state takes a stored value's parameters (scale, order) */
+	void		(*take_parameters) (StateBody *body, const void *stored);
+	/* add a stored value to a state; rejects one of other parameters */
+	void		(*merge) (struct StateRef *ref, const void *stored);
+} StateFamily;
+
+/* Where a state lives and how it grows. */
+typedef struct StateRef
+{
+	StateBody  *body;
+	const StateFamily *family;
+	struct PromotedState *promoted;	/* the expanded object holding body, or NULL */
+	MemoryContext home;			/* private states: their memory; NULL for a value */
+	FunctionCallInfo fcinfo;	/* values: the call, for the aggregate context */
+	bool		owned;			/* body was allocated in this call: free it when it moves */
+} StateRef;
+
+extern const ExpandedObjectMethods omnikpi_promoted_state_methods;
+
+extern MemoryContext omnikpi_aggregate_context(FunctionCallInfo fcinfo);
+extern void omnikpi_state_new_value(StateRef *ref, const StateFamily *family,
+									FunctionCallInfo fcinfo);
+extern void omnikpi_state_new_private(StateRef *ref, const StateFamily *family,
+									  MemoryContext home);
+extern void omnikpi_state_free(StateRef *ref);
+extern bool omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int argno,
+								 const StateFamily *family);
+extern void omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo,
+								   const StateFamily *family);
+extern Datum omnikpi_state_value(const StateRef *ref);
+extern KeyTable *omnikpi_state_make_room(StateRef *ref, int table, int32 entries,
+										 Size key_bytes);
+extern int32 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe);
+extern StateBody *omnikpi_state_promoted_body(Datum d, const StateFamily *family);
+extern void *omnikpi_state_stored(Datum d, const StateFamily *family);
+extern void *omnikpi_state_store(const StateBody *body, const StateFamily *family);
+extern void *omnikpi_state_finish(StateRef *ref, const StateFamily *family);
+extern Datum omnikpi_state_combine(FunctionCallInfo fcinfo, const StateFamily *family);
+extern Datum omnikpi_state_final(FunctionCallInfo fcinfo, const StateFamily *family);
+
+/* The result for a skipped row: the state as it was (NULL before any row). */
+static inline Datum
+omnikpi_state_unchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+static inline void *
+omnikpi_state_header(const StateBody *body)
+{
+	return (char *) body + sizeof(StateBody);
+}
+
+static inline KeyTable *
+omnikpi_state_table(const StateBody *body, int table)
+{
+	return (KeyTable *) ((char *) body + body->table_offset[table]);
+}
+
+/*
+ * The working state behind d when d is one of the family's, else NULL (a
+ * stored value).  A transition function may update what it gets for its
+ * state argument in place; every other caller only reads it.  Inline: every
+ * row asks first, with the family's id a constant.
+ */
+static inline StateBody *
+omnikpi_state_body_of(Datum d, const StateFamily *family, uint8 id)
+{
+	StateBody  *body = (StateBody *) DatumGetPointer(d);
+
+	if (VARATT_IS_4B_U(body))
+		return body->format == STATE_WORKING_FORMAT && body->family == id ? body : NULL;
+	if (VARATT_IS_EXTERNAL_EXPANDED(body))
+		return omnikpi_state_promoted_body(d, family);
+	return NULL;
+}
+
+#define omnikpi_state_body(d, family)	omnikpi_state_body_of((d), (family), (family)->id)
+
+/*
+ * The entry of the probe's key in table, added (with a zeroed payload) when
+ * absent.  Adding may move the body: re-read table pointers from ref->body
+ * afterwards.
+ */
+static inline int32
+omnikpi_state_find_or_add(StateRef *ref, int table, const KeyProbe *probe)
+{
+	int32		i = key_table_find(omnikpi_state_table(ref->body, table), probe);
+
+	if (i >= 0)
+		return i;
+	return omnikpi_state_add_key(ref, table, probe);
+}
+
+/* What holds for every working state of the family (with assertions on). */
+static inline void
+omnikpi_state_assert_valid(const StateBody *body, const StateFamily *family)
+{
+#ifdef USE_ASSERT_CHECKING
+	int			k;
+
+	Assert(body->format == STATE_WORKING_FORMAT && body->family == family->id);
+	for (k = 0; k < family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(body, k);
+
+		Assert(table->nentries >= 0 && table->nentries <= table->capacity);
+	}
+#endif
+}
+
+/*
+ * A combine function and a final function for a family, both SQL-callable:
+ * combine merges its second argument into the state of its first (the
+ * combine function of every aggregate of the family, and the transition
+ * function of its rollup()); final hands out the stored form (the final
+ * function of the aggregates that return the type itself).  The same two
+ * for every family, so written once.
+ */
+#define OMNIKPI_STATE_SUPPORT_FUNCTIONS(combine, final, family) \
+	PG_FUNCTION_INFO_V1(combine); \
+	Datum combine(PG_FUNCTION_ARGS) { return omnikpi_state_combine(fcinfo, &(family)); } \
+	PG_FUNCTION_INFO_V1(final); \
+	Datum final(PG_FUNCTION_ARGS) { return omnikpi_state_final(fcinfo, &(family)); }
+
+/*
+ * A text argument's bytes and length, without a call for the usual text
+ * with a one-byte header (a short value from a table) or a plain one.
+ */
+static inline const char *
+omnikpi_text_arg(Datum d, int *len)
+{
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(d);
+
+	if (likely(VARATT_IS_SHORT(v) && !VARATT_IS_EXTERNAL(v)))
+	{
+		*len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+		return VARDATA_SHORT(v);
+	}
+	if (unlikely(VARATT_IS_EXTENDED(v)))
+		v = pg_detoast_datum_packed((struct varlena *) v);
+	*len = VARSIZE_ANY_EXHDR(v);
+	return VARDATA_ANY(v);
+}
+
+#endif							/* OMNIKPI_AGGREGATE_STATE_H */

@@ -1,0 +1,59 @@
+/*
+ * flat_names.h: the block of channel names that every stored form ends
+ * with (channel_summary, markov_model, journey_paths): the end offset of
+ * each name as an int32, then the names back to back, no terminators, in
+ * byte order.  Server-free.
+ */
+#ifndef OMNIKPI_FLAT_NAMES_H
+#define OMNIKPI_FLAT_NAMES_H
+
+#include "common/key_table.h"
+
+typedef struct FlatNames
+{
+	int32		count;
+	const int32 *ends;			/* where each name ends in bytes */
+	const char *bytes;
+} FlatNames;
+
+/*
+ * The names of a stored form s (whose header is s->h, a StoredHeader) that
+ * start with their end offsets at name_ends.
+ */
+#define STORED_FLAT_NAMES(s, name_ends) \
+	((FlatNames) {(s)->h.nchannels, (name_ends), (const char *) ((name_ends) + (s)->h.nchannels)})
+
+/* Name i; *len gets its length. */
+static inline const char *
+flat_name(const FlatNames *names, int32 i, int *len)
+{
+	int32		start = i == 0 ? 0 : names->ends[i - 1];
+
+	*len = names->ends[i] - start;
+	return names->bytes + start;
+}
+
+/*
+ * Write the keys of table's entries order[0 .. n - 1] as a block of names:
+ * n int32 end offsets at ends, the names right after them.
+ */
+static inline void
+flat_names_write(const KeyTable *table, const int32 *order, int32 n, int32 *ends)
+{
+	char	   *bytes = (char *) (ends + n);
+	int32		offset = 0;
+	int32		i;
+
+	for (i = 0; i < n; i++)
+	{
+		char		buffer[KEY_INLINE_BYTES];
+		int32		len;
+		const char *name = key_table_key(table, order[i], buffer, &len);
+
+		memcpy(bytes + offset, name, len);
+		offset += len;
+		ends[i] = offset;
+	}
+}
+
+#endif							/* OMNIKPI_FLAT_NAMES_H */

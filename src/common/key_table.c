@@ -1,0 +1,276 @@
+/*
+ * key_table.c: the out-of-line part of the key tables (see key_table.h):
+ * hashing, probing the slots, adding a key, copying a table into a larger
+ * block, and the byte order of the keys that every stored form uses.
+ */
+#include "postgres.h"
+
+#include "common/key_table.h"
+
+/* Slots for a table of capacity entries: none while it is scanned, else at most half full. */
+static int32
+slots_for(int32 capacity)
+{
+	int32		nslots = 32;
+
+	if (capacity <= KEY_TABLE_SCAN_MAX)
+		return 0;
+	while (nslots < 2 * capacity)
+		nslots *= 2;
+	return nslots;
+}
+
+/* Bytes of one entry's columns before its payload: w0, w1, len, hash, key offset. */
+#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + 2 * sizeof(uint32))
+
+/*
+ * Where a table's payloads start: after the header and the columns w0, w1,
+ * len, hash and key offset, padded so that the payloads are MAXALIGNed.
+ */
+static Size
+payloads_at(int32 capacity)
+{
+	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES +
+		(capacity & 1) * sizeof(uint32);
+}
+
+/* Where its key area starts: after the payloads and the slots, MAXALIGNed. */
+static Size
+keys_at(int32 capacity, Size payload_size)
+{
+	return MAXALIGN(payloads_at(capacity) + (Size) capacity * MAXALIGN(payload_size) +
+					(Size) slots_for(capacity) * sizeof(KeySlot));
+}
+
+/* Bytes of a table's block with room for capacity entries and key_capacity key bytes. */
+Size
+key_table_size(int32 capacity, Size key_capacity, Size payload_size)
+{
+	return keys_at(capacity, payload_size) + MAXALIGN(key_capacity);
+}
+
+/* An empty table in a block of key_table_size() bytes. */
+void
+key_table_init(KeyTable *table, int32 capacity, Size key_capacity, Size payload_size)
+{
+	memset(table, 0, sizeof(KeyTable));
+	table->capacity = capacity;
+	table->nslots = slots_for(capacity);
+	table->payload_size = (uint32) MAXALIGN(payload_size);
+	table->key_capacity = (uint32) MAXALIGN(key_capacity);
+	table->payloads_at = (uint32) payloads_at(capacity);
+	table->keys_at = (uint32) keys_at(capacity, payload_size);
+	memset(KEY_TABLE_SLOTS(table), 0, (Size) table->nslots * sizeof(KeySlot));
+}
+
+static inline uint64
+mix64(uint64 h)
+{
+	h ^= h >> 33;
+	h *= UINT64CONST(0xFF51AFD7ED558CCD);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xC4CEB9FE1A85EC53);
+	h ^= h >> 33;
+	return h;
+}
+
+/*
+ * The hash of a key.  Its words determine a key of up to 16 bytes; a longer
+ * one is hashed eight bytes at a time (the last eight overlapping), so keys
+ * that differ only in the middle spread over the table too.  Each table is
+ * private to one state, so the hash needs no stability across versions.
+ */
+uint32
+key_probe_hash(const KeyProbe *probe)
+{
+	uint64		h = mix64(probe->w0 ^ ((uint64) probe->len << 56)) ^ probe->w1;
+
+	if (probe->len > 16)
+	{
+		int32		i;
+
+		for (i = 8; i < probe->len - 8; i += 8)
+			h = mix64(h) ^ key_load64(probe->key + i);
+	}
+	return (uint32) mix64(h);
+}
+
+/* key_table_find beyond the scanned size: probe the slots. */
+int32
+key_table_find_hashed(KeyTable *table, KeyProbe probe)
+{
+	uint32		hash = key_probe_hash(&probe);
+	uint32		mask = (uint32) table->nslots - 1;
+	const KeySlot *slots = KEY_TABLE_SLOTS(table);
+	const uint32 *hashes = KEY_TABLE_HASH(table);
+	uint32		slot;
+
+	if (table->last < table->nentries && key_entry_matches(table, table->last, &probe))
+		return table->last;
+	for (slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask)
+	{
+		int32		i = (int32) slots[slot] - 1;
+
+		if (hashes[i] == hash && key_entry_matches(table, i, &probe))
+		{
+			table->last = i;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* The middle bytes of a key longer than KEY_INLINE_BYTES, whose words agree. */
+bool
+key_table_middle_matches(const KeyTable *table, int32 i, const char *key, int32 len)
+{
+	return memcmp(KEY_TABLE_KEYS(table) + KEY_TABLE_OFFSET(table)[i] + 8, key + 8, len - 16) == 0;
+}
+
+static void
+slot_insert(KeyTable *table, uint32 hash, int32 i)
+{
+	uint32		mask = (uint32) table->nslots - 1;
+	KeySlot    *slots = KEY_TABLE_SLOTS(table);
+	uint32		slot;
+
+	for (slot = hash & mask; slots[slot] != 0; slot = (slot + 1) & mask)
+		;
+	slots[slot] = (uint32) i + 1;
+}
+
+/*
+ * Add the probe's key, which the table does not hold, with a zeroed payload;
+ * returns its entry number.  The caller made room (key_table_has_room).
+ */
+int32
+key_table_add(KeyTable *table, const KeyProbe *probe)
+{
+	int32		i = table->nentries;
+	uint32		hash = key_probe_hash(probe);
+
+	Assert(key_table_has_room(table, 1, key_area_bytes(probe->len)));
+	KEY_TABLE_W0(table)[i] = probe->w0;
+	KEY_TABLE_W1(table)[i] = probe->w1;
+	KEY_TABLE_LEN(table)[i] = probe->len;
+	KEY_TABLE_HASH(table)[i] = hash;
+	KEY_TABLE_OFFSET(table)[i] = table->key_bytes;
+	if (probe->len > KEY_INLINE_BYTES)
+	{
+		memcpy(KEY_TABLE_KEYS(table) + table->key_bytes, probe->key, probe->len);
+		table->key_bytes += probe->len;
+	}
+	memset(key_table_payload(table, i), 0, table->payload_size);
+	table->total_length += probe->len;
+	table->nentries++;
+	table->last = i;
+	if (table->nslots != 0)
+		slot_insert(table, hash, i);
+	return i;
+}
+
+/*
+ * Copy every entry, payload and key of from into to, an empty table of the
+ * same payload with at least as much room; the slots are built anew.
+ */
+void
+key_table_copy(const KeyTable *from, KeyTable *to)
+{
+	int32		n = from->nentries;
+
+	Assert(to->nentries == 0 && to->payload_size == from->payload_size);
+	Assert(to->capacity >= n && to->key_capacity >= from->key_bytes);
+	memcpy(KEY_TABLE_W0(to), KEY_TABLE_W0(from), n * sizeof(uint64));
+	memcpy(KEY_TABLE_W1(to), KEY_TABLE_W1(from), n * sizeof(uint64));
+	memcpy(KEY_TABLE_LEN(to), KEY_TABLE_LEN(from), n * sizeof(int32));
+	memcpy(KEY_TABLE_HASH(to), KEY_TABLE_HASH(from), n * sizeof(uint32));
+	memcpy(KEY_TABLE_OFFSET(to), KEY_TABLE_OFFSET(from), n * sizeof(uint32));
+	memcpy(KEY_TABLE_PAYLOADS(to), KEY_TABLE_PAYLOADS(from), (Size) n * from->payload_size);
+	memcpy(KEY_TABLE_KEYS(to), KEY_TABLE_KEYS(from), from->key_bytes);
+	to->nentries = n;
+	to->key_bytes = from->key_bytes;
+	to->total_length = from->total_length;
+	to->last = from->last;
+	if (to->nslots != 0)
+	{
+		int32		i;
+
+		for (i = 0; i < n; i++)
+			slot_insert(to, KEY_TABLE_HASH(to)[i], i);
+	}
+}
+
+/*
+ * The room a table needs to take more_entries more keys of more_key_bytes
+ * bytes in all: each of entries and key bytes doubled until they fit.  The
+ * caller checks the result against its limits.
+ */
+void
+key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
+					 int32 *capacity, Size *key_capacity)
+{
+	int64		entries = Max(table->capacity, 1);
+	Size		bytes = table->key_capacity;
+	Size		needed = table->key_bytes + more_key_bytes;
+
+	while (entries < table->nentries + (int64) more_entries)
+		entries *= 2;
+	if (needed > bytes)
+	{
+		bytes = Max(bytes, 32);
+		while (bytes < needed)
+			bytes *= 2;
+	}
+	*capacity = (int32) Min(entries, PG_INT32_MAX);
+	*key_capacity = bytes;
+}
+
+/* Byte order of two keys, a prefix first: the order of every stored form. */
+int
+key_compare(const char *a, int32 alen, const char *b, int32 blen)
+{
+	int			cmp = memcmp(a, b, Min(alen, blen));
+
+	if (cmp != 0)
+		return cmp;
+	return (alen > blen) - (alen < blen);
+}
+
+static int
+compare_entries(const void *a, const void *b, void *arg)
+{
+	const KeyTable *table = (const KeyTable *) arg;
+	char		abuffer[KEY_INLINE_BYTES];
+	char		bbuffer[KEY_INLINE_BYTES];
+	int32		alen;
+	int32		blen;
+	const char *akey = key_table_key(table, *(const int32 *) a, abuffer, &alen);
+	const char *bkey = key_table_key(table, *(const int32 *) b, bbuffer, &blen);
+
+	return key_compare(akey, alen, bkey, blen);
+}
+
+/* order[0 .. nentries - 1]: the entry numbers in byte order of their keys. */
+void
+key_table_sort(const KeyTable *table, int32 *order)
+{
+	int32		i;
+
+	for (i = 0; i < table->nentries; i++)
+		order[i] = i;
+	qsort_arg(order, table->nentries, sizeof(int32), compare_entries, (void *) table);
+}
+
+/*
+ * rank[entry]: the entry's position in byte order of the keys, with
+ * key_table_sort's order in order[0 .. nentries - 1].
+ */
+void
+key_table_ranks(const KeyTable *table, int32 *order, int32 *rank)
+{
+	int32		i;
+
+	key_table_sort(table, order);
+	for (i = 0; i < table->nentries; i++)
+		rank[order[i]] = i;
+}

@@ -1,0 +1,297 @@
+/*
+ * key_table.h: the hash table every aggregate state is built from.  Channel
+ * names, Markov states and transitions, and journey paths are all keys:
+ * byte strings of any length, each with a fixed-size payload (a channel's
+ * statistics, a transition's counts, a path's journeys).
+ *
+ * A table is one block of memory addressed by offsets, never by pointers,
+ * so a state holding several tables is one allocation that can be copied
+ * with memcpy and passed around as a value.  The block holds its entries in
+ * columns, so that a lookup reads one cache line of first words instead of
+ * one line per entry -- the line that matters when hash aggregation visits a
+ * cold state on every row:
+ *
+ *   KeyTable | w0[capacity] | w1[capacity] | len[capacity] | hash[capacity]
+ *            | key offset[capacity] | payload[capacity] | slots[nslots] | key bytes
+ *
+ * Up to KEY_TABLE_SCAN_MAX entries a table has no slots: a lookup compares
+ * the first words in turn, which for a handful of channels costs less than
+ * hashing.  Beyond, the slots (open addressing, linear probing, at most half
+ * full) hold entry numbers.  A key of up to 16 bytes -- most channel names,
+ * every Markov state and transition -- is kept whole in its two words
+ * (key_probe_init), so it compares in three integer comparisons and takes
+ * no more room; a longer key keeps its first and last eight bytes there too
+ * and the rest in the key area, compared only when the words agree.  A
+ * hashed table tries the entry found last first, so rows sorted or
+ * clustered by key find theirs at once.
+ *
+ * No server calls: a table never allocates and never raises an error.  The
+ * caller checks for room (key_table_has_room) and moves a full table into a
+ * larger block (key_table_copy); common/aggregate_state.c does both for the
+ * states.  Include "postgres.h" (or "postgres_fe.h") first.
+ */
+#ifndef OMNIKPI_KEY_TABLE_H
+#define OMNIKPI_KEY_TABLE_H
+
+/*
+ * The largest table that is scanned rather than hashed: comparing the first
+ * words of 16 entries costs about as much as hashing and probing, and a
+ * state of a few channels needs no slots at all.
+ */
+#define KEY_TABLE_SCAN_MAX	16
+
+/* Keys up to this long live in their entry's words only. */
+#define KEY_INLINE_BYTES	16
+
+/* A key to look up, with its words computed once. */
+typedef struct KeyProbe
+{
+	const char *key;
+	int32		len;
+	uint64		w0;				/* see key_probe_init */
+	uint64		w1;
+} KeyProbe;
+
+/* A slot: an entry number + 1; 0 is an empty slot. */
+typedef uint32 KeySlot;
+
+typedef struct KeyTable
+{
+	int32		nentries;
+	int32		capacity;		/* entries there is room for */
+	int32		nslots;			/* a power of two, or 0 while the table is scanned */
+	int32		last;			/* the entry found or added last (hashed tables) */
+	uint32		payload_size;	/* bytes of a payload, MAXALIGNed */
+	uint32		key_bytes;		/* bytes used in the key area */
+	uint32		key_capacity;	/* bytes of the key area */
+	uint32		total_length;	/* the lengths of all keys, added up */
+	uint32		payloads_at;	/* where the payloads start, from the table's start */
+	uint32		keys_at;		/* where the key area starts */
+} KeyTable;
+
+/*
+ * The columns.  The key offset, where a key longer than KEY_INLINE_BYTES
+ * starts in the key area, is padded to an even capacity so the payloads
+ * stay MAXALIGNed.
+ */
+#define KEY_TABLE_W0(t)		((uint64 *) ((char *) (t) + sizeof(KeyTable)))
+#define KEY_TABLE_W1(t)		(KEY_TABLE_W0(t) + (t)->capacity)
+#define KEY_TABLE_LEN(t)	((int32 *) (KEY_TABLE_W1(t) + (t)->capacity))
+#define KEY_TABLE_HASH(t)	((uint32 *) (KEY_TABLE_LEN(t) + (t)->capacity))
+#define KEY_TABLE_OFFSET(t)	(KEY_TABLE_HASH(t) + (t)->capacity)
+#define KEY_TABLE_PAYLOADS(t)	((char *) (t) + (t)->payloads_at)
+#define KEY_TABLE_SLOTS(t) \
+	((KeySlot *) (KEY_TABLE_PAYLOADS(t) + (Size) (t)->capacity * (t)->payload_size))
+#define KEY_TABLE_KEYS(t)	((char *) (t) + (t)->keys_at)
+
+extern Size key_table_size(int32 capacity, Size key_capacity, Size payload_size);
+extern void key_table_init(KeyTable *table, int32 capacity, Size key_capacity,
+						   Size payload_size);
+extern uint32 key_probe_hash(const KeyProbe *probe);
+extern int32 key_table_find_hashed(KeyTable *table, KeyProbe probe);
+extern bool key_table_middle_matches(const KeyTable *table, int32 i, const char *key, int32 len);
+extern int32 key_table_add(KeyTable *table, const KeyProbe *probe);
+extern void key_table_copy(const KeyTable *from, KeyTable *to);
+extern void key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
+								 int32 *capacity, Size *key_capacity);
+extern void key_table_sort(const KeyTable *table, int32 *order);
+extern void key_table_ranks(const KeyTable *table, int32 *order, int32 *rank);
+extern int	key_compare(const char *a, int32 alen, const char *b, int32 blen);
+
+/* Bytes of the table's block as it is. */
+static inline Size
+key_table_block_size(const KeyTable *table)
+{
+	return (Size) table->keys_at + table->key_capacity;
+}
+
+static inline uint64
+key_load64(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32
+key_load32(const char *p)
+{
+	uint32		v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The key's words: for 8 bytes or more its first and its last eight bytes
+ * (overlapping when it is shorter than 16), for 4 to 7 bytes its first and
+ * last four, for 1 to 3 bytes its first, middle and last byte.  Together
+ * with the length they determine a key of up to 16 bytes completely, and
+ * they are read without touching a byte past the key's end.
+ */
+static inline void
+key_probe_init(KeyProbe *probe, const char *key, int32 len)
+{
+	probe->key = key;
+	probe->len = len;
+	if (len >= 8)
+	{
+		probe->w0 = key_load64(key);
+		probe->w1 = key_load64(key + len - 8);
+	}
+	else if (len >= 4)
+	{
+		probe->w0 = key_load32(key) | (uint64) key_load32(key + len - 4) << 32;
+		probe->w1 = 0;
+	}
+	else if (len > 0)
+	{
+		probe->w0 = (uint64) (unsigned char) key[0] |
+			(uint64) (unsigned char) key[len / 2] << 8 |
+			(uint64) (unsigned char) key[len - 1] << 16;
+		probe->w1 = 0;
+	}
+	else
+	{
+		probe->w0 = 0;
+		probe->w1 = 0;
+	}
+}
+
+/*
+ * Is entry i the probe's key?  Its words and length say so for a key of up
+ * to 16 bytes, and rule most other keys out; a longer key whose words agree
+ * compares its middle bytes (key_table_middle_matches).
+ */
+static inline bool
+key_entry_matches(const KeyTable *table, int32 i, const KeyProbe *probe)
+{
+	if (((KEY_TABLE_W0(table)[i] ^ probe->w0) | (KEY_TABLE_W1(table)[i] ^ probe->w1) |
+		 (uint32) (KEY_TABLE_LEN(table)[i] ^ probe->len)) != 0)
+		return false;
+	return probe->len <= KEY_INLINE_BYTES ||
+		key_table_middle_matches(table, i, probe->key, probe->len);
+}
+
+/*
+ * The entry holding the probe's key, or -1.  A scanned table is scanned
+ * from its start: with a few channels in random order, trying the last
+ * entry first costs more than it saves.
+ */
+static inline int32
+key_table_find(KeyTable *table, const KeyProbe *probe)
+{
+	const uint64 *w0 = KEY_TABLE_W0(table);
+	int32		i;
+
+	if (table->nslots != 0)
+		return key_table_find_hashed(table, *probe);
+	for (i = 0; i < table->nentries; i++)
+		if (w0[i] == probe->w0 && key_entry_matches(table, i, probe))
+			return i;
+	return -1;
+}
+
+/* Bytes a key of len bytes takes in the key area. */
+static inline Size
+key_area_bytes(int32 len)
+{
+	return len > KEY_INLINE_BYTES ? len : 0;
+}
+
+/*
+ * Is there room for more_entries keys that take more_key_bytes of the key
+ * area (key_area_bytes) in all?
+ */
+static inline bool
+key_table_has_room(const KeyTable *table, int32 more_entries, Size more_key_bytes)
+{
+	return table->nentries + (int64) more_entries <= table->capacity &&
+		table->key_bytes + more_key_bytes <= table->key_capacity;
+}
+
+static inline void *
+key_table_payload(const KeyTable *table, int32 i)
+{
+	return KEY_TABLE_PAYLOADS(table) + (Size) i * table->payload_size;
+}
+
+/* Length of entry i's key. */
+static inline int32
+key_table_key_length(const KeyTable *table, int32 i)
+{
+	return KEY_TABLE_LEN(table)[i];
+}
+
+/*
+ * Entry i's key bytes; *len gets their number.  A key kept in its entry's
+ * words is written into buffer (KEY_INLINE_BYTES bytes), a longer one is
+ * returned where it lies.
+ */
+static inline const char *
+key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
+{
+	uint64		w0 = KEY_TABLE_W0(table)[i];
+	uint64		w1 = KEY_TABLE_W1(table)[i];
+	int32		n = KEY_TABLE_LEN(table)[i];
+
+	*len = n;
+	if (n > KEY_INLINE_BYTES)
+		return KEY_TABLE_KEYS(table) + KEY_TABLE_OFFSET(table)[i];
+	if (n >= 8)
+	{
+		memcpy(buffer, &w0, 8);
+		memcpy(buffer + n - 8, &w1, 8);
+	}
+	else if (n >= 4)
+	{
+		uint32		first = (uint32) w0;
+		uint32		last = (uint32) (w0 >> 32);
+
+		memcpy(buffer, &first, 4);
+		memcpy(buffer + n - 4, &last, 4);
+	}
+	else if (n > 0)
+	{
+		buffer[0] = (char) (w0 & 0xFF);
+		buffer[n / 2] = (char) ((w0 >> 8) & 0xFF);
+		buffer[n - 1] = (char) ((w0 >> 16) & 0xFF);
+	}
+	return buffer;
+}
+
+/*
+ * What a qsort_arg comparator of such sequences reads: where the sequences
+ * are (a key table, a working state) and the channels' ranks.
+ */
+typedef struct RankedKeys
+{
+	const void *keys;
+	const int32 *rank;			/* channel number -> its position in name order */
+} RankedKeys;
+
+/*
+ * Two sequences of n entry numbers (int32, aligned or not) compared entry by
+ * entry by their ranks (key_table_ranks): the canonical order of the stored
+ * forms' Markov states and journey paths, channel by channel in name order.
+ */
+static inline int
+key_ranks_compare(const int32 *rank, const void *x, const void *y, int32 n)
+{
+	int32		i;
+
+	for (i = 0; i < n; i++)
+	{
+		int32		xi;
+		int32		yi;
+
+		memcpy(&xi, (const char *) x + i * sizeof(int32), sizeof(int32));
+		memcpy(&yi, (const char *) y + i * sizeof(int32), sizeof(int32));
+		if (rank[xi] != rank[yi])
+			return rank[xi] < rank[yi] ? -1 : 1;
+	}
+	return 0;
+}
+
+#endif							/* OMNIKPI_KEY_TABLE_H */

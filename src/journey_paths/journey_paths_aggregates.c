@@ -1,0 +1,109 @@
+/*
+ * journey_paths_aggregates.c: the journey_paths aggregates -- one row per
+ * journey, or per counted path, and rollup.
+ *
+ * The state is the journey_paths type itself (a working state of
+ * common/aggregate_state.h while it works), so parallel workers and Citus
+ * ship partial summaries as plain values.  The transition functions are not
+ * STRICT: rows are read by the rules the journey aggregates share
+ * (common/journey_input.h), and the first journey with a channel creates
+ * the state; later rows update it in place.
+ */
+#include "postgres.h"
+
+#include "common/journey_input.h"
+#include "journey_paths/journey_paths.h"
+
+/* Steps of a path read on the stack; longer paths take a palloc. */
+#define PATH_STACK_STEPS	64
+
+/*
+ * Add one row's path with its counts to the state, collapsing consecutive
+ * repeats and skipping NULL channels.  A path without channels is skipped.
+ * The channel lookups and the path lookup are probes of the state's tables:
+ * nothing is added for a path seen before.
+ */
+static Datum
+add_path(FunctionCallInfo fcinfo, JourneyShape shape)
+{
+	JourneyRow	row;
+	PathStats	stats;
+	int32		stack_steps[PATH_STACK_STEPS];
+	int32	   *steps = stack_steps;
+	int32		len = 0;
+	PathWalk	walk;
+	StateRef	ref;
+
+	if (!omnikpi_journey_row(fcinfo, shape, &row))
+		return omnikpi_state_unchanged(fcinfo);
+	if (!omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_jp_family))
+	{
+		/* a journey without channels leaves a group without journeys NULL */
+		if (!omnikpi_path_has_channel(row.path))
+			return omnikpi_state_unchanged(fcinfo);
+		omnikpi_state_writable(&ref, fcinfo, &omnikpi_jp_family);
+	}
+	omnikpi_path_walk_start(&walk, row.path);
+	if (walk.nitems > PATH_STACK_STEPS)
+		steps = palloc_extended(walk.nitems * sizeof(int32), MCXT_ALLOC_HUGE);
+	while (walk.i < walk.nitems)
+	{
+		const text *element = omnikpi_path_walk_next(&walk);
+		int32		channel;
+
+		if (element == NULL)
+			continue;
+		channel = omnikpi_jp_state_channel(&ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
+		if (len > 0 && steps[len - 1] == channel)
+			continue;
+		steps[len++] = channel;
+	}
+	stats.conversions = row.conversions;
+	stats.non_conversions = row.non_conversions;
+	stats.value = row.value;
+	if (len > 0)
+		omnikpi_jp_state_add(&ref, steps, len, &stats, false);
+	return omnikpi_state_value(&ref);
+}
+
+/* omnikpi_jp_trans: journey_paths(path, converted), one row per journey. */
+PG_FUNCTION_INFO_V1(omnikpi_jp_trans);
+Datum
+omnikpi_jp_trans(PG_FUNCTION_ARGS)
+{
+	return add_path(fcinfo, JOURNEY_ONE);
+}
+
+/*
+ * omnikpi_jp_value_trans: journey_paths(path, converted, value); the value
+ * of a converted journey adds to its path's value.
+ */
+PG_FUNCTION_INFO_V1(omnikpi_jp_value_trans);
+Datum
+omnikpi_jp_value_trans(PG_FUNCTION_ARGS)
+{
+	return add_path(fcinfo, JOURNEY_ONE_VALUED);
+}
+
+/*
+ * omnikpi_jp_counted_trans: journey_paths(path, conversions, non_conversions,
+ * value) for paths already counted (fractribution's input shape).
+ */
+PG_FUNCTION_INFO_V1(omnikpi_jp_counted_trans);
+Datum
+omnikpi_jp_counted_trans(PG_FUNCTION_ARGS)
+{
+	return add_path(fcinfo, JOURNEY_COUNTED);
+}
+
+/*
+ * omnikpi_jp_combine: merge the second summary into the first; the combine
+ * function of every journey_paths aggregate and the transition function of
+ * rollup(journey_paths).  NULLs are skipped.  Counts and values of equal
+ * paths add, so merging is exact up to one rounding per added value, and
+ * commutative; a sum past the doubles is 22003.
+ *
+ * omnikpi_jp_final: the final function of the journey_paths aggregates and
+ * rollup(): the stored, canonical form.  Read-only; no rows gives NULL.
+ */
+OMNIKPI_STATE_SUPPORT_FUNCTIONS(omnikpi_jp_combine, omnikpi_jp_final, omnikpi_jp_family)

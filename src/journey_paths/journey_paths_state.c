@@ -1,0 +1,305 @@
+/*
+ * journey_paths_state.c: the working state of the journey_paths aggregates
+ * on the engine of common/aggregate_state.h, and its stored form.
+ *
+ * Two key tables do the work per row: channel name to channel number, and
+ * path (its channel numbers) to its counts.  A row adds nothing to the
+ * state once its channels and its path have been seen.  The state is
+ * stored with channels sorted by name and paths in canonical order.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/memutils.h"
+
+#include "common/messages.h"
+#include "journey_paths/journey_paths.h"
+
+static void
+assert_state_valid(const StateBody *body)
+{
+#ifdef USE_ASSERT_CHECKING
+	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
+	int32		i;
+
+	omnikpi_state_assert_valid(body, &omnikpi_jp_family);
+	for (i = 0; i < paths->nentries; i++)
+	{
+		Assert(key_table_key_length(paths, i) >= (int32) sizeof(int32));
+		Assert(omnikpi_jp_stats_invalid(key_table_payload(paths, i)) == NULL);
+	}
+#endif
+}
+
+/* Size of a stored form with these counts. */
+static Size
+stored_size(int64 nchannels, Size name_bytes, int64 npaths, int64 nsteps)
+{
+	return sizeof(JourneyPaths) + npaths * (sizeof(PathStats) + sizeof(int32)) +
+		nsteps * sizeof(int32) + nchannels * sizeof(int32) + name_bytes;
+}
+
+/*
+ * 54000 when the stored form could not hold one more key: a channel whose
+ * name, or a path whose steps, take key_len bytes.
+ */
+static void
+jp_check_add(const StateBody *body, int table, int32 key_len)
+{
+	const KeyTable *channels = omnikpi_state_table(body, JP_TABLE_CHANNELS);
+	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
+	bool		channel = table == JP_TABLE_CHANNELS;
+
+	if (channels->nentries + channel > PG_INT32_MAX / 8 ||
+		paths->nentries + !channel > PG_INT32_MAX / 8 ||
+		stored_size(channels->nentries + channel, channels->total_length + (channel ? key_len : 0),
+					paths->nentries + !channel,
+					(paths->total_length + (channel ? 0 : key_len)) / sizeof(int32)) > MaxAllocSize)
+		omnikpi_report_too_large("journey_paths",
+								 "Summarize fewer journeys at once, e.g. per month, or group rare channels.");
+}
+
+/* A new empty state in the current memory context, for input functions. */
+void
+omnikpi_jp_state_new_private(StateRef *ref)
+{
+	omnikpi_state_new_private(ref, &omnikpi_jp_family, CurrentMemoryContext);
+}
+
+/* Number of the channel called name, added to the state if it is new. */
+int32
+omnikpi_jp_state_channel(StateRef *ref, const char *name, int len)
+{
+	KeyProbe	probe;
+
+	key_probe_init(&probe, name, len);
+	return omnikpi_state_find_or_add(ref, JP_TABLE_CHANNELS, &probe);
+}
+
+/* The sums of a path must stay finite: 22003. */
+static void
+check_stats_finite(const PathStats *stats)
+{
+	if (unlikely(!isfinite(stats->conversions) || !isfinite(stats->non_conversions) ||
+				 !isfinite(stats->value)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("journey_paths counts or value out of range for double precision")));
+}
+
+/*
+ * Add the counts of one path (len >= 1 channel numbers, no channel twice in
+ * a row).  With reject_duplicate (reading a summary's text or binary form) a
+ * path that is already present is invalid input: nothing is added and the
+ * result is false.
+ */
+bool
+omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathStats *stats,
+					 bool reject_duplicate)
+{
+	KeyProbe	probe;
+	int32		i;
+	PathStats  *path;
+
+	Assert(len >= 1);
+	key_probe_init(&probe, (const char *) steps, len * sizeof(int32));
+	i = key_table_find(omnikpi_state_table(ref->body, JP_TABLE_PATHS), &probe);
+	if (i >= 0)
+	{
+		if (reject_duplicate)
+			return false;
+		path = key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i);
+		path->conversions += stats->conversions;
+		path->non_conversions += stats->non_conversions;
+		path->value += stats->value;
+	}
+	else
+	{
+		i = omnikpi_state_add_key(ref, JP_TABLE_PATHS, &probe);
+		path = key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i);
+		*path = *stats;
+	}
+	check_stats_finite(path);
+	assert_state_valid(ref->body);
+	return true;
+}
+
+/* A summary has no parameters to take from a stored one. */
+static void
+jp_take_parameters(StateBody *body, const void *stored)
+{
+}
+
+/* Add every path of a stored summary. */
+static void
+jp_merge(StateRef *ref, const void *stored)
+{
+	const JourneyPaths *flat = (const JourneyPaths *) stored;
+	int32	   *channel_map = palloc(Max(flat->h.nchannels, 1) * sizeof(int32));
+	int32	   *mapped = NULL;
+	int			capacity = 0;
+	const PathStats *stats = JP_STATS(flat);
+	int32		i;
+
+	for (i = 0; i < flat->h.nchannels; i++)
+	{
+		int			len;
+		const char *name = flat_name(&JP_FLAT_NAMES(flat), i, &len);
+
+		channel_map[i] = omnikpi_jp_state_channel(ref, name, len);
+	}
+	for (i = 0; i < flat->npaths; i++)
+	{
+		int			len;
+		const int32 *steps = omnikpi_jp_path(flat, i, &len);
+		int			k;
+
+		mapped = omnikpi_jp_scratch(mapped, &capacity, len, sizeof(int32));
+		for (k = 0; k < len; k++)
+			mapped[k] = channel_map[steps[k]];
+		omnikpi_jp_state_add(ref, mapped, len, &stats[i], false);
+	}
+	pfree(channel_map);
+	if (mapped)
+		pfree(mapped);
+}
+
+/*
+ * What is wrong with a path's counts read from outside, or NULL: counts and
+ * value are finite and at least 0 (as the aggregates take them), the counts
+ * not both 0, and a path without conversions has no value.
+ */
+const char *
+omnikpi_jp_stats_invalid(const PathStats *stats)
+{
+	if (!isfinite(stats->conversions) || !isfinite(stats->non_conversions) ||
+		!isfinite(stats->value))
+		return "Counts and values must be finite.";
+	if (stats->conversions < 0 || stats->non_conversions < 0 || stats->value < 0)
+		return "Counts and values must not be negative.";
+	if (stats->conversions == 0 && stats->non_conversions == 0)
+		return "A path must have at least one journey.";
+	if (stats->conversions == 0 && stats->value != 0)
+		return "A path without conversions must have the value 0.";
+	return NULL;
+}
+
+/* Steps of path i of a stored summary; *len gets its length. */
+const int32 *
+omnikpi_jp_path(const JourneyPaths *paths, int i, int *len)
+{
+	const int32 *ends = JP_PATH_ENDS(paths);
+	int32		start = i == 0 ? 0 : ends[i - 1];
+
+	*len = ends[i] - start;
+	return JP_STEPS(paths) + start;
+}
+
+/*
+ * Path i of the state's table: its channel numbers, as bytes (a short path
+ * is written into buffer, KEY_INLINE_BYTES bytes); returns how many.
+ */
+static int32
+state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
+{
+	int32		len;
+
+	*steps = key_table_key(paths, i, buffer, &len);
+	return len / (int32) sizeof(int32);
+}
+
+/* qsort_arg comparator: paths by their channels' ranks, lexicographically. */
+static int
+compare_paths(const void *a, const void *b, void *arg)
+{
+	const RankedKeys *order = (const RankedKeys *) arg;
+	char		xbuffer[KEY_INLINE_BYTES];
+	char		ybuffer[KEY_INLINE_BYTES];
+	const char *xs;
+	const char *ys;
+	int32		xlen = state_path(order->keys, *(const int32 *) a, xbuffer, &xs);
+	int32		ylen = state_path(order->keys, *(const int32 *) b, ybuffer, &ys);
+	int			c = key_ranks_compare(order->rank, xs, ys, Min(xlen, ylen));
+
+	return c != 0 ? c : (xlen > ylen) - (xlen < ylen);
+}
+
+static Size
+jp_stored_size(const StateBody *body)
+{
+	const KeyTable *channels = omnikpi_state_table(body, JP_TABLE_CHANNELS);
+	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
+
+	return stored_size(channels->nentries, channels->total_length, paths->nentries,
+					   paths->total_length / sizeof(int32));
+}
+
+/* Write the stored form: channels in name order, paths in canonical order. */
+static void
+jp_store(const StateBody *body, void *result, Size size)
+{
+	const KeyTable *channels = omnikpi_state_table(body, JP_TABLE_CHANNELS);
+	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
+	JourneyPaths *flat = (JourneyPaths *) result;
+	int32	   *channel_order = palloc(Max(channels->nentries, 1) * sizeof(int32));
+	int32	   *rank = palloc(Max(channels->nentries, 1) * sizeof(int32));
+	int32	   *path_order = palloc_extended(Max(paths->nentries, 1) * sizeof(int32),
+											 MCXT_ALLOC_HUGE);
+	RankedKeys	order;
+	PathStats  *stats;
+	int32	   *path_ends;
+	int32	   *steps;
+	int32		offset = 0;
+	int32		i;
+
+	Assert(size == jp_stored_size(body));
+	key_table_ranks(channels, channel_order, rank);
+	for (i = 0; i < paths->nentries; i++)
+		path_order[i] = i;
+	order.keys = paths;
+	order.rank = rank;
+	qsort_arg(path_order, paths->nentries, sizeof(int32), compare_paths, &order);
+
+	memset(flat, 0, sizeof(JourneyPaths));
+	SET_VARSIZE(flat, size);
+	flat->h.format = JOURNEY_PATHS_FORMAT;
+	flat->h.nchannels = channels->nentries;
+	flat->npaths = paths->nentries;
+	flat->nsteps = (int32) (paths->total_length / sizeof(int32));
+	stats = JP_STATS(flat);
+	path_ends = JP_PATH_ENDS(flat);
+	steps = JP_STEPS(flat);
+	for (i = 0; i < paths->nentries; i++)
+	{
+		char		buffer[KEY_INLINE_BYTES];
+		const char *path;
+		int32		len = state_path(paths, path_order[i], buffer, &path);
+		int32		k;
+
+		stats[i] = *(const PathStats *) key_table_payload(paths, path_order[i]);
+		for (k = 0; k < len; k++)
+		{
+			int32		channel;
+
+			memcpy(&channel, path + k * sizeof(int32), sizeof(int32));
+			steps[offset + k] = rank[channel];
+		}
+		offset += len;
+		path_ends[i] = offset;
+	}
+	flat_names_write(channels, channel_order, channels->nentries, JP_NAME_ENDS(flat));
+	pfree(channel_order);
+	pfree(rank);
+	pfree(path_order);
+}
+
+/*
+ * Small tables to start with: a group of one journey takes a few hundred
+ * bytes.  In the order of StateFamily: type, id, tables, header, payloads,
+ * initial entries and key bytes, then the functions.
+ */
+const StateFamily omnikpi_jp_family = {
+	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {4, 4}, {0, 64},
+	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge
+};

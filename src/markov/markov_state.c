@@ -1,0 +1,475 @@
+/*
+ * markov_state.c: the working state of markov_model and rollup(markov_model)
+ * on the engine of common/aggregate_state.h: the order, and three key
+ * tables -- channel names to channel numbers, channel tuples to state
+ * numbers, and (from, step) to transition counts.  Its size is therefore
+ * O(channels + states + transitions), whatever the number of rows.  It is
+ * stored as the canonical MarkovModel.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "common/journey_input.h"
+#include "common/messages.h"
+#include "markov/markov.h"
+
+static void
+assert_state_valid(const StateBody *body)
+{
+	omnikpi_state_assert_valid(body, &omnikpi_markov_family);
+	Assert(markov_header(body)->order >= 1 && markov_header(body)->order <= MARKOV_MAX_ORDER);
+}
+
+/* Bytes of the stored form; checked against MaxAllocSize by the callers. */
+Size
+omnikpi_markov_flat_size(int order, int64 nchannels, int64 ntuples, int64 ntransitions,
+						 Size name_bytes)
+{
+	return sizeof(MarkovModel) + ntransitions * sizeof(MarkovTransition) +
+		ntuples * order * sizeof(int32) + nchannels * sizeof(int32) + name_bytes;
+}
+
+/*
+ * 54000 when the stored form could not hold one more key: a channel (whose
+ * name takes key_len bytes), a state or a transition.
+ */
+static void
+markov_check_add(const StateBody *body, int table, int32 key_len)
+{
+	const KeyTable *channels = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
+	int64		nchannels = channels->nentries + (table == MARKOV_TABLE_CHANNELS);
+	int64		ntuples = omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries +
+		(table == MARKOV_TABLE_TUPLES);
+	int64		ntransitions = omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS)->nentries +
+		(table == MARKOV_TABLE_TRANSITIONS);
+	Size		name_bytes = channels->total_length +
+		(table == MARKOV_TABLE_CHANNELS ? key_len : 0);
+
+	if (nchannels > PG_INT32_MAX / 8 || ntuples > PG_INT32_MAX / 8 ||
+		ntransitions > PG_INT32_MAX / 8 ||
+		omnikpi_markov_flat_size(markov_header(body)->order, nchannels, ntuples, ntransitions,
+								 name_bytes) > MaxAllocSize)
+		omnikpi_report_too_large("markov_model", "Use a lower order or fewer distinct channels.");
+}
+
+/* A new empty model in the current memory context, for input functions. */
+void
+omnikpi_markov_state_new_private(StateRef *ref, int order, bool keep_repeats)
+{
+	Assert(order >= 1 && order <= MARKOV_MAX_ORDER);
+	omnikpi_state_new_private(ref, &omnikpi_markov_family, CurrentMemoryContext);
+	markov_header(ref->body)->order = order;
+	markov_header(ref->body)->keep_repeats = keep_repeats;
+}
+
+/* The number of the channel called name, created when new. */
+int32
+omnikpi_markov_state_channel(StateRef *ref, const char *name, int len)
+{
+	KeyProbe	probe;
+
+	key_probe_init(&probe, name, len);
+	return omnikpi_state_find_or_add(ref, MARKOV_TABLE_CHANNELS, &probe);
+}
+
+static MarkovChannel *
+markov_channel(const StateBody *body, int32 channel)
+{
+	return key_table_payload(omnikpi_state_table(body, MARKOV_TABLE_CHANNELS), channel);
+}
+
+/* The channels of tuple number tuple, -1 padded; returns how many there are. */
+static int
+tuple_channels(const StateBody *body, int32 tuple, int32 *channels)
+{
+	char		buffer[KEY_INLINE_BYTES];
+	int32		len;
+	const char *key = key_table_key(omnikpi_state_table(body, MARKOV_TABLE_TUPLES), tuple,
+									buffer, &len);
+	int			n = 0;
+
+	Assert(len == MARKOV_MAX_ORDER * sizeof(int32));
+	memcpy(channels, key, MARKOV_MAX_ORDER * sizeof(int32));
+	while (n < MARKOV_MAX_ORDER && channels[n] >= 0)
+		n++;
+	return n;
+}
+
+/*
+ * The state number of the tuple channels[0 .. len - 1] (1 <= len <= order;
+ * a channel twice in a row only in a model that keeps repeats: the callers
+ * check), created when new.
+ */
+int32
+omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len)
+{
+	int32		key[MARKOV_MAX_ORDER] = {-1, -1, -1, -1};
+	KeyProbe	probe;
+	int32		tuple;
+
+	Assert(len >= 1 && len <= markov_header(ref->body)->order);
+	if (len == 1 && markov_channel(ref->body, channels[0])->single_state != 0)
+		return markov_channel(ref->body, channels[0])->single_state;
+	memcpy(key, channels, len * sizeof(int32));
+	key_probe_init(&probe, (const char *) key, sizeof(key));
+	tuple = omnikpi_state_find_or_add(ref, MARKOV_TABLE_TUPLES, &probe);
+	if (len == 1)
+		markov_channel(ref->body, channels[0])->single_state = MARKOV_FIRST_TUPLE + tuple;
+	return MARKOV_FIRST_TUPLE + tuple;
+}
+
+/* The channel a step touches, or -1 for the steps that end a journey. */
+static inline int32
+step_channel(int32 step)
+{
+	return step >= MARKOV_FIRST_TUPLE ? step - MARKOV_FIRST_TUPLE : -1;
+}
+
+/*
+ * The state a step leads to from state from: an end, or from's channels
+ * (without the first at full length) followed by the step's channel.
+ */
+static int32
+step_target(StateRef *ref, int32 from, int32 step)
+{
+	int32		channels[MARKOV_MAX_ORDER + 1];
+	int			len = 0;
+
+	if (step < MARKOV_FIRST_TUPLE)
+		return step;
+	if (from != MARKOV_START)
+	{
+		int			from_len = tuple_channels(ref->body, from - MARKOV_FIRST_TUPLE, channels);
+
+		if (from_len == markov_header(ref->body)->order)
+		{
+			memmove(channels, channels + 1, (from_len - 1) * sizeof(int32));
+			from_len--;
+		}
+		len = from_len;
+	}
+	channels[len++] = step_channel(step);
+	return omnikpi_markov_state_tuple(ref, channels, len);
+}
+
+/*
+ * The transition (from, step), created with count 0 when new; *created
+ * says which.  The caller checked that the step is a valid move (a channel,
+ * other than from's last unless the model keeps repeats, or an end from a
+ * channel state).
+ */
+static MarkovCount *
+transition_count(StateRef *ref, int32 from, int32 step, bool *created)
+{
+	uint64		key = ((uint64) (uint32) from << 32) | (uint32) step;
+	KeyProbe	probe;
+	int32		i;
+
+	key_probe_init(&probe, (const char *) &key, sizeof(key));
+	i = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), &probe);
+	*created = i < 0;
+	if (i < 0)
+	{
+		int32		to;
+
+		/* the target first: finding it may add a tuple and move the body */
+		to = step_target(ref, from, step);
+		i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
+		((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->to = to;
+	}
+	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
+}
+
+/* Add count and value to a transition; 22003 when a sum leaves the doubles. */
+static inline void
+count_add(MarkovCount *transition, double count, double value)
+{
+	transition->count += count;
+	transition->value += value;
+	if (unlikely(!isfinite(transition->count) || !isfinite(transition->value)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("transition count or conversion value of a Markov model is out of range")));
+}
+
+/*
+ * Add count (> 0) and value to the transition from -> to, where to follows
+ * from by one touch or ends the journey.  Returns false when the state
+ * rejects duplicates (reading a model's text or binary form) and the
+ * transition is already there; then nothing is added.
+ */
+bool
+omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double count,
+									double value)
+{
+	int32		step = to;
+	bool		created;
+	MarkovCount *transition;
+
+	if (to >= MARKOV_FIRST_TUPLE)
+	{
+		int32		channels[MARKOV_MAX_ORDER];
+		int			len = tuple_channels(ref->body, to - MARKOV_FIRST_TUPLE, channels);
+
+		step = channels[len - 1] + MARKOV_FIRST_TUPLE;
+	}
+	transition = transition_count(ref, from, step, &created);
+	Assert(transition->to == to);
+	if (!created && markov_header(ref->body)->reject_duplicates)
+		return false;
+	count_add(transition, count, value);
+	return true;
+}
+
+/*
+ * Add one journey: every transition along its path with weight conversions +
+ * non_conversions, then the last state's move to (conversion) with
+ * conversions and value, and to (null) with non_conversions.  NULL channels
+ * are skipped; consecutive repeats collapse unless the model keeps them.
+ * A path without a channel adds nothing.
+ */
+void
+omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
+							  double non_conversions, double value)
+{
+	PathWalk	walk;
+	int32		previous_channel = -1;
+	int32		current = MARKOV_START;
+	double		weight = conversions + non_conversions;
+	bool		keep_repeats = markov_header(ref->body)->keep_repeats;
+	bool		created;
+
+	omnikpi_path_walk_start(&walk, path);
+	while (walk.i < walk.nitems)
+	{
+		const text *element = omnikpi_path_walk_next(&walk);
+		int32		channel;
+		MarkovCount *transition;
+
+		if (element == NULL)
+			continue;
+		channel = omnikpi_markov_state_channel(ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
+		if (channel == previous_channel && !keep_repeats)
+			continue;
+		previous_channel = channel;
+		transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE, &created);
+		count_add(transition, weight, 0.0);
+		current = transition->to;
+		if ((walk.i & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
+	}
+	if (current == MARKOV_START)
+		return;
+	if (conversions > 0)
+		count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
+	if (non_conversions > 0)
+		count_add(transition_count(ref, current, MARKOV_NULL, &created), non_conversions, 0.0);
+	assert_state_valid(ref->body);
+}
+
+/*
+ * Models of different orders or conventions cannot be combined (22023):
+ * checked by the aggregates on every row and by rollup on every model.
+ */
+void
+omnikpi_markov_check_parameters(const StateBody *body, int order, bool keep_repeats)
+{
+	const MarkovHeader *header = markov_header(body);
+
+	if (header->order != order)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine Markov models of order %d and %d", header->order, order),
+				 errhint("Build and combine models of one order only.")));
+	if (header->keep_repeats != keep_repeats)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine a Markov model that collapses repeated channels with one that keeps them"),
+				 errhint("Build and combine models with one value of repeats only.")));
+}
+
+/* A new state from a stored model takes its order and convention. */
+static void
+markov_take_parameters(StateBody *body, const void *stored)
+{
+	const MarkovModel *model = (const MarkovModel *) stored;
+
+	markov_header(body)->order = model->order;
+	markov_header(body)->keep_repeats = (model->h.flags & MARKOV_KEEP_REPEATS) != 0;
+}
+
+/* Add every transition of a stored model of the same order and convention. */
+static void
+markov_merge(StateRef *ref, const void *stored)
+{
+	const MarkovModel *flat = (const MarkovModel *) stored;
+	int32	   *channel_map;
+	int32	   *state_map;
+	const int32 *tuples = MARKOV_TUPLES(flat);
+	const MarkovTransition *transitions = MARKOV_TRANSITIONS(flat);
+	int			i;
+
+	omnikpi_markov_check_parameters(ref->body, flat->order,
+									(flat->h.flags & MARKOV_KEEP_REPEATS) != 0);
+	channel_map = palloc(Max(flat->h.nchannels, 1) * sizeof(int32));
+	state_map = palloc(((Size) flat->ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
+	for (i = 0; i < flat->h.nchannels; i++)
+	{
+		int			len;
+		const char *name = flat_name(&MARKOV_FLAT_NAMES(flat), i, &len);
+
+		channel_map[i] = omnikpi_markov_state_channel(ref, name, len);
+	}
+	state_map[MARKOV_START] = MARKOV_START;
+	state_map[MARKOV_CONVERSION] = MARKOV_CONVERSION;
+	state_map[MARKOV_NULL] = MARKOV_NULL;
+	for (i = 0; i < flat->ntuples; i++)
+	{
+		int32		channels[MARKOV_MAX_ORDER];
+		int			len = 0;
+
+		while (len < flat->order && tuples[(Size) i * flat->order + len] >= 0)
+		{
+			channels[len] = channel_map[tuples[(Size) i * flat->order + len]];
+			len++;
+		}
+		state_map[MARKOV_FIRST_TUPLE + i] = omnikpi_markov_state_tuple(ref, channels, len);
+	}
+	for (i = 0; i < flat->ntransitions; i++)
+		omnikpi_markov_state_add_transition(ref, state_map[transitions[i].from],
+											state_map[transitions[i].to],
+											transitions[i].count, transitions[i].value);
+	pfree(channel_map);
+	pfree(state_map);
+	assert_state_valid(ref->body);
+}
+
+/* ---- the stored form: canonical and sorted ---- */
+
+/* Tuples by length, then channel by channel in name order. */
+static int
+compare_tuples(const void *a, const void *b, void *arg)
+{
+	const RankedKeys *order = (const RankedKeys *) arg;
+	int32		x[MARKOV_MAX_ORDER];
+	int32		y[MARKOV_MAX_ORDER];
+	int			xlen = tuple_channels(order->keys, *(const int32 *) a, x);
+	int			ylen = tuple_channels(order->keys, *(const int32 *) b, y);
+
+	if (xlen != ylen)
+		return (xlen > ylen) - (xlen < ylen);
+	return key_ranks_compare(order->rank, x, y, xlen);
+}
+
+static int
+compare_transitions(const void *a, const void *b)
+{
+	const MarkovTransition *x = (const MarkovTransition *) a;
+	const MarkovTransition *y = (const MarkovTransition *) b;
+
+	if (x->from != y->from)
+		return (x->from > y->from) - (x->from < y->from);
+	return (x->to > y->to) - (x->to < y->to);
+}
+
+static Size
+markov_stored_size(const StateBody *body)
+{
+	const KeyTable *channels = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
+
+	return omnikpi_markov_flat_size(markov_header(body)->order, channels->nentries,
+									omnikpi_state_table(body, MARKOV_TABLE_TUPLES)->nentries,
+									omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS)->nentries,
+									channels->total_length);
+}
+
+static void
+markov_store(const StateBody *body, void *result, Size size)
+{
+	int			order = markov_header(body)->order;
+	const KeyTable *channel_table = omnikpi_state_table(body, MARKOV_TABLE_CHANNELS);
+	const KeyTable *tuple_table = omnikpi_state_table(body, MARKOV_TABLE_TUPLES);
+	const KeyTable *transition_table = omnikpi_state_table(body, MARKOV_TABLE_TRANSITIONS);
+	int32		nchannels = channel_table->nentries;
+	int32		ntuples = tuple_table->nentries;
+	MarkovModel *flat = (MarkovModel *) result;
+	int32	   *channel_order = palloc(Max(nchannels, 1) * sizeof(int32));
+	int32	   *channel_rank = palloc(Max(nchannels, 1) * sizeof(int32));
+	int32	   *tuple_order = palloc(Max(ntuples, 1) * sizeof(int32));
+	int32	   *state_rank = palloc(((Size) ntuples + MARKOV_FIRST_TUPLE) * sizeof(int32));
+	RankedKeys	store_order;
+	MarkovTransition *transitions;
+	int32	   *tuples;
+	int32		i;
+	int			j;
+
+	Assert(size == markov_stored_size(body));
+	key_table_ranks(channel_table, channel_order, channel_rank);
+	for (i = 0; i < ntuples; i++)
+		tuple_order[i] = i;
+	store_order.keys = body;
+	store_order.rank = channel_rank;
+	qsort_arg(tuple_order, ntuples, sizeof(int32), compare_tuples, &store_order);
+	for (i = 0; i < MARKOV_FIRST_TUPLE; i++)
+		state_rank[i] = i;
+	for (i = 0; i < ntuples; i++)
+		state_rank[MARKOV_FIRST_TUPLE + tuple_order[i]] = MARKOV_FIRST_TUPLE + i;
+
+	memset(flat, 0, sizeof(MarkovModel));
+	SET_VARSIZE(flat, size);
+	flat->h.format = MARKOV_FORMAT;
+	flat->order = order;
+	flat->h.flags = markov_header(body)->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
+	flat->h.nchannels = nchannels;
+	flat->ntuples = ntuples;
+	flat->ntransitions = transition_table->nentries;
+
+	transitions = MARKOV_TRANSITIONS(flat);
+	for (i = 0; i < transition_table->nentries; i++)
+	{
+		const MarkovCount *count = key_table_payload(transition_table, i);
+		char		buffer[KEY_INLINE_BYTES];
+		int32		len;
+		uint64		key;
+
+		memcpy(&key, key_table_key(transition_table, i, buffer, &len), sizeof(key));
+		transitions[i].from = state_rank[(int32) (key >> 32)];
+		transitions[i].to = state_rank[count->to];
+		transitions[i].count = count->count;
+		transitions[i].value = count->value;
+	}
+	qsort(transitions, transition_table->nentries, sizeof(MarkovTransition), compare_transitions);
+
+	tuples = MARKOV_TUPLES(flat);
+	for (i = 0; i < ntuples; i++)
+	{
+		int32		channels[MARKOV_MAX_ORDER];
+
+		(void) tuple_channels(body, tuple_order[i], channels);
+		for (j = 0; j < order; j++)
+			tuples[(Size) i * order + j] = channels[j] >= 0 ? channel_rank[channels[j]] : -1;
+	}
+
+	flat_names_write(channel_table, channel_order, nchannels, MARKOV_NAME_ENDS(flat));
+	pfree(channel_order);
+	pfree(channel_rank);
+	pfree(tuple_order);
+	pfree(state_rank);
+}
+
+/*
+ * Small tables to start with: a new model takes 512 bytes, one of
+ * PostgreSQL's allocation sizes, and holds a journey of three channels; a
+ * month's model grows to its channels, states and transitions.  In the
+ * order of StateFamily: type, id, tables, header, payloads, initial entries
+ * and key bytes, then the functions.
+ */
+const StateFamily omnikpi_markov_family = {
+	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
+	{3, 3, 4}, {0, 0, 0},
+	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge
+};

@@ -1,0 +1,129 @@
+-- The working states of the three aggregate families (channel_summary,
+-- markov_model, journey_paths): no memory context per group, so hash
+-- aggregation stays linear in the number of groups (checked by the memory
+-- each group takes, which a context per group multiplies: an empty context
+-- alone takes 1 to 8 kB); hash, sort and parallel plans agree; states grow
+-- within a row and across rows, and past the size at which they move into
+-- an expanded object of their own; every aggregate declares SSPACE; a
+-- working state handed to a function other than the aggregate's own (a
+-- parallel worker's partial state) is read in its stored form.
+
+-- 1. Every aggregate whose state is one of the three types declares the
+-- size of its state, so the planner's estimate of hash memory is honest.
+SELECT p.proname AS aggregate, pg_get_function_identity_arguments(p.oid) AS arguments,
+	   a.aggtransspace AS sspace
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+WHERE a.aggtranstype IN ('channel_summary'::regtype, 'markov_model'::regtype, 'journey_paths'::regtype)
+ORDER BY 1, 2;
+
+-- 2. Many small groups: 20,000 groups of two rows each.
+CREATE TABLE small_groups AS
+SELECT g / 2 AS k,
+	   (ARRAY['web', 'app', 'store'])[1 + g % 3] AS channel,
+	   (1 + g % 5)::float8 AS rating,
+	   ARRAY[(ARRAY['web', 'app', 'store'])[1 + g % 3], 'email'] AS path,
+	   g % 7 = 0 AS converted
+FROM generate_series(0, 39999) g;
+ANALYZE small_groups;
+
+-- Memory per group of a hash aggregation, from EXPLAIN ANALYZE: deterministic
+-- for a given build.  The bound leaves room for PostgreSQL's own hash entry;
+-- a memory context per state would take more than the bound by itself.
+CREATE FUNCTION hash_bytes_per_group(query text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	plan		jsonb;
+BEGIN
+	SET LOCAL enable_sort = off;
+	SET LOCAL work_mem = '256MB';
+	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || query INTO plan;
+	RETURN (jsonb_path_query_first(plan, 'strict $.**."Peak Memory Usage"')::int * 1024
+			/ (jsonb_path_query_first(plan, 'strict $.**."Actual Rows"')::int));
+END
+$$;
+SELECT hash_bytes_per_group('SELECT k, channel_summary(channel, rating) FROM small_groups GROUP BY k') < 1024
+	   AS channel_summary_small,
+	   hash_bytes_per_group('SELECT k, omni_experience_rating(channel, rating) FROM small_groups GROUP BY k') < 1024
+	   AS experience_rating_small,
+	   hash_bytes_per_group('SELECT k, markov_model(path, converted) FROM small_groups GROUP BY k') < 1536
+	   AS markov_model_small,
+	   hash_bytes_per_group('SELECT k, journey_paths(path, converted) FROM small_groups GROUP BY k') < 1024
+	   AS journey_paths_small;
+
+-- Hash and sort aggregation give the same states.
+CREATE FUNCTION by_group(query text, hashed bool) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	result		text;
+BEGIN
+	PERFORM set_config('enable_hashagg', hashed::text, true);
+	PERFORM set_config('enable_sort', (NOT hashed)::text, true);
+	EXECUTE format('SELECT md5(string_agg(s::text, %L ORDER BY k)) FROM (%s) q(k, s)', ';', query)
+		INTO result;
+	RETURN result;
+END
+$$;
+SELECT by_group(q, true) = by_group(q, false) AS hash_same_as_sort, q
+FROM (VALUES ('SELECT k, channel_summary(channel, rating) FROM small_groups GROUP BY k'),
+			 ('SELECT k, omni_experience_rating(channel, rating) FROM small_groups GROUP BY k'),
+			 ('SELECT k, markov_model(path, converted) FROM small_groups GROUP BY k'),
+			 ('SELECT k, journey_paths(path, converted) FROM small_groups GROUP BY k')) v(q);
+
+-- 3. States that grow past a megabyte move into an expanded object of their
+-- own; the result is the same as when the rows come in small states rolled
+-- up: 40,000 channels in one summary, 3,007 channels and 48,000
+-- transitions in one Markov model, 21,000 distinct paths in one
+-- journey_paths.
+CREATE TABLE big_group AS
+SELECT g, 'channel ' || g AS channel, (g % 5 + 1)::float8 AS rating,
+	   ARRAY['c' || g % 3000, 'd' || g % 7, 'c' || (g * 13) % 3000] AS path,
+	   g % 3 = 0 AS converted
+FROM generate_series(1, 40000) g;
+SELECT (SELECT channel_summary(channel, rating) FROM big_group)::text
+	   = (SELECT rollup(s) FROM (SELECT channel_summary(channel, rating) AS s FROM big_group GROUP BY g % 100) x)::text
+	   AS summary_same,
+	   (SELECT channel_count(channel_summary(channel, rating)) FROM big_group) AS channels,
+	   (SELECT markov_model(path, converted) FROM big_group)::text
+	   = (SELECT rollup(m) FROM (SELECT markov_model(path, converted) AS m FROM big_group GROUP BY g % 100) x)::text
+	   AS markov_same,
+	   (SELECT count(*) FROM transitions((SELECT markov_model(path, converted) FROM big_group))) AS transitions,
+	   (SELECT journey_paths(path, converted) FROM big_group)::text
+	   = (SELECT rollup(p) FROM (SELECT journey_paths(path, converted) AS p FROM big_group GROUP BY g % 100) x)::text
+	   AS paths_same,
+	   (SELECT count(*) FROM paths((SELECT journey_paths(path, converted) FROM big_group))) AS distinct_paths;
+
+-- The same big states in hash aggregation next to small ones, and under OVER.
+SELECT k, channel_count(s) AS channels
+FROM (SELECT g % 2 AS k, channel_summary(CASE WHEN g % 2 = 0 THEN channel ELSE 'one' END, rating) AS s
+	  FROM big_group GROUP BY 1) x
+ORDER BY k;
+SELECT DISTINCT channel_count(s) AS channels_in_last_frame
+FROM (SELECT g, channel_summary(channel, rating) OVER (ORDER BY g ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS s
+	  FROM big_group) x;
+
+-- 4. Long paths grow a state within one row: 100 distinct channels on one path.
+SELECT channel_count(journey_paths(p, true)) AS journey_paths_channels,
+	   (SELECT count(*) FROM transitions(markov_model(p, true))) AS markov_transitions
+FROM (SELECT array_agg('c' || g ORDER BY g) AS p FROM generate_series(1, 100) g) x;
+
+-- 5. Parallel workers hand their partial states to the leader as working
+-- states; the combine function reads them.  Every row through a worker.
+SELECT channel_summary(channel, rating)::text AS serial_summary,
+	   markov_model(path, converted)::text AS serial_markov,
+	   journey_paths(path, converted)::text AS serial_paths
+FROM small_groups \gset
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF)
+SELECT channel_summary(channel, rating), markov_model(path, converted), journey_paths(path, converted)
+FROM small_groups;
+SELECT channel_summary(channel, rating)::text = :'serial_summary' AS summary_same,
+	   markov_model(path, converted)::text = :'serial_markov' AS markov_same,
+	   journey_paths(path, converted)::text = :'serial_paths' AS paths_same
+FROM small_groups;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
