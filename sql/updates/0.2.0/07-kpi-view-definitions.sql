@@ -236,7 +236,11 @@ GROUP BY 1$v$,
 	   'retention_rate_pct', 'retained customers in percent of the previous month''s active customers',
 	   'churn_rate_pct', 'churned customers in percent of the previous month''s active customers'],
  $v$WITH data_end AS (
-	SELECT date_trunc('month', max(last_at) AT TIME ZONE %8$L)::date AS last_month FROM %1$I.customer_profiles),
+	-- the latest contact of a customer, read from the contacts rather than
+	-- from a second computation of every profile
+	SELECT date_trunc('month', max(occurred_at) AT TIME ZONE %8$L)::date AS last_month
+	FROM %1$I.source_interactions
+	WHERE customer_id IS NOT NULL),
 marked AS (
 	-- the customer's active months, with the one before and after each
 	SELECT m.month, c.active_months[m.n - 1] AS previous_month, c.active_months[m.n + 1] AS next_month
