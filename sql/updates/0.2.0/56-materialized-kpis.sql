@@ -173,7 +173,7 @@ CROSS JOIN LATERAL (
 	FROM @extschema@.shapley_attribution(m.paths, 'conversions') s
 	UNION ALL
 	SELECT 'conversion_rate', s.channel, s.conversions, s.value, s.share
-	FROM @extschema@.shapley_attribution(CASE WHEN @extschema@.journey_channel_count(m.paths) <= 20 THEN m.paths END,
+	FROM @extschema@.shapley_attribution(CASE WHEN @extschema@.channel_count(m.paths) <= 20 THEN m.paths END,
 										 'conversion_rate') s) a
 LEFT JOIN %1$I.last_touch_month_summary l ON l.month = m.month AND l.channel = a.channel$v$),
 ('attribution_fractribution_monthly', '{attribution_month_states,last_touch_month_summary}', 'month', '{month,channel}',
