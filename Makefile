@@ -111,12 +111,14 @@ coverage:
 	bash test/coverage/run.sh
 
 # The randomized suites with fresh seeds and longer budgets than make test's
-# fixed-seed rounds: differential, sqlsmith and libFuzzer; prints each seed.
+# fixed-seed rounds: differential, sqlsmith, libFuzzer and materialized_random;
+# prints each seed.
 test-random:
 	bash test/random.sh
 
-# Incremental vs full refresh of the materialized KPI views on the demo data
-# (INTERACTIONS=10000000 by default); writes bench/results/refresh.md.
+# Reading every materialized KPI view against its plain form, and the
+# incremental refresh after one new day against a full rebuild, on the demo
+# data at 2.5, 5 and 10 million interactions; writes bench/results/refresh.md.
 bench-refresh:
 	bash bench/refresh.sh
 

@@ -1,41 +1,57 @@
 #!/usr/bin/env bash
 #
 # bench/refresh.sh: what `make bench-refresh` runs.  The materialized KPI
-# views on the demo data: a full rebuild against the incremental refresh after
-# one new day of interactions.
+# views on the demo data, at several sizes of history:
 #   1. installs the missing Debian packages, builds with -Werror, installs;
 #   2. starts a throw-away cluster (test/cluster.sh) with the settings of
 #      `make bench`, and pins the module it built (as bench/run.sh does);
-#   3. generates the demo company (demo/generate.sql) with INTERACTIONS
-#      interactions (default 10,000,000) and creates the materialized KPI
-#      views over it (timed once: the first build);
-#   4. per round: adds the next day of interactions (a copy of the data's last
-#      day, 2026-09-30, moved on by one day per round), times
-#      CALL omnikpi.refresh_kpi_views(...) (incremental), then the same with
-#      full_rebuild => true, and checks that the materialized KPIs equal the
-#      plain views;
-#   5. writes medians, min, max and the ratio as Markdown to
-#      bench/results/refresh.md and prints it.
-# Times are taken by the server (clock_timestamp() around the CALL, in the
-# same session), so connecting costs nothing.
+#   3. per size (OMNIKPI_REFRESH_SIZES interactions, smallest first): generates
+#      the demo company (demo/generate.sql, seed 1) afresh and creates the
+#      materialized KPI views over all four sources (timed once: the first
+#      build) and the plain ones;
+#   4. reads every KPI view of the materialized form whole, OMNIKPI_READ_ROUNDS
+#      times, and, at the smallest size, every plain view once (a plain view
+#      rescans the sources, so one read of each takes minutes at 10 million);
+#   5. per round (OMNIKPI_REFRESH_ROUNDS): adds one new day to all four sources
+#      (a copy of the data's last day, 2026-09-30, moved on by one day per
+#      round, with new ids, of every k-th customer, k = size / the smallest
+#      size, so that the new day is about as large at every size; the demo
+#      spans twelve months at every size, so the days already in the late
+#      window are k times as dense) and times CALL omnikpi.refresh_kpi_views(...);
+#   6. then times one full rebuild; at the smallest size, first checks with
+#      omnikpi.kpi_view_differences that every KPI and entity table equals
+#      the plain form after the incremental refreshes;
+#   7. writes the tables as Markdown to bench/results/refresh.md and prints
+#      them.
+# Times are the server's: EXPLAIN (ANALYZE, TIMING OFF) "Execution Time" for
+# reads (every row and column computed, none sent), clock_timestamp() around
+# the CALL, in the same session, for refreshes.
 #
-# Environment: INTERACTIONS (default 10000000), OMNIKPI_REFRESH_ROUNDS (default
-# 5).  Other sizes or rounds make a trial run, whose report goes to the
-# terminal only.  PG_CONFIG as for make test.
+# Environment: OMNIKPI_REFRESH_SIZES (default "2500000 5000000 10000000"),
+# OMNIKPI_REFRESH_ROUNDS (default 3), OMNIKPI_READ_ROUNDS (default 5).  Other
+# values make a trial run, whose report goes to the terminal only.  PG_CONFIG
+# as for make test.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-interactions=${INTERACTIONS:-10000000}
-rounds=${OMNIKPI_REFRESH_ROUNDS:-5}
+default_sizes="2500000 5000000 10000000"
+sizes=${OMNIKPI_REFRESH_SIZES:-$default_sizes}
+rounds=${OMNIKPI_REFRESH_ROUNDS:-3}
+read_rounds=${OMNIKPI_READ_ROUNDS:-5}
 output=bench/results/refresh.md
-if ! [[ "$interactions" =~ ^[1-9][0-9]*$ ]] || ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
-	echo "error: INTERACTIONS and OMNIKPI_REFRESH_ROUNDS must be positive whole numbers" >&2
-	exit 1
-fi
-if [ "$interactions" != 10000000 ] || [ "$rounds" != 5 ]; then
+read -r -a given_sizes <<<"$sizes"
+for n in "${given_sizes[@]}" "$rounds" "$read_rounds"; do
+	if ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then
+		echo "error: OMNIKPI_REFRESH_SIZES, OMNIKPI_REFRESH_ROUNDS and OMNIKPI_READ_ROUNDS must be positive whole numbers" >&2
+		exit 1
+	fi
+done
+mapfile -t sizes < <(printf '%s\n' "${given_sizes[@]}" | sort -n)
+if [ "${sizes[*]}" != "$default_sizes" ] || [ "$rounds" != 3 ] || [ "$read_rounds" != 5 ]; then
 	output=
 fi
+smallest=${sizes[0]}
 started=$(date +%s)
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 db=omnikpi_refresh_bench
@@ -67,123 +83,193 @@ omnikpi_psql -c 'CREATE EXTENSION omnikpi'
 omnikpi_psql -q -v so="$OMNIKPI_CLUSTER_DIR/omnikpi.so" \
 	<<<"UPDATE pg_proc SET probin = :'so' WHERE probin = '\$libdir/omnikpi'"
 
-echo "generating $interactions interactions"
-data_started=$(date +%s)
-omnikpi_psql -v interactions="$interactions" -v seed=1 -v schema=omnikpi_demo -f demo/generate.sql >/dev/null
-generation_s=$(($(date +%s) - data_started))
-echo "data generated in $generation_s s"
-omnikpi_psql -c 'VACUUM ANALYZE'
+omnikpi_psql -q <<'SQL'
+CREATE TABLE bench_timing (size bigint, kind text, relation name, round integer, ms double precision);
+CREATE TABLE bench_size (size bigint PRIMARY KEY, generation_s integer, new_day_rows bigint, differing text);
+-- The server's execution time of a whole read of one relation.
+CREATE FUNCTION bench_read_ms(relation regclass) RETURNS double precision LANGUAGE plpgsql AS $$
+DECLARE
+	plan json;
+BEGIN
+	EXECUTE format('EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT * FROM %s', relation) INTO plan;
+	RETURN (plan -> 0 ->> 'Execution Time')::double precision;
+END
+$$;
+SQL
 
-omnikpi_psql <<'SQL'
-CREATE TABLE bench_timing (kind text, round integer, ms double precision, days_recomputed integer);
+for size in "${sizes[@]}"; do
+	echo "== $size interactions: generating"
+	omnikpi_psql -q >/dev/null <<'SQL'
+SET client_min_messages = warning;
+SELECT format('SELECT count(*) FROM omnikpi.drop_kpi_views(%L)', nspname) FROM pg_namespace
+WHERE nspname IN ('omnikpi_kpi', 'omnikpi_plain') \gexec
+DROP SCHEMA IF EXISTS omnikpi_kpi, omnikpi_plain, omnikpi_demo CASCADE;
+SQL
+	data_started=$(date +%s)
+	omnikpi_psql -v interactions="$size" -v seed=1 -v schema=omnikpi_demo -f demo/generate.sql >/dev/null
+	omnikpi_psql -q -v size="$size" -v generation="$(($(date +%s) - data_started))" \
+		<<<"INSERT INTO bench_size (size, generation_s) VALUES (:size, :generation)"
+	omnikpi_psql -c 'VACUUM ANALYZE' >/dev/null
+
+	echo "== $size interactions: first build"
+	# The demo's contacts have no duration: one made up from the id (1 to 10
+	# minutes), so that time_by_channel_monthly is made and measured too.
+	omnikpi_psql -q -v size="$size" \
+		-v duration='{"interactions": {"duration": "60 + interaction_id % 541"}}' <<'SQL'
+SET client_min_messages = warning;
 CREATE SCHEMA omnikpi_kpi;
 CREATE SCHEMA omnikpi_plain;
 SELECT clock_timestamp() AS t0 \gset
 SELECT count(*) FROM omnikpi.create_kpi_views('omnikpi_kpi', interactions => 'omnikpi_demo.interactions',
 	orders => 'omnikpi_demo.orders', touchpoints => 'omnikpi_demo.touchpoints',
-	conversions => 'omnikpi_demo.conversions', materialized => true) \g /dev/null
-INSERT INTO bench_timing SELECT 'create', 0, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
--- The plain views, for the exactness check of every round.
-SELECT count(*) FROM omnikpi.create_kpi_views('omnikpi_plain', interactions => 'omnikpi_demo.interactions') \g /dev/null
+	conversions => 'omnikpi_demo.conversions', columns => :'duration', materialized => true) \g /dev/null
+INSERT INTO bench_timing SELECT :size, 'create', NULL, 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SELECT count(*) FROM omnikpi.create_kpi_views('omnikpi_plain', interactions => 'omnikpi_demo.interactions',
+	orders => 'omnikpi_demo.orders', touchpoints => 'omnikpi_demo.touchpoints',
+	conversions => 'omnikpi_demo.conversions', columns => :'duration') \g /dev/null
+VACUUM ANALYZE;
 SQL
 
-for ((round = 1; round <= rounds; round++)); do
-	echo "round $round of $rounds"
-	omnikpi_psql -v round="$round" <<'SQL'
--- One new day: the data's last day again, :round days later, with new ids.
+	echo "== $size interactions: reading every KPI view"
+	omnikpi_psql -q -v size="$size" -v read_rounds="$read_rounds" -v plain="$([ "$size" = "$smallest" ] && echo 1 || echo 0)" <<'SQL'
+-- Warm: one read of each table first, not timed.
+SELECT count(bench_read_ms(o.relation)) FROM omnikpi.kpi_objects('omnikpi_kpi') o WHERE o.kind = 'kpi view' \g /dev/null
+INSERT INTO bench_timing
+SELECT :size, 'read materialized', o.relation_name, r, bench_read_ms(o.relation)
+FROM generate_series(1, :read_rounds) r CROSS JOIN omnikpi.kpi_objects('omnikpi_kpi') o
+WHERE o.kind = 'kpi view';
+INSERT INTO bench_timing
+SELECT :size, 'read plain', o.relation_name, 1, bench_read_ms(o.relation)
+FROM omnikpi.kpi_objects('omnikpi_plain') o
+WHERE o.kind = 'kpi view' AND :plain = 1;
+SQL
+
+	for ((round = 1; round <= rounds; round++)); do
+		echo "== $size interactions: new day $round of $rounds"
+		omnikpi_psql -q -v size="$size" -v round="$round" -v every="$((size / smallest))" <<'SQL'
+-- One new day in all four sources: the data's last day again, :round days
+-- later, with new ids (journeys and orders moved with them), of every
+-- :every-th customer, so that the new day is about as large at every size.
+\set day_start 'timestamptz ''2026-09-30 00:00+00'''
+\set day_end 'timestamptz ''2026-10-01 00:00+00'''
+SELECT :round * 1000000000000::bigint AS shift \gset
 INSERT INTO omnikpi_demo.interactions
-SELECT interaction_id + :round * 1000000000::bigint, customer_id, journey_id, channel,
-	occurred_at + :round * interval '1 day', phase, satisfaction, effort, nps, context_carried, issue_id, resolved
-FROM omnikpi_demo.interactions
-WHERE occurred_at >= timestamptz '2026-09-30 00:00+00' AND occurred_at < timestamptz '2026-10-01 00:00+00';
+SELECT interaction_id + :shift, customer_id, journey_id + :shift, channel, occurred_at + :round * interval '1 day',
+	phase, satisfaction, effort, nps, context_carried, issue_id + :shift, resolved
+FROM omnikpi_demo.interactions WHERE occurred_at >= :day_start AND occurred_at < :day_end AND customer_id % :every = 0;
+INSERT INTO omnikpi_demo.touchpoints
+SELECT touch_id + :shift, journey_id + :shift, customer_id, channel, touched_at + :round * interval '1 day', cost
+FROM omnikpi_demo.touchpoints WHERE touched_at >= :day_start AND touched_at < :day_end AND customer_id % :every = 0;
+INSERT INTO omnikpi_demo.orders
+SELECT order_id + :shift, customer_id, channel, ordered_at + :round * interval '1 day', amount, fulfillment,
+	ready_at + :round * interval '1 day', collected_at + :round * interval '1 day',
+	returned_at + :round * interval '1 day', return_channel
+FROM omnikpi_demo.orders WHERE ordered_at >= :day_start AND ordered_at < :day_end AND customer_id % :every = 0;
+INSERT INTO omnikpi_demo.conversions
+SELECT journey_id + :shift, converted_at + :round * interval '1 day', value
+FROM omnikpi_demo.conversions c WHERE converted_at >= :day_start AND converted_at < :day_end
+	AND EXISTS (SELECT FROM omnikpi_demo.orders o WHERE o.order_id = c.journey_id AND o.customer_id % :every = 0);
+UPDATE bench_size SET new_day_rows = (SELECT count(*) FROM omnikpi_demo.interactions
+									  WHERE occurred_at >= :day_start + :round * interval '1 day'
+										AND occurred_at < :day_end + :round * interval '1 day')
+WHERE size = :size;
 
 SELECT clock_timestamp() AS t0 \gset
 CALL omnikpi.refresh_kpi_views('omnikpi_kpi');
-INSERT INTO bench_timing
-SELECT 'incremental', :round, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000,
-	(SELECT count(DISTINCT day) FROM omnikpi_kpi.interactions_daily d, omnikpi_kpi.kpi_refresh_state s
-	 WHERE d.day >= s.recomputed_from);
+INSERT INTO bench_timing SELECT :size, 'incremental', NULL, :round, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SQL
+	done
 
+	if [ "$size" = "$smallest" ]; then
+		echo "== $size interactions: comparing with the plain form"
+		omnikpi_psql -q -v size="$size" <<'SQL'
+UPDATE bench_size SET differing = (
+	SELECT coalesce(string_agg(relation || ' ' || coalesce(differing_rows::text, 'columns'), ', ' ORDER BY relation), 'none')
+	FROM omnikpi.kpi_view_differences('omnikpi_kpi', 'omnikpi_plain') WHERE differing_rows IS DISTINCT FROM 0)
+WHERE size = :size;
+SQL
+	fi
+
+	echo "== $size interactions: full rebuild"
+	omnikpi_psql -q -v size="$size" <<'SQL'
 SELECT clock_timestamp() AS t0 \gset
 CALL omnikpi.refresh_kpi_views('omnikpi_kpi', full_rebuild => true);
-INSERT INTO bench_timing
-SELECT 'full', :round, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000,
-	(SELECT count(DISTINCT day) FROM omnikpi_kpi.interactions_daily);
+INSERT INTO bench_timing SELECT :size, 'full', NULL, 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
 SQL
 done
-
-# Exactness on the demo data: every materialized KPI against its plain view.
-differing=$(omnikpi_psql -At <<'SQL'
-CREATE FUNCTION pg_temp.differences(a regclass, b regclass) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-	cols text;
-	n bigint;
-BEGIN
-	SELECT string_agg(CASE WHEN atttypid = 'float8'::regtype THEN format('round(%I::numeric, 9)', attname)
-						   ELSE quote_ident(attname) END, ', ' ORDER BY attnum)
-	INTO cols FROM pg_attribute WHERE attrelid = a AND attnum > 0 AND NOT attisdropped;
-	EXECUTE format('SELECT count(*) FROM ((SELECT %1$s FROM %2$s EXCEPT ALL SELECT %1$s FROM %3$s)
-		UNION ALL (SELECT %1$s FROM %3$s EXCEPT ALL SELECT %1$s FROM %2$s)) d', cols, a, b) INTO n;
-	RETURN n;
-END
-$$;
-SELECT coalesce(string_agg(c.relname, ', '), 'none')
-FROM pg_class c
-WHERE c.relnamespace = 'omnikpi_kpi'::regnamespace AND c.relkind = 'm'
-  AND pg_temp.differences(c.oid, ('omnikpi_plain.' || quote_ident(c.relname))::regclass) > 0;
-SQL
-)
-echo "materialized KPIs differing from the plain views: $differing"
 
 elapsed=$(($(date +%s) - started))
 report=$(omnikpi_psql -At -v wall="$((elapsed / 60)) min $((elapsed % 60)) s" \
 	-v load="$load_before before, $(cut -d' ' -f1 /proc/loadavg) after" -v cores="$(nproc)" \
 	-v cpu="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
-	-v interactions="$interactions" -v rounds="$rounds" -v generation="$generation_s" \
-	-v differing="$differing" <<'SQL'
+	-v rounds="$rounds" -v read_rounds="$read_rounds" -v smallest="$smallest" <<'SQL'
 CREATE FUNCTION pg_temp.ms(x float8) RETURNS text LANGUAGE sql AS $$
-	SELECT CASE WHEN x >= 100 THEN round(x)::text ELSE round(x::numeric, 1)::text END
+	SELECT CASE WHEN x IS NULL THEN '–' WHEN x >= 100 THEN to_char(round(x), 'FM999,999,999')
+				WHEN x >= 1 THEN round(x::numeric, 1)::text ELSE round(x::numeric, 3)::text END
+$$;
+CREATE FUNCTION pg_temp.rows(x bigint) RETURNS text LANGUAGE sql AS $$
+	SELECT to_char(x, 'FM999,999,999,999')
 $$;
 CREATE TEMP VIEW summary AS
-SELECT kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS median, min(ms) AS min, max(ms) AS max,
-	count(*) AS runs, max(days_recomputed) AS days
-FROM bench_timing GROUP BY kind;
-SELECT '# omnikpi materialized KPIs: incremental vs full refresh';
+SELECT size, kind, relation, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS median, min(ms) AS min, max(ms) AS max
+FROM bench_timing GROUP BY size, kind, relation;
+SELECT '# omnikpi materialized KPIs: reading and refreshing';
 SELECT '';
 SELECT format('`make bench-refresh` on %s: %s cores (%s), %s; the whole run took %s '
 			  '(1-minute load average %s).',
 			  to_char(now(), 'YYYY-MM-DD'), :'cores', :'cpu', split_part(version(), ' on ', 1), :'wall', :'load');
 SELECT '';
-SELECT format('Data: the demo company (`demo/generate.sql`, seed 1) with %s interactions '
-			  '(generated in %s s), %s rows in `interactions_daily` (%s days × channel × phase); '
-			  'each round adds one day of %s interactions (a copy of 2026-09-30, one day later per round).',
-			  to_char(:'interactions'::bigint, 'FM999,999,999,999'), :'generation',
-			  (SELECT to_char(count(*), 'FM999,999,999') FROM omnikpi_kpi.interactions_daily),
-			  (SELECT count(DISTINCT day) FROM omnikpi_kpi.interactions_daily),
-			  (SELECT to_char(count(*), 'FM999,999,999') FROM omnikpi_demo.interactions
-			   WHERE occurred_at >= timestamptz '2026-09-30 00:00+00' AND occurred_at < timestamptz '2026-10-01 00:00+00'));
+SELECT 'Data: the demo company (`demo/generate.sql`, seed 1), generated afresh at each size; '
+	'all four sources, the materialized form of every KPI view and the plain form over them.  '
+	'A new day is a copy of 2026-09-30 in all four sources, one day later per round, with new ids, of every '
+	'k-th customer (k = size ÷ the smallest size), so that it is about as large at every size.  The demo always '
+	'spans twelve months, so a larger size is denser history: the days already in the late window hold k times '
+	'as many rows too.';
 SELECT '';
-SELECT format('Per round: add the day, `CALL omnikpi.refresh_kpi_views(''omnikpi_kpi'')` (incremental, '
-			  'late window 3 days), then `CALL omnikpi.refresh_kpi_views(''omnikpi_kpi'', full_rebuild => true)`; '
-			  '%s rounds.  Times in ms, taken by the server around the CALL (clock_timestamp()).  '
-			  'Each refresh recomputes the days in the table, then refreshes the six materialized views '
-			  'concurrently, in one transaction.', :'rounds');
+SELECT '## Refreshing';
 SELECT '';
-SELECT '| refresh | days recomputed | median | min | max |';
-SELECT '|---|---:|---:|---:|---:|';
-SELECT format('| %s | %s | %s | %s | %s |', kind, days, pg_temp.ms(median), pg_temp.ms(min), pg_temp.ms(max))
-FROM summary WHERE kind IN ('incremental', 'full') ORDER BY kind DESC;
+SELECT format('Per size: the first build (`create_kpi_views(..., materialized => true)`, one run), '
+			  'then %s rounds of one new day and `CALL omnikpi.refresh_kpi_views(''omnikpi_kpi'')` (incremental, '
+			  'late window 3 days), then one `CALL omnikpi.refresh_kpi_views(''omnikpi_kpi'', full_rebuild => true)`.  '
+			  'Times in ms, taken by the server around the CALL.', :'rounds');
 SELECT '';
-SELECT format('**Incremental refresh after one new day: %s× faster than a full rebuild** (ratio of the medians, %s ms / %s ms).',
-			  to_char(f.median / i.median, 'FM99990.0'), pg_temp.ms(f.median), pg_temp.ms(i.median))
-FROM summary f, summary i WHERE f.kind = 'full' AND i.kind = 'incremental';
+SELECT '| interactions | new day (interactions) | first build | incremental, median (min–max) | full rebuild | incremental ÷ full |';
+SELECT '|---:|---:|---:|---:|---:|---:|';
+SELECT format('| %s | %s | %s | %s (%s–%s) | %s | %s%% |', pg_temp.rows(b.size), pg_temp.rows(b.new_day_rows),
+			  pg_temp.ms(c.median), pg_temp.ms(i.median), pg_temp.ms(i.min), pg_temp.ms(i.max), pg_temp.ms(f.median),
+			  to_char(100 * i.median / f.median, 'FM990.0'))
+FROM bench_size b
+LEFT JOIN summary c ON c.size = b.size AND c.kind = 'create'
+LEFT JOIN summary i ON i.size = b.size AND i.kind = 'incremental'
+LEFT JOIN summary f ON f.size = b.size AND f.kind = 'full'
+ORDER BY b.size;
 SELECT '';
-SELECT format('The first build (`create_kpi_views(..., materialized => true)`, all views, one run): %s ms.',
-			  pg_temp.ms(median))
-FROM summary WHERE kind = 'create';
+SELECT format('After the incremental refreshes at %s interactions, KPI and entity tables differing from the plain form '
+			  '(omnikpi.kpi_view_differences): %s.', pg_temp.rows(size), coalesce(differing, 'not checked'))
+FROM bench_size WHERE size = :smallest;
 SELECT '';
-SELECT format('Materialized KPIs differing from the plain views over the same data after the last round '
-			  '(floats to 9 decimals): %s.', :'differing');
+SELECT '## Reading every KPI view whole';
+SELECT '';
+SELECT format('`EXPLAIN (ANALYZE, TIMING OFF) SELECT * FROM view`: the server''s execution time in ms, every row '
+			  'and column computed.  Materialized form: median of %s reads after the first build (one untimed read '
+			  'first).  Plain form: one read at %s interactions.', :'read_rounds', pg_temp.rows(:smallest::bigint));
+SELECT '';
+SELECT '| KPI view | ' || string_agg(format('materialized, %s', pg_temp.rows(size)), ' | ' ORDER BY size)
+	|| format(' | plain, %s | plain ÷ materialized, %s |', pg_temp.rows(:smallest::bigint), pg_temp.rows(:smallest::bigint))
+FROM bench_size;
+SELECT '|---|' || string_agg('---:', '|' ORDER BY size) || '|---:|---:|' FROM bench_size;
+SELECT format('| `%s` | %s | %s | %s× |', v.relation,
+			  string_agg(pg_temp.ms(m.median), ' | ' ORDER BY b.size),
+			  pg_temp.ms(min(p.median)), to_char(min(p.median) / min(m.median) FILTER (WHERE b.size = :smallest), 'FM999,999,990'))
+FROM (SELECT DISTINCT relation FROM bench_timing WHERE kind = 'read materialized') v
+CROSS JOIN bench_size b
+LEFT JOIN summary m ON m.size = b.size AND m.kind = 'read materialized' AND m.relation = v.relation
+LEFT JOIN summary p ON p.size = :smallest AND p.kind = 'read plain' AND p.relation = v.relation
+GROUP BY v.relation ORDER BY v.relation;
+SELECT '';
+SELECT format('The slowest read of a materialized KPI view, median: %s ms at %s interactions (`%s`).',
+			  pg_temp.ms(median), pg_temp.rows(size), relation)
+FROM summary WHERE kind = 'read materialized' ORDER BY median DESC LIMIT 1;
 SQL
 )
 echo

@@ -126,9 +126,9 @@ omnikpi_demo_bi_password()
 
 # omnikpi_demo_bi_role: the role a BI tool logs in as.  Its password is made
 # once and kept in the demo's directory, readable by whoever ran make demo
-# only, so a saved connection keeps working.  It reads the KPI views; the plain
-# (not materialized) ones read the demo's source tables as the querying role,
-# hence include_sources (demo data: no real customer is behind it).
+# only, so a saved connection keeps working.  It reads every KPI view of the
+# materialized form, and nothing of the raw rows: those tables are read with
+# their owner's rights.
 omnikpi_demo_bi_role()
 {
 	if [ ! -s "$bi_password_file" ]; then
@@ -138,7 +138,7 @@ omnikpi_demo_bi_role()
 		SET client_min_messages = warning;
 		SELECT format('CREATE ROLE %I', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 		ALTER ROLE :"role" LOGIN PASSWORD :'password';
-		SELECT count(*) AS granted FROM omnikpi.grant_bi_access(:'role', :'kpi_schema', include_sources => true);
+		SELECT count(*) AS granted FROM omnikpi.grant_bi_access(:'role', :'kpi_schema');
 	EOF
 }
 

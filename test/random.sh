@@ -8,14 +8,16 @@
 #   * sqlsmith (test/sqlsmith/run.sh), RANDOM_SQLSMITH_QUERIES queries
 #     (default 20000),
 #   * libFuzzer on every parser (test/fuzz/run.sh), RANDOM_FUZZ_SECONDS per
-#     target (default 300).
+#     target (default 300),
+#   * the materialized form against the plain one after random refreshes
+#     (test/materialized_random.sh), RANDOM_MATERIALIZED_SEEDS seeds (default 5).
 # Each prints its seed and the command that repeats it; a failure found here
 # becomes a fixed case (a corpus file, a regression test) once understood.
 # Builds and installs like `make test` and uses a throw-away cluster of its
 # own.  Prints `tests: N passed, M failed` last and fails if any failed.
 #
 # Environment: PG_CONFIG, RANDOM_DIFF_CASES, RANDOM_SQLSMITH_QUERIES,
-# RANDOM_FUZZ_SECONDS.
+# RANDOM_FUZZ_SECONDS, RANDOM_MATERIALIZED_SEEDS.
 
 set -euo pipefail
 
@@ -62,6 +64,8 @@ run sqlsmith SQLSMITH_SEED="$(fresh_seed)" SQLSMITH_QUERIES="${RANDOM_SQLSMITH_Q
 	bash test/sqlsmith/run.sh
 run fuzz FUZZ_SEED="$(fresh_seed)" FUZZ_SECONDS="${RANDOM_FUZZ_SECONDS:-300}" \
 	bash test/fuzz/run.sh
+run materialized_random OMNIKPI_MATERIALIZED_SEEDS="${RANDOM_MATERIALIZED_SEEDS:-5}" \
+	bash test/materialized_random.sh
 
 omnikpi_cluster_stop
 echo

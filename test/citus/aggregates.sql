@@ -58,7 +58,7 @@ INSERT INTO aggregate_checks VALUES
 					markov_model(ARRAY[t.channel], false) AS model
 				FROM %1$I.touchpoints t GROUP BY t.journey_id) j
 		  GROUP BY month) m
-	CROSS JOIN LATERAL markov_transitions(model) a$q$),
+	CROSS JOIN LATERAL transitions(model) a$q$),
 ('journey_paths by month, Shapley and fractribution', 'journey_paths', 'worker partials',
  $q$SELECT month, a.model, a.channel, a.conversions, a.value, a.share
 	FROM (SELECT month, journey_paths(path, converted, value) AS paths

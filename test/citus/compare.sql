@@ -13,8 +13,13 @@
 --     function_name themselves) or 'coordinator' (neither: the rows come to
 --     the coordinator and it computes the function).
 --   pg_temp.pulls_raw_rows(query): whether a worker query of the plan reads a
---     shard without grouping, aggregating or windowing, i.e. ships its rows to
---     the coordinator as they are.
+--     shard and ships rows to the coordinator as they are, or one per
+--     customer, journey or issue: at its top level (subqueries and
+--     parentheses left out) it neither aggregates nor groups, or it groups by
+--     customer_id, journey_id or issue_id.  Such rows come back when Citus
+--     plans a part of the query apart (a CTE read twice, a join it cannot
+--     push down) or when the coordinator computes the rest (a window over
+--     another key, an ordered-set aggregate).
 
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
@@ -110,15 +115,34 @@ AS $fn$
 	FROM pg_temp.worker_queries(query) AS q
 $fn$;
 
+-- The top level of a query: its text without what lies in parentheses
+-- (subqueries, arguments, lists).
+CREATE FUNCTION pg_temp.top_level(sql_text text)
+	RETURNS text
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	previous text;
+BEGIN
+	LOOP
+		previous := sql_text;
+		sql_text := regexp_replace(sql_text, '\([^()]*\)', '', 'g');
+		EXIT WHEN sql_text = previous;
+	END LOOP;
+	RETURN sql_text;
+END
+$fn$;
+
 -- A shard is named after its table with the shard id appended (102008 and up).
 CREATE FUNCTION pg_temp.pulls_raw_rows(query text)
 	RETURNS boolean
 	LANGUAGE sql
 AS $fn$
 	SELECT coalesce(bool_or(q ~ ' FROM [^ ]+_[0-9]{6,} '
-							AND q !~ ' GROUP BY | OVER \(|worker_partial_agg\(|\m(count|sum|min|max|avg|bool_or|array_agg)\('),
+							AND (t !~ ' GROUP BY |\m(worker_partial_agg|count|sum|min|max|avg|bool_or|bool_and|array_agg)\M'
+								 OR t ~ ' GROUP BY .*\m(customer_id|journey_id|issue_id)\M')),
 					false)
-	FROM pg_temp.worker_queries(query) AS q
+	FROM pg_temp.worker_queries(query) AS q, pg_temp.top_level(q) AS t
 $fn$;
 
 RESET citus.enable_ddl_propagation;

@@ -79,7 +79,9 @@ public final class BiToolCheck
 		Map.entry("date", Types.DATE), Map.entry("text", Types.VARCHAR), Map.entry("name", Types.VARCHAR),
 		Map.entry("float8", Types.DOUBLE), Map.entry("int8", Types.BIGINT), Map.entry("int4", Types.INTEGER),
 		Map.entry("numeric", Types.NUMERIC), Map.entry("bool", Types.BIT), Map.entry("timestamptz", Types.TIMESTAMP),
-		Map.entry("channel_summary", Types.OTHER), Map.entry("regclass", Types.OTHER));
+		Map.entry("channel_summary", Types.OTHER), Map.entry("regclass", Types.OTHER), Map.entry("jsonb", Types.OTHER),
+		Map.entry("_text", Types.ARRAY), Map.entry("_date", Types.ARRAY), Map.entry("_timestamptz", Types.ARRAY),
+		Map.entry("_bool", Types.ARRAY));
 
 	public static void main(String[] args) throws Exception
 	{

@@ -92,35 +92,80 @@ SELECT count(*) FROM omnikpi.drop_kpi_views('bi_kpi2') \g /dev/null
 RESET ROLE;
 DROP SCHEMA bi_kpi2;
 
--- The materialized form: the role reads the daily summaries and the
--- materialized KPI views with no access to the source table; the KPI views
--- that stay plain (over whole journeys, issues, customers) are left out.
+-- The materialized form: every KPI view of it is a table, read with its
+-- owner's rights, so a role with no right at all on the sources reads every
+-- one, with the owner's numbers; the raw rows stay closed to it.  Four
+-- sources (and a duration computed by an expression) make every KPI view;
+-- a few customers switch channels within a journey.
+INSERT INTO bi_shop.interactions (customer_id, journey_id, channel, occurred_at, phase, satisfaction)
+SELECT c, 100 + c, (ARRAY['web', 'store', 'app'])[1 + (c + s) % 3], timestamptz '2026-02-01 10:00+00' + s * interval '1 hour',
+	'decision', 4
+FROM generate_series(1, 5) c CROSS JOIN generate_series(0, 2) s;
+CREATE TABLE bi_shop.orders AS
+SELECT g AS order_id, 1 + g % 150 AS customer_id, (ARRAY['web', 'store', 'app'])[1 + g % 3] AS channel,
+	timestamptz '2026-01-02 10:00+00' + (g % 55) * interval '1 day' AS ordered_at, (10 + g % 40)::numeric AS amount,
+	(ARRAY['delivery', 'bopis', 'in_store'])[1 + g % 3] AS fulfillment,
+	CASE WHEN g % 3 = 1 THEN timestamptz '2026-01-02 14:00+00' + (g % 55) * interval '1 day' END AS ready_at,
+	CASE WHEN g % 6 = 1 THEN timestamptz '2026-01-03 12:00+00' + (g % 55) * interval '1 day' END AS collected_at,
+	CASE WHEN g % 7 = 0 THEN timestamptz '2026-01-05 12:00+00' + (g % 55) * interval '1 day' END AS returned_at,
+	CASE WHEN g % 7 = 0 THEN 'store' END AS return_channel
+FROM generate_series(1, 80) g;
+CREATE TABLE bi_shop.touchpoints AS
+SELECT g % 7 AS journey_id, 1 + g % 150 AS customer_id, (ARRAY['web', 'email', 'social', 'store'])[1 + g % 4] AS channel,
+	timestamptz '2026-01-01 08:00+00' + (g % 58) * interval '1 day' AS touched_at, (g % 5) * 0.5 AS cost
+FROM generate_series(1, 120) g;
+CREATE TABLE bi_shop.conversions AS
+SELECT g % 7 AS journey_id, 1 + g % 150 AS customer_id,
+	timestamptz '2026-01-20 20:00+00' + (g % 40) * interval '1 day' AS converted_at, (20 + g)::numeric AS value
+FROM generate_series(1, 30) g;
 CREATE SCHEMA bi_mat;
-SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized, count(*) FILTER (WHERE status = 'created') AS created
-FROM omnikpi.create_kpi_views('bi_mat', interactions => 'bi_shop.interactions', materialized => true);
+SET client_min_messages = warning;
+SELECT count(*) FILTER (WHERE status = 'materialized') AS materialized,
+	count(*) FILTER (WHERE status = 'materialized') = (SELECT count(*) FROM omnikpi.kpi_views) AS every_kpi_view
+FROM omnikpi.create_kpi_views('bi_mat', interactions => 'bi_shop.interactions', orders => 'bi_shop.orders',
+	touchpoints => 'bi_shop.touchpoints', conversions => 'bi_shop.conversions',
+	columns => '{"interactions": {"duration": "60 + customer_id % 300"}}', materialized => true);
+RESET client_min_messages;
 CREATE ROLE bi_dashboard LOGIN;
-SELECT * FROM omnikpi.grant_bi_access('bi_dashboard', 'bi_mat') ORDER BY 1;
-SELECT string_agg(format('%s %s %s %s', month, channel, round(rating_pct::numeric, 9), interactions), '; ' ORDER BY month, channel) AS owner_result
-FROM bi_mat.experience_rating_by_channel_monthly \gset
+SELECT count(*) AS sources_readable FROM pg_class c
+WHERE c.relnamespace = 'bi_shop'::regnamespace AND has_table_privilege('bi_dashboard', c.oid, 'SELECT');
+-- no NOTICE: nothing a dashboard reads is left out; only the source views,
+-- which read the raw rows as the querying role, are
+SELECT privilege, count(*) AS relations, string_agg(object, ', ' ORDER BY object) FILTER (WHERE privilege <> 'SELECT') AS which
+FROM omnikpi.grant_bi_access('bi_dashboard', 'bi_mat') GROUP BY 1 ORDER BY 1;
+-- Every KPI view, read whole as the role: its rows and a digest of them,
+-- the same as the owner's.
+SELECT string_agg(format('SELECT %L AS kpi_view, count(*) AS rows, md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) AS digest FROM bi_mat.%I AS t',
+						 o.relation_name, ';', '', o.relation_name), ' UNION ALL ' ORDER BY o.relation_name) AS every_view
+FROM omnikpi.kpi_objects('bi_mat') o WHERE o.kind = 'kpi view' \gset
+SELECT string_agg(format('%s %s %s', kpi_view, rows, digest), '; ' ORDER BY kpi_view) AS owner_digests FROM (:every_view) AS v \gset
 SET ROLE bi_dashboard;
-SELECT count(*) AS rows,
-	   string_agg(format('%s %s %s %s', month, channel, round(rating_pct::numeric, 9), interactions), '; ' ORDER BY month, channel)
-	   = :'owner_result' AS same_as_owner
-FROM bi_mat.experience_rating_by_channel_monthly;
-SELECT month, round(rating_pct::numeric, 6) AS rating_pct, interactions FROM bi_mat.experience_rating_monthly ORDER BY month;
-SELECT count(*) > 0 AS daily_rows FROM bi_mat.interactions_daily;
-SELECT count(*) FROM bi_mat.channel_switching_monthly;
+SELECT count(*) AS kpi_views, count(*) FILTER (WHERE rows > 0) AS with_rows,
+	string_agg(format('%s %s %s', kpi_view, rows, digest), '; ' ORDER BY kpi_view) = :'owner_digests' AS same_as_owner
+FROM (:every_view) AS v;
+SELECT count(*) FROM bi_shop.interactions;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM bi_shop.orders;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM bi_mat.source_interactions;
 \echo :LAST_ERROR_SQLSTATE
-REFRESH MATERIALIZED VIEW bi_mat.experience_rating_monthly;
-\echo :LAST_ERROR_SQLSTATE
+-- and it reads, never writes or refreshes
 CALL omnikpi.refresh_kpi_views('bi_mat');
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE bi_mat.experience_rating_monthly;
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM bi_mat.interactions_daily;
 \echo :LAST_ERROR_SQLSTATE
 UPDATE bi_mat.kpi_refresh_state SET watermark = NULL;
 \echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- The owner's refresh brings new rows; the role reads the new numbers
+-- with no more rights than before.
+INSERT INTO bi_shop.interactions (customer_id, channel, occurred_at, phase, satisfaction)
+VALUES (7, 'web', '2026-03-01 09:00+00', 'service', 5);
+CALL omnikpi.refresh_kpi_views('bi_mat');
+SET ROLE bi_dashboard;
+SELECT month, interactions FROM bi_mat.experience_rating_monthly WHERE month = '2026-03-01';
 RESET ROLE;
 SELECT count(*) AS relations,
 	   count(*) FILTER (WHERE has_table_privilege('bi_dashboard', c.oid, 'SELECT')) AS readable,

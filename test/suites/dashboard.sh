@@ -3,8 +3,9 @@
 # dashboard.sh: the demo and the dashboard end to end, as a user runs them.
 # In test/run.sh's cluster (the server the PG* variables name):
 #   1. `make demo`'s script (demo/run.sh) makes a small demo database and its
-#      BI role; what it prints must be its report and the connection details
-#      only, nothing of what it ran on the way;
+#      BI role, which may read none of the raw rows; what it prints must be
+#      its report and the connection details only, nothing of what it ran on
+#      the way;
 #   2. `make dashboard`'s script (dashboard/build.sh) installs the dashboard's
 #      npm packages, builds it reading the KPI views as the BI role, serves it;
 #   3. headless Chromium opens every page, and each headline number on them
@@ -60,6 +61,10 @@ if grep -nE '^== |^make(\[[0-9]+\])?:|gcc|CREATE|view_name' "$work/demo.out"; th
 	fail "the demo's output holds more than its report and the connection details"
 fi
 grep -q '== creating the KPI views' "$demo_dir/demo.log" || fail "the demo's log lacks its steps"
+# The BI role reads the materialized KPI views, and none of the raw rows.
+raw_readable=$(omnikpi_psql -d omnikpi_demo -At -c "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c
+	WHERE c.relnamespace = 'omnikpi_demo'::regnamespace AND has_table_privilege('omnikpi_bi', c.oid, 'SELECT')")
+[ -z "$raw_readable" ] || fail "the BI role may read the raw rows of $raw_readable"
 
 # --- 2. the dashboard -----------------------------------------------------------------
 t0=$(date +%s)

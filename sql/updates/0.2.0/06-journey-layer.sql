@@ -6,9 +6,10 @@
 -- normalized views of whole journeys, one row each, with the journey's
 -- contacts or touches as arrays in time order:
 --   interaction_journeys   from source_interactions: one row per journey,
---       keyed by journey_id when the interactions have one, else by
---       (customer_id, journey_no): a customer's contacts, in time order, make
---       one journey until a gap longer than journey_gap starts the next.
+--       keyed by (customer_id, journey_id) when the interactions have journey
+--       ids (a journey is one customer's), else by (customer_id, journey_no):
+--       a customer's contacts, in time order, make one journey until a gap
+--       longer than journey_gap starts the next.
 --       Read by channel_switching_monthly, channel_transitions_monthly and
 --       journey_funnel_monthly.
 --   attribution_paths      from source_touchpoints and source_conversions:
@@ -27,13 +28,20 @@
 --       Read by every attribution view (rule-based and data-driven) and by
 --       conversion_by_channel_monthly, so they count the same conversions
 --       and value by construction.
--- Both group by customer or journey first, so that they can be kept as
--- tables keyed that way and, on Citus, computed where the sources'
--- distribution column puts each customer's rows.
+-- Both group by customer or journey first, so that the materialized form
+-- keeps them as tables keyed that way (10-materialized.sql) and, on Citus,
+-- computes them where the sources' distribution column puts each
+-- customer's rows.  Contacts that tie on time, channel and phase are
+-- ordered by the rest of the row, so that every computation of a journey
+-- gives the same arrays.
 --
 -- The templates take the arguments of those of omnikpi.kpi_views: %1$I the
 -- target schema, %8$L the time zone, %9$L lookback, %10$L max_touches,
--- %11$L exclude_channels, %12$L journey_gap (see create_kpi_views).
+-- %11$L exclude_channels, %12$L journey_gap (see create_kpi_views), and
+-- read the rows of their sources from %13$s and %14$s (the source views
+-- named in sources, in that order; see omnikpi.layer_inputs).  The
+-- materialized form runs the same templates over the rows of the touched
+-- customers or journeys only, so both forms compute the same entities.
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE omnikpi.kpi_layer_views (
@@ -51,8 +59,8 @@ GRANT SELECT ON omnikpi.kpi_layer_views TO PUBLIC;
 
 INSERT INTO omnikpi.kpi_layer_views VALUES
 ('interaction_journeys', 'journey_id', '{interactions}',
- 'Journeys from the interactions, one row per journey_id, with the contacts as arrays in time order; read by the switching, transition and funnel views',
- ARRAY['customer_id', 'the customer of the journey''s first contact',
+ 'Journeys from the interactions, one row per customer and journey_id (a journey is one customer''s), with the contacts as arrays in time order; read by the switching, transition and funnel views',
+ ARRAY['customer_id', 'the customer',
 	   'journey_id', 'the journey',
 	   'journey_no', 'NULL: the journeys have their own ids',
 	   'started_at', 'the first contact',
@@ -63,18 +71,17 @@ INSERT INTO omnikpi.kpi_layer_views VALUES
 	   'contact_times', 'the time of each contact',
 	   'phases', 'the journey phase of each contact',
 	   'context_carried', 'whether each contact had the customer''s context'],
- $v$SELECT (array_agg(customer_id ORDER BY occurred_at, channel, phase))[1] AS customer_id,
-	journey_id, NULL::bigint AS journey_no,
+ $v$SELECT customer_id, journey_id, NULL::bigint AS journey_no,
 	min(occurred_at) AS started_at, max(occurred_at) AS ended_at,
 	date_trunc('month', min(occurred_at) AT TIME ZONE %8$L)::date AS month,
 	count(*) AS contacts,
-	array_agg(channel ORDER BY occurred_at, channel, phase) AS channels,
-	array_agg(occurred_at ORDER BY occurred_at, channel, phase) AS contact_times,
-	array_agg(phase ORDER BY occurred_at, channel, phase) AS phases,
-	array_agg(context_carried ORDER BY occurred_at, channel, phase) AS context_carried
-FROM %1$I.source_interactions
+	array_agg(channel ORDER BY occurred_at, channel, phase, context_carried) AS channels,
+	array_agg(occurred_at ORDER BY occurred_at, channel, phase, context_carried) AS contact_times,
+	array_agg(phase ORDER BY occurred_at, channel, phase, context_carried) AS phases,
+	array_agg(context_carried ORDER BY occurred_at, channel, phase, context_carried) AS context_carried
+FROM %13$s AS source_rows
 WHERE journey_id IS NOT NULL
-GROUP BY journey_id$v$),
+GROUP BY customer_id, journey_id$v$),
 ('interaction_journeys', 'customer_id', '{interactions}',
  'Journeys from the interactions, which have no journey ids: a customer''s contacts in time order, a new journey after a gap of more than journey_gap; one row per journey with the contacts as arrays; read by the switching, transition and funnel views',
  ARRAY['customer_id', 'the customer',
@@ -90,8 +97,8 @@ GROUP BY journey_id$v$),
 	   'context_carried', 'whether each contact had the customer''s context'],
  $v$WITH contacts AS (
 	SELECT customer_id, channel, occurred_at, phase, context_carried,
-		lag(occurred_at) OVER (PARTITION BY customer_id ORDER BY occurred_at, channel, phase) AS previous_at
-	FROM %1$I.source_interactions
+		lag(occurred_at) OVER (PARTITION BY customer_id ORDER BY occurred_at, channel, phase, context_carried) AS previous_at
+	FROM %13$s AS source_rows
 	WHERE customer_id IS NOT NULL),
 numbered AS (
 	-- a contact more than journey_gap (in the recorded zone's calendar)
@@ -99,16 +106,16 @@ numbered AS (
 	SELECT customer_id, channel, occurred_at, phase, context_carried,
 		count(*) FILTER (WHERE previous_at IS NULL
 						   OR previous_at < ((occurred_at AT TIME ZONE %8$L) - %12$L::interval) AT TIME ZONE %8$L)
-			OVER (PARTITION BY customer_id ORDER BY occurred_at, channel, phase ROWS UNBOUNDED PRECEDING) AS journey_no
+			OVER (PARTITION BY customer_id ORDER BY occurred_at, channel, phase, context_carried ROWS UNBOUNDED PRECEDING) AS journey_no
 	FROM contacts)
 SELECT customer_id, NULL::text AS journey_id, journey_no,
 	min(occurred_at) AS started_at, max(occurred_at) AS ended_at,
 	date_trunc('month', min(occurred_at) AT TIME ZONE %8$L)::date AS month,
 	count(*) AS contacts,
-	array_agg(channel ORDER BY occurred_at, channel, phase) AS channels,
-	array_agg(occurred_at ORDER BY occurred_at, channel, phase) AS contact_times,
-	array_agg(phase ORDER BY occurred_at, channel, phase) AS phases,
-	array_agg(context_carried ORDER BY occurred_at, channel, phase) AS context_carried
+	array_agg(channel ORDER BY occurred_at, channel, phase, context_carried) AS channels,
+	array_agg(occurred_at ORDER BY occurred_at, channel, phase, context_carried) AS contact_times,
+	array_agg(phase ORDER BY occurred_at, channel, phase, context_carried) AS phases,
+	array_agg(context_carried ORDER BY occurred_at, channel, phase, context_carried) AS context_carried
 FROM numbered
 GROUP BY customer_id, journey_no$v$),
 ('attribution_paths', 'journey_id', '{touchpoints,conversions}',
@@ -122,14 +129,14 @@ GROUP BY customer_id, journey_no$v$),
 	   'month', 'first day of the month of the conversion, or of the last touch of a path without one, in the time zone given to create_kpi_views',
 	   'channels', 'the channel of each touch, in time order',
 	   'touch_times', 'the time of each touch'],
- $v$WITH conversions AS (
+ $v$WITH conversions AS NOT MATERIALIZED (
 	SELECT journey_id, converted_at, value,
 		row_number() OVER (PARTITION BY journey_id ORDER BY converted_at, value) AS cycle
-	FROM %1$I.source_conversions
+	FROM %14$s AS source_rows
 	WHERE journey_id IS NOT NULL),
-touches AS (
+touches AS NOT MATERIALIZED (
 	SELECT journey_id, customer_id, channel, touched_at
-	FROM %1$I.source_touchpoints
+	FROM %13$s AS source_rows
 	WHERE journey_id IS NOT NULL AND channel <> ALL (%11$L::text[])),
 path_touches AS (
 	SELECT t.journey_id, c.cycle, c.converted_at, c.value, t.customer_id, t.channel, t.touched_at,
@@ -160,16 +167,16 @@ GROUP BY journey_id, cycle, converted_at, value$v$),
 	   'month', 'first day of the month of the conversion, or of the last touch of a path without one, in the time zone given to create_kpi_views',
 	   'channels', 'the channel of each touch, in time order',
 	   'touch_times', 'the time of each touch'],
- $v$WITH conversions AS (
+ $v$WITH conversions AS NOT MATERIALIZED (
 	SELECT customer_id, converted_at, value,
 		lag(converted_at) OVER w AS cycle_start,
 		row_number() OVER w AS cycle
-	FROM %1$I.source_conversions
+	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	WINDOW w AS (PARTITION BY customer_id ORDER BY converted_at, value)),
-touches AS (
+touches AS NOT MATERIALIZED (
 	SELECT customer_id, channel, touched_at
-	FROM %1$I.source_touchpoints
+	FROM %13$s AS source_rows
 	WHERE customer_id IS NOT NULL AND channel <> ALL (%11$L::text[])),
 converting AS (
 	-- lookback counts calendar days and months in the recorded zone

@@ -6,8 +6,9 @@
 -- create_kpi_views, written into the view as a literal (%8$L), and every
 -- window (ROPO, 90 days of activity) counts calendar days in that zone: the
 -- same rows give the same months whatever the zone of the session that
--- reads or refreshes, and on Citus whatever the workers' zone.  Journeys and
--- attribution come from the journey layer, never from the sources directly.
+-- reads or refreshes, and on Citus whatever the workers' zone.  A KPI over
+-- journeys, issues, customers, orders or conversion paths reads its layer
+-- view (06-journey-layer.sql, 09-entity-layer.sql), never the sources.
 --
 -- Template arguments: %1$I the target schema, %2$L the ROPO window, %3$L the
 -- store channels, %4$L the online channels, %5$L and %6$L the rating scale,
@@ -41,9 +42,9 @@ INSERT INTO omnikpi.kpi_views (position, view_name, sources, description, column
 	   'channels', 'channels with at least one rating',
 	   'interactions', 'contacts in the month, rated or not'],
  $v$SELECT date_trunc('month', occurred_at AT TIME ZONE %8$L)::date AS month,
-	@extschema@.omni_experience_rating(channel, satisfaction, %5$L::double precision, %6$L::double precision) AS rating_pct,
+	@extschema@.experience_rating(@extschema@.channel_summary(channel, satisfaction), %5$L::double precision, %6$L::double precision) AS rating_pct,
 	80::double precision AS target_pct,
-	(count(DISTINCT channel) FILTER (WHERE satisfaction IS NOT NULL))::integer AS channels,
+	coalesce(@extschema@.channel_count(@extschema@.channel_summary(channel, satisfaction)), 0) AS channels,
 	count(*) AS interactions
 FROM %1$I.source_interactions
 GROUP BY 1$v$,
@@ -79,9 +80,9 @@ GROUP BY 1, 2$v$,
 	   'target', 'the usual target, 80',
 	   'channels', 'channels with at least one contact'],
  $v$SELECT date_trunc('quarter', occurred_at AT TIME ZONE %8$L)::date AS quarter,
-	@extschema@.omni_integration_index(channel, context_carried) AS integration_index,
+	@extschema@.integration_index(@extschema@.channel_summary(channel, context_carried)) AS integration_index,
 	80::double precision AS target,
-	(count(DISTINCT channel) FILTER (WHERE context_carried IS NOT NULL))::integer AS channels
+	coalesce(@extschema@.channel_count(@extschema@.channel_summary(channel, context_carried)), 0) AS channels
 FROM %1$I.source_interactions
 GROUP BY 1$v$,
  '{interactions.context_carried}', '{}'),
@@ -124,35 +125,23 @@ FROM %1$I.source_interactions
 GROUP BY 1, 2$v$,
  '{interactions.satisfaction}', '{interactions.effort,interactions.nps}'),
 (7, 'resolution_by_channel_monthly', '{interactions}',
- 'Service issues per month and channel of their first contact: interactions needed per resolved issue, and first-contact resolution rate (issues resolved by their first contact)',
+ 'Service issues per month and channel of their first contact: interactions needed per resolved issue, and first-contact resolution rate (issues resolved by their first contact); issues from interaction_issues',
  ARRAY['month', 'first day of the month the issue was opened',
 	   'channel', 'channel of the issue''s first contact',
 	   'issues', 'issues opened',
 	   'resolved_issues', 'issues resolved by any of their contacts',
 	   'interactions_per_resolved_issue', 'mean number of contacts of a resolved issue',
 	   'first_contact_resolution_pct', 'percentage of issues resolved by their first contact'],
- $v$WITH contacts AS (
-	SELECT issue_id, channel, occurred_at, resolved,
-		row_number() OVER (PARTITION BY issue_id ORDER BY occurred_at, channel) AS contact_no
-	FROM %1$I.source_interactions
-	WHERE issue_id IS NOT NULL),
-issues AS (
-	SELECT issue_id, min(occurred_at) AS opened_at,
-		min(channel) FILTER (WHERE contact_no = 1) AS channel,
-		count(*) AS contacts,
-		coalesce(bool_or(resolved), false) AS resolved,
-		coalesce(bool_or(resolved) FILTER (WHERE contact_no = 1), false) AS resolved_first
-	FROM contacts GROUP BY issue_id)
-SELECT date_trunc('month', opened_at AT TIME ZONE %8$L)::date AS month, channel,
+ $v$SELECT month, channel,
 	count(*) AS issues,
 	count(*) FILTER (WHERE resolved) AS resolved_issues,
 	(avg(contacts) FILTER (WHERE resolved))::double precision AS interactions_per_resolved_issue,
 	100 * avg(resolved_first::integer)::double precision AS first_contact_resolution_pct
-FROM issues
+FROM %1$I.interaction_issues
 GROUP BY 1, 2$v$,
  '{interactions.issue_id,interactions.resolved}', '{}'),
 (8, 'channel_switching_monthly', '{interactions}',
- 'Channel switching per month (of a journey''s or issue''s first contact): switches (consecutive contacts on different channels) per journey and per issue, share of journeys using 2 or more channels, and share of switches where the new channel had the customer''s context; journeys from interaction_journeys',
+ 'Channel switching per month (of a journey''s or issue''s first contact): switches (consecutive contacts on different channels) per journey and per issue, share of journeys using 2 or more channels, and share of switches where the new channel had the customer''s context; journeys from interaction_journeys, issues from interaction_issues',
  ARRAY['month', 'first day of the month',
 	   'journeys', 'journeys started in the month',
 	   'switches_per_journey', 'mean number of channel switches per journey',
@@ -160,32 +149,16 @@ GROUP BY 1, 2$v$,
 	   'issues', 'issues opened in the month',
 	   'switches_per_issue', 'mean number of channel switches per issue',
 	   'context_carried_switch_pct', 'percentage of switches within journeys where the new channel had the context (of those where it is known)'],
- $v$WITH journeys AS (
-	SELECT j.month, s.switches, s.known, s.carried, s.channels
+ $v$WITH by_journey AS (
+	SELECT j.month, count(*) AS journeys, avg(s.switches)::double precision AS switches_per_journey,
+		100 * avg((s.distinct_channels >= 2)::integer)::double precision AS multichannel_journey_pct,
+		sum(s.known_switches) AS known, sum(s.carried_switches) AS carried
 	FROM %1$I.interaction_journeys j
-	CROSS JOIN LATERAL (
-		SELECT count(*) FILTER (WHERE i > 1 AND j.channels[i] <> j.channels[i - 1]) AS switches,
-			count(*) FILTER (WHERE i > 1 AND j.channels[i] <> j.channels[i - 1] AND j.context_carried[i] IS NOT NULL) AS known,
-			count(*) FILTER (WHERE i > 1 AND j.channels[i] <> j.channels[i - 1] AND j.context_carried[i]) AS carried,
-			count(DISTINCT j.channels[i]) AS channels
-		FROM generate_subscripts(j.channels, 1) AS i) s),
-issue_steps AS (
-	SELECT issue_id, channel, occurred_at,
-		lag(channel) OVER (PARTITION BY issue_id ORDER BY occurred_at, channel) AS previous
-	FROM %1$I.source_interactions
-	WHERE issue_id IS NOT NULL),
-issues AS (
-	SELECT date_trunc('month', min(occurred_at) AT TIME ZONE %8$L)::date AS month,
-		count(*) FILTER (WHERE channel <> previous) AS switches
-	FROM issue_steps GROUP BY issue_id),
-by_journey AS (
-	SELECT month, count(*) AS journeys, avg(switches)::double precision AS switches_per_journey,
-		100 * avg((channels >= 2)::integer)::double precision AS multichannel_journey_pct,
-		sum(known) AS known, sum(carried) AS carried
-	FROM journeys GROUP BY month),
+	CROSS JOIN LATERAL omnikpi.journey_switches(j.channels, j.context_carried) s
+	GROUP BY j.month),
 by_issue AS (
 	SELECT month, count(*) AS issues, avg(switches)::double precision AS switches_per_issue
-	FROM issues GROUP BY month)
+	FROM %1$I.interaction_issues GROUP BY month)
 SELECT month, coalesce(journeys, 0) AS journeys, switches_per_journey, multichannel_journey_pct,
 	coalesce(issues, 0) AS issues, switches_per_issue,
 	(100 * carried / nullif(known, 0))::double precision AS context_carried_switch_pct
@@ -236,27 +209,21 @@ FROM reached
 WINDOW w AS (PARTITION BY month ORDER BY phase_order)$v$,
  '{interactions.phase}', '{}'),
 (11, 'engagement_depth', '{interactions,orders}',
- 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned',
+ 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned; customers from customer_profiles',
  ARRAY['channel_depth', 'number of channels the customer used: 1, 2, 3 or 4+',
 	   'customers', 'customers with that depth',
 	   'retained_pct', 'percentage active in the last 90 days of the data',
 	   'churned_pct', 'percentage not active in the last 90 days of the data',
 	   'revenue_per_customer', 'order amount per customer, all time'],
- $v$WITH customers AS (
-	SELECT customer_id, count(DISTINCT channel) AS channels, max(occurred_at) AS last_seen
-	FROM %1$I.source_interactions
-	WHERE customer_id IS NOT NULL
-	GROUP BY customer_id),
-data_end AS (
+ $v$WITH data_end AS (
 	SELECT ((max(occurred_at) AT TIME ZONE %8$L) - interval '90 days') AT TIME ZONE %8$L AS active_since
-	FROM %1$I.source_interactions),
-revenue AS (SELECT customer_id, sum(amount) AS amount FROM %1$I.source_orders GROUP BY customer_id)
-SELECT CASE WHEN c.channels >= 4 THEN '4+' ELSE c.channels::text END AS channel_depth,
+	FROM %1$I.source_interactions)
+SELECT CASE WHEN c.channel_count >= 4 THEN '4+' ELSE c.channel_count::text END AS channel_depth,
 	count(*) AS customers,
-	100 * avg((c.last_seen > e.active_since)::integer)::double precision AS retained_pct,
-	100 * avg((c.last_seen <= e.active_since)::integer)::double precision AS churned_pct,
-	(sum(coalesce(r.amount, 0)) / count(*))::double precision AS revenue_per_customer
-FROM customers c CROSS JOIN data_end e LEFT JOIN revenue r USING (customer_id)
+	100 * avg((c.last_at > e.active_since)::integer)::double precision AS retained_pct,
+	100 * avg((c.last_at <= e.active_since)::integer)::double precision AS churned_pct,
+	(sum(coalesce(c.revenue, 0)) / count(*))::double precision AS revenue_per_customer
+FROM %1$I.customer_profiles c CROSS JOIN data_end e
 GROUP BY 1$v$,
  '{orders.amount}', '{}'),
 (12, 'churn_retention_monthly', '{interactions}',
@@ -268,42 +235,41 @@ GROUP BY 1$v$,
 	   'churned_customers', 'customers active the previous month but not this one',
 	   'retention_rate_pct', 'retained customers in percent of the previous month''s active customers',
 	   'churn_rate_pct', 'churned customers in percent of the previous month''s active customers'],
- $v$WITH contact_days AS (
-	SELECT DISTINCT customer_id, (occurred_at AT TIME ZONE %8$L)::date::timestamp AS day
+ $v$WITH data_end AS (
+	-- the latest contact of a customer, read from the contacts rather than
+	-- from a second computation of every profile
+	SELECT date_trunc('month', max(occurred_at) AT TIME ZONE %8$L)::date AS last_month
 	FROM %1$I.source_interactions
 	WHERE customer_id IS NOT NULL),
-data_end AS (SELECT date_trunc('month', max(day)) AS last_month FROM contact_days),
-active AS (
-	-- a contact on day keeps its customer active in every month whose end lies
-	-- less than 90 days after it (local dates: no zone enters)
-	SELECT DISTINCT c.customer_id, m.month::date AS month
-	FROM contact_days c
-	CROSS JOIN data_end d
-	CROSS JOIN LATERAL generate_series(date_trunc('month', c.day), least(d.last_month, date_trunc('month', c.day + interval '90 days')),
-									   interval '1 month') AS m(month)
-	WHERE m.month + interval '1 month' <= c.day + interval '90 days'),
 marked AS (
-	SELECT month,
-		lag(month) OVER (PARTITION BY customer_id ORDER BY month) AS previous_month,
-		lead(month) OVER (PARTITION BY customer_id ORDER BY month) AS next_month
-	FROM active),
+	-- the customer's active months, with the one before and after each
+	SELECT m.month, c.active_months[m.n - 1] AS previous_month, c.active_months[m.n + 1] AS next_month
+	FROM %1$I.customer_profiles c
+	CROSS JOIN LATERAL unnest(c.active_months) WITH ORDINALITY AS m(month, n)),
 per_month AS (
+	-- activity after the data's last month does not count yet; a customer
+	-- active this month but not the next churns in the next
 	SELECT month, count(*) AS active_customers,
 		count(*) FILTER (WHERE previous_month IS NULL) AS new_customers,
-		count(*) FILTER (WHERE previous_month = (month - interval '1 month')::date) AS retained_customers
-	FROM marked GROUP BY month),
-churned AS (
-	SELECT (month + interval '1 month')::date AS month, count(*) AS churned_customers
-	FROM marked
-	WHERE next_month IS DISTINCT FROM (month + interval '1 month')::date
-	GROUP BY 1)
-SELECT m.month, m.active_customers, m.new_customers, m.retained_customers,
-	coalesce(c.churned_customers, 0) AS churned_customers,
-	(100.0 * m.retained_customers / p.active_customers)::double precision AS retention_rate_pct,
-	(100.0 * coalesce(c.churned_customers, 0) / p.active_customers)::double precision AS churn_rate_pct
-FROM per_month m
-LEFT JOIN per_month p ON p.month = (m.month - interval '1 month')::date
-LEFT JOIN churned c ON c.month = m.month$v$,
+		count(*) FILTER (WHERE previous_month = (month - interval '1 month')::date) AS retained_customers,
+		count(*) FILTER (WHERE next_month IS DISTINCT FROM (month + interval '1 month')::date) AS churning_customers
+	FROM marked CROSS JOIN data_end
+	WHERE month <= last_month
+	GROUP BY month),
+with_previous AS (
+	-- the previous month's row, when that month had active customers: marked
+	-- and per_month are read once, so that on Citus the per-customer part
+	-- runs on the workers and only one row per month reaches the coordinator
+	SELECT month, active_customers, new_customers, retained_customers,
+		CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(active_customers) OVER w END AS previous_active,
+		CASE WHEN lag(month) OVER w = (month - interval '1 month')::date THEN lag(churning_customers) OVER w END AS churned_customers
+	FROM per_month
+	WINDOW w AS (ORDER BY month))
+SELECT month, active_customers, new_customers, retained_customers,
+	coalesce(churned_customers, 0) AS churned_customers,
+	(100.0 * retained_customers / previous_active)::double precision AS retention_rate_pct,
+	(100.0 * coalesce(churned_customers, 0) / previous_active)::double precision AS churn_rate_pct
+FROM with_previous$v$,
  '{}', '{}'),
 (13, 'conversion_by_channel_monthly', '{touchpoints,conversions}',
  'Conversion rate per channel and month (of the path''s first touch): of the paths (from attribution_paths: a conversion with the touches that led to it, or touches that led to none) that touched the channel, the percentage that converted',
@@ -329,7 +295,7 @@ GROUP BY 1, 2$v$,
 	   'attributed_value', 'conversion value credited to the channel',
 	   'touch_cost', 'cost of all the channel''s touches in the month',
 	   'cost_per_acquisition', 'touch_cost / attributed_conversions'],
- $v$WITH touches AS (
+ $v$WITH touches AS NOT MATERIALIZED (
 	SELECT p.customer_id, p.journey_id, p.cycle, p.month, p.converted_at, p.value, u.channel, u.touched_at, u.n
 	FROM %1$I.attribution_paths p
 	CROSS JOIN LATERAL unnest(p.channels, p.touch_times) WITH ORDINALITY AS u(channel, touched_at, n)
@@ -363,24 +329,15 @@ FROM credited LEFT JOIN costs USING (month, channel)$v$,
 	   'online_purchases', 'orders on an online channel',
 	   'showroomed', 'of those, orders preceded by a store contact within the window',
 	   'showrooming_pct', 'showroomed in percent of online_purchases'],
- $v$WITH purchases AS (
-	SELECT date_trunc('month', o.ordered_at AT TIME ZONE %8$L)::date AS month,
-		o.channel = ANY (%3$L::text[]) AS in_store,
-		EXISTS (SELECT 1 FROM %1$I.source_interactions i
-				WHERE i.customer_id = o.customer_id
-				  AND i.channel = ANY (CASE WHEN o.channel = ANY (%3$L::text[]) THEN %4$L::text[] ELSE %3$L::text[] END)
-				  AND i.occurred_at < o.ordered_at
-				  AND i.occurred_at >= ((o.ordered_at AT TIME ZONE %8$L) - %2$L::interval) AT TIME ZONE %8$L) AS preceded
-	FROM %1$I.source_orders o
-	WHERE o.channel = ANY (%3$L::text[] || %4$L::text[]))
-SELECT month,
+ $v$SELECT month,
 	count(*) FILTER (WHERE in_store) AS store_purchases,
-	count(*) FILTER (WHERE in_store AND preceded) AS researched_online,
-	(100.0 * count(*) FILTER (WHERE in_store AND preceded) / nullif(count(*) FILTER (WHERE in_store), 0))::double precision AS ropo_pct,
+	count(*) FILTER (WHERE in_store AND preceded_by_other_side) AS researched_online,
+	(100.0 * count(*) FILTER (WHERE in_store AND preceded_by_other_side) / nullif(count(*) FILTER (WHERE in_store), 0))::double precision AS ropo_pct,
 	count(*) FILTER (WHERE NOT in_store) AS online_purchases,
-	count(*) FILTER (WHERE NOT in_store AND preceded) AS showroomed,
-	(100.0 * count(*) FILTER (WHERE NOT in_store AND preceded) / nullif(count(*) FILTER (WHERE NOT in_store), 0))::double precision AS showrooming_pct
-FROM purchases
+	count(*) FILTER (WHERE NOT in_store AND preceded_by_other_side) AS showroomed,
+	(100.0 * count(*) FILTER (WHERE NOT in_store AND preceded_by_other_side) / nullif(count(*) FILTER (WHERE NOT in_store), 0))::double precision AS showrooming_pct
+FROM %1$I.customer_orders
+WHERE in_store IS NOT NULL
 GROUP BY month$v$,
  '{}', '{}'),
 (16, 'fulfillment_by_channel_monthly', '{orders}',
@@ -394,11 +351,8 @@ GROUP BY month$v$,
 	   'click_to_collect_p90_hours', '90th percentile of the hours from order to ready for pickup',
 	   'pickup_wait_median_hours', 'median hours from ready to collected'],
  $v$WITH classified AS (
-	SELECT date_trunc('month', ordered_at AT TIME ZONE %8$L)::date AS month, channel,
-		fulfillment = 'bopis' AS bopis,
-		extract(epoch FROM ready_at - ordered_at) / 3600 AS ready_hours,
-		extract(epoch FROM collected_at - ready_at) / 3600 AS wait_hours
-	FROM %1$I.source_orders)
+	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
+	FROM %1$I.customer_orders)
 SELECT month, channel, count(*) AS orders,
 	count(*) FILTER (WHERE bopis) AS bopis_orders,
 	(100.0 * count(*) FILTER (WHERE bopis) / count(*))::double precision AS bopis_share_pct,
@@ -418,14 +372,14 @@ GROUP BY 1, 2$v$,
 	   'return_rate_pct', 'returns in percent of orders',
 	   'cross_channel_return_rate_pct', 'cross_channel_returns in percent of orders',
 	   'cross_channel_share_of_returns_pct', 'cross_channel_returns in percent of returns'],
- $v$SELECT date_trunc('month', ordered_at AT TIME ZONE %8$L)::date AS month, channel,
+ $v$SELECT month, channel,
 	count(*) AS orders,
 	count(returned_at) AS returns,
 	count(*) FILTER (WHERE returned_at IS NOT NULL AND return_channel IS DISTINCT FROM channel) AS cross_channel_returns,
 	(100.0 * count(returned_at) / count(*))::double precision AS return_rate_pct,
 	(100.0 * count(*) FILTER (WHERE returned_at IS NOT NULL AND return_channel IS DISTINCT FROM channel) / count(*))::double precision AS cross_channel_return_rate_pct,
 	(100.0 * count(*) FILTER (WHERE returned_at IS NOT NULL AND return_channel IS DISTINCT FROM channel) / nullif(count(returned_at), 0))::double precision AS cross_channel_share_of_returns_pct
-FROM %1$I.source_orders
+FROM %1$I.customer_orders
 GROUP BY 1, 2$v$,
  '{orders.returned_at,orders.return_channel}', '{}');
 

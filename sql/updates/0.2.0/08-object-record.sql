@@ -46,8 +46,8 @@ COMMENT ON FUNCTION omnikpi.kpi_object_record(name) IS
 	'the kpi_objects table in which create_kpi_views records what it made in target_schema, or NULL';
 
 -- What create_kpi_views made in a schema and is still there, in the order it
--- can be dropped: KPI views (plain or materialized), journey views, daily
--- summaries, the refresh state, source views, the record.
+-- can be dropped: KPI views (or tables), layer views, entity tables, summary
+-- tables, the refresh state, source views, the record.
 CREATE FUNCTION omnikpi.kpi_objects(target_schema name)
 	RETURNS TABLE (relation regclass, relation_name name, relation_kind "char", kind text)
 	LANGUAGE plpgsql STABLE
@@ -62,7 +62,7 @@ BEGIN
 			 FROM %s r
 			 JOIN pg_catalog.pg_class c ON c.oid = r.relation
 			 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = $1
-			 ORDER BY array_position(ARRAY[''kpi view'', ''layer view'', ''daily summary'', ''refresh state'', ''source view'', ''record''], r.kind),
+			 ORDER BY array_position(ARRAY[''kpi view'', ''layer view'', ''entity table'', ''summary table'', ''refresh state'', ''source view'', ''record''], r.kind),
 				c.relname', record_table)
 			USING target_schema;
 		RETURN;

@@ -1,32 +1,48 @@
 -- ---------------------------------------------------------------------------
--- Materialized KPIs: a daily summary layer, monthly and quarterly
--- materialized views rolled up from it, and an incremental refresh.
+-- The materialized form: every KPI view kept as a table, refreshed at the
+-- cost of the new data.
 --
--- create_kpi_views(..., materialized => true) makes, in the target schema:
---   * <source>_daily: an ordinary table of per-day partial sums (counts, sums,
---     channel_summary states) per day, channel and phase, so that every KPI
---     built on it is exact for any period: never an average of averages;
---   * the KPI views that have a row in omnikpi.kpi_materialized_views as
---     materialized views over that table, each with a unique index, so that
---     REFRESH MATERIALIZED VIEW CONCURRENTLY never blocks a reader;
---   * every other KPI view as the same plain view as without materialized
---     (KPIs over whole journeys, issues, customers or percentiles do not
---     decompose by day);
---   * kpi_refresh_state: per daily table the watermark of the last refresh.
--- refresh_kpi_views(target_schema) recomputes the days from the watermark
--- minus the late-data window on (DELETE and INSERT of those days only), then
--- refreshes the materialized views concurrently, all in one transaction.
+-- create_kpi_views(..., materialized => true) makes, in the target schema,
+-- besides the source views:
+--   * entity tables (11-entity-tables.sql): each layer view of
+--     06-journey-layer.sql and 09-entity-layer.sql (journeys, issues,
+--     customer profiles, orders, conversion paths) as a table of the same
+--     name, columns and rows, keyed by customer (or by journey, for paths of
+--     data with journey ids);
+--   * summary tables: daily partial sums of the interactions and touchpoints
+--     (below), partial sums per month or customer segment added up from the
+--     entity tables (12-summary-tables.sql), and Markov and journey_paths
+--     states per month;
+--   * every KPI view as a table of the same name, columns, types, comments
+--     and rows as the plain view, rolled up from the summary tables
+--     (56-materialized-kpis.sql);
+--   * kpi_refresh_state: per source, the watermark of the last refresh.
+-- refresh_kpi_views (15-refresh.sql) recomputes, in one transaction:
+--   1. the days of the daily tables from each source's watermark minus the
+--      late window on;
+--   2. the entities touched by rows from there on (and those whose stored
+--      rows reach there), from the source rows of those customers or
+--      journeys only; the summary tables change by the difference between
+--      the touched entities' new and old contributions;
+--   3. the KPI tables' rows of the months (or quarters) that changed; a KPI
+--      over all customers is recomputed whole from its small summaries.
+-- Every step deletes and inserts rows of ordinary tables, so readers keep
+-- reading the previous rows until the refresh commits, and a failed refresh
+-- leaves them in place.  No statement numbers rows across customers or uses
+-- a sequence: entity rows are deleted and inserted by their customer (or
+-- journey) key, which is what lets them live on Citus workers beside the
+-- sources.
 -- ---------------------------------------------------------------------------
 
 -- The daily summary tables: a template each for the rows of the days from a
--- given time on.  In the template %1$I is the target schema, %2$L the time
--- zone days are cut in, %3$L and %4$L the rating scale, and $1 (a parameter,
--- never text) the first timestamptz to recompute.  They read the source
--- views, so rows without a time are left out as everywhere else.
+-- given time on, $1 (a parameter, never text).  Templates take the arguments
+-- of omnikpi.template_arguments (%1$I the target schema, %6$L the top of the
+-- rating scale, %8$L the time zone) and read the rows of their source view
+-- from %13$s (on an incremental refresh, its rows in the window), so rows
+-- without a time are left out as everywhere else.
 CREATE TABLE omnikpi.kpi_daily_summaries (
 	table_name name PRIMARY KEY,
 	source text NOT NULL,
-	time_column name NOT NULL,
 	description text NOT NULL,
 	columns text NOT NULL,			-- the column list of CREATE TABLE
 	key_columns name[] NOT NULL,	-- unique, NULLS NOT DISTINCT; the first is the day
@@ -38,13 +54,14 @@ COMMENT ON TABLE omnikpi.kpi_daily_summaries IS
 GRANT SELECT ON omnikpi.kpi_daily_summaries TO PUBLIC;
 
 INSERT INTO omnikpi.kpi_daily_summaries VALUES
-('interactions_daily', 'interactions', 'occurred_at',
+('interactions_daily', 'interactions',
  'Daily partial sums of the interactions per day, channel and phase, from which the materialized KPI views are rolled up exactly; maintained by omnikpi.refresh_kpi_views',
  $c$day date, channel text, phase text, interactions bigint NOT NULL,
 	ratings @extschema@.channel_summary, integration @extschema@.channel_summary,
 	csat_responses bigint NOT NULL, csat_sum double precision, csat_top2 bigint NOT NULL,
 	ces_responses bigint NOT NULL, ces_sum double precision,
-	nps_responses bigint NOT NULL, promoters bigint NOT NULL, detractors bigint NOT NULL$c$,
+	nps_responses bigint NOT NULL, promoters bigint NOT NULL, detractors bigint NOT NULL,
+	timed_interactions bigint NOT NULL, duration_sum numeric$c$,
  '{day,channel,phase}',
  ARRAY['day', 'the day of the contacts, in the time zone recorded in kpi_refresh_state',
 	   'channel', 'channel',
@@ -59,88 +76,120 @@ INSERT INTO omnikpi.kpi_daily_summaries VALUES
 	   'ces_sum', 'sum of the effort scores',
 	   'nps_responses', 'contacts with a likelihood-to-recommend answer',
 	   'promoters', 'answers 9 or 10',
-	   'detractors', 'answers 0 to 6'],
- $v$SELECT (occurred_at AT TIME ZONE %2$L)::date AS day, channel, phase,
+	   'detractors', 'answers 0 to 6',
+	   'timed_interactions', 'contacts with a duration',
+	   'duration_sum', 'sum of the durations, in seconds'],
+ $v$SELECT (occurred_at AT TIME ZONE %8$L)::date AS day, channel, phase,
 	count(*) AS interactions,
 	@extschema@.channel_summary(channel, satisfaction) AS ratings,
 	@extschema@.channel_summary(channel, context_carried) AS integration,
 	count(satisfaction) AS csat_responses,
 	sum(satisfaction) AS csat_sum,
-	count(*) FILTER (WHERE satisfaction >= %4$L::double precision - 1) AS csat_top2,
+	count(*) FILTER (WHERE satisfaction >= %6$L::double precision - 1) AS csat_top2,
 	count(effort) AS ces_responses,
 	sum(effort) AS ces_sum,
 	count(nps) AS nps_responses,
 	count(*) FILTER (WHERE nps >= 9) AS promoters,
-	count(*) FILTER (WHERE nps <= 6) AS detractors
-FROM %1$I.source_interactions
+	count(*) FILTER (WHERE nps <= 6) AS detractors,
+	count(duration) AS timed_interactions,
+	sum(duration) AS duration_sum
+FROM %13$s AS source_rows
 WHERE occurred_at >= $1
-GROUP BY 1, 2, 3$v$);
+GROUP BY 1, 2, 3$v$),
+('touchpoints_daily', 'touchpoints',
+ 'Daily touches and touch cost per day and channel, from which the touch cost of attribution_by_channel_monthly is rolled up; maintained by omnikpi.refresh_kpi_views',
+ $c$day date, channel text, touches bigint NOT NULL, cost numeric$c$,
+ '{day,channel}',
+ ARRAY['day', 'the day of the touches, in the time zone recorded in kpi_refresh_state',
+	   'channel', 'channel',
+	   'touches', 'touches',
+	   'cost', 'sum of their cost'],
+ $v$SELECT (touched_at AT TIME ZONE %8$L)::date AS day, channel, count(*) AS touches, sum(cost) AS cost
+FROM %13$s AS source_rows
+WHERE touched_at >= $1
+GROUP BY 1, 2$v$);
 
--- The KPI views the materialized form materializes, with their definition
--- over a daily summary table.  The templates take the same arguments as
--- those of omnikpi.kpi_views, and give the same columns with the same types;
--- a KPI view without a row here stays a plain view in the materialized form.
-CREATE TABLE omnikpi.kpi_materialized_views (
-	view_name name PRIMARY KEY REFERENCES omnikpi.kpi_views (view_name),
-	daily_table name NOT NULL REFERENCES omnikpi.kpi_daily_summaries (table_name),
-	key_columns name[] NOT NULL,	-- of its unique index, NULLS NOT DISTINCT
+-- The entity tables: how the refresh keeps each layer view of one form as a
+-- table.  A refresh first copies each source's rows in its window into
+-- pg_temp.kpi_window_<source> (parameters $1 to $4: the first time to
+-- recompute of the interactions, orders, touchpoints and conversions), then
+-- per entity table
+--   1. collects the touched keys into pg_temp.kpi_touched (touched: a
+--      SELECT over the window tables, the stored table and the parameters;
+--      plus touched_by_optional when the layer's optional source was given);
+--   2. computes the new rows of those keys with the layer's own template,
+--      reading as %13$s the rows of inputs[1] and as %14$s those of
+--      inputs[2] (or optional_input, or the layer's absent_input), or with
+--      recompute when that is set (%15$s: the template's rows);
+--   3. replaces the stored rows that matches pairs with a touched key (a
+--      condition over the stored row e and the key t) by the new rows.
+-- An entity table with marks has a second table, <table>_marks: per key
+-- (marks_key) the latest time of a source row that no entity row need show
+-- (a conversion without touches), given by marks, a SELECT over the rows
+-- read as %14$s; a refresh replaces the touched keys' marks, and touched
+-- finds a key whose mark lies in the window.  Templates take the arguments
+-- of omnikpi.template_arguments.  A full rebuild runs the bare template
+-- over the source views instead.
+CREATE TABLE omnikpi.kpi_entity_tables (
+	table_name name NOT NULL,
+	keyed_by text NOT NULL,
+	position integer NOT NULL,			-- maintenance order
+	indexes text[] NOT NULL,			-- column lists of its indexes (btree)
+	touched text NOT NULL,
+	touched_by_optional text,
+	matches text NOT NULL,
+	inputs text[] NOT NULL,
+	optional_input text,
+	recompute text,
+	marks_key name,
+	marks text,
+	PRIMARY KEY (table_name, keyed_by),
+	FOREIGN KEY (table_name, keyed_by) REFERENCES omnikpi.kpi_layer_views (view_name, keyed_by)
+);
+COMMENT ON TABLE omnikpi.kpi_entity_tables IS
+	'how the refresh of the materialized form keeps each layer view as a table: which keys a refresh touches, which stored rows it replaces, and from which rows it recomputes them';
+GRANT SELECT ON omnikpi.kpi_entity_tables TO PUBLIC;
+
+-- The summary tables over entity tables and states: their columns, their
+-- key, and either (kind delta) the contribution of entity rows, a SELECT
+-- over %16$s (rows of the entity table with a column sign, -1 for a touched
+-- entity's old row and 1 for its new one) that gives the key columns and
+-- the signed sums of the other columns, added to the stored sums; or (kind
+-- period) the SELECT over the tables in reads that gives every row, run for
+-- the months that changed in those tables.  count_column: a row whose count
+-- falls to 0 is deleted.
+CREATE TABLE omnikpi.kpi_summary_tables (
+	table_name name PRIMARY KEY,
+	kind text NOT NULL CHECK (kind IN ('delta', 'period')),
+	reads name[] NOT NULL,			-- delta: the entity table; period: summary tables
+	position integer NOT NULL,
+	description text NOT NULL,
+	columns text NOT NULL,
+	key_columns name[] NOT NULL,	-- unique, NULLS NOT DISTINCT
+	count_column name,
+	period_column name,				-- the month column, if any
+	column_comments text[] NOT NULL,
 	definition text NOT NULL
 );
-COMMENT ON TABLE omnikpi.kpi_materialized_views IS
-	'the KPI views create_kpi_views materializes when asked to, rolled up from a daily summary table';
-GRANT SELECT ON omnikpi.kpi_materialized_views TO PUBLIC;
+COMMENT ON TABLE omnikpi.kpi_summary_tables IS
+	'the summary tables of the materialized form kept from the entity tables, by adding the changes of the touched entities (delta) or by recomputing the changed months (period)';
+GRANT SELECT ON omnikpi.kpi_summary_tables TO PUBLIC;
 
--- Rates are recomputed from counts as the plain views' avg() does (numeric
--- sum / numeric count), and means as sum / count, so that the materialized
--- numbers are the plain views' numbers, not averages of daily averages.
-INSERT INTO omnikpi.kpi_materialized_views VALUES
-('experience_rating_monthly', 'interactions_daily', '{month}',
- $v$SELECT date_trunc('month', day::timestamp)::date AS month,
-	@extschema@.experience_rating(@extschema@.rollup(ratings), %5$L::double precision, %6$L::double precision) AS rating_pct,
-	80::double precision AS target_pct,
-	coalesce(@extschema@.channel_count(@extschema@.rollup(ratings)), 0) AS channels,
-	sum(interactions)::bigint AS interactions
-FROM %1$I.interactions_daily
-GROUP BY 1$v$),
-('experience_rating_by_phase_monthly', 'interactions_daily', '{month,phase}',
- $v$SELECT date_trunc('month', day::timestamp)::date AS month, phase,
-	@extschema@.experience_rating(@extschema@.rollup(ratings), %5$L::double precision, %6$L::double precision) AS rating_pct,
-	sum(interactions)::bigint AS interactions
-FROM %1$I.interactions_daily
-GROUP BY 1, 2$v$),
-('experience_rating_by_channel_monthly', 'interactions_daily', '{month,channel}',
- $v$SELECT date_trunc('month', day::timestamp)::date AS month, channel,
-	@extschema@.experience_rating(@extschema@.rollup(ratings), %5$L::double precision, %6$L::double precision) AS rating_pct,
-	sum(interactions)::bigint AS interactions
-FROM %1$I.interactions_daily
-GROUP BY 1, 2$v$),
-('integration_index_quarterly', 'interactions_daily', '{quarter}',
- $v$SELECT date_trunc('quarter', day::timestamp)::date AS quarter,
-	@extschema@.integration_index(@extschema@.rollup(integration)) AS integration_index,
-	80::double precision AS target,
-	coalesce(@extschema@.channel_count(@extschema@.rollup(integration)), 0) AS channels
-FROM %1$I.interactions_daily
-GROUP BY 1$v$),
-('integration_index_by_channel_quarterly', 'interactions_daily', '{quarter,channel}',
- $v$SELECT date_trunc('quarter', day::timestamp)::date AS quarter, channel,
-	@extschema@.integration_index(@extschema@.rollup(integration)) AS integration_score,
-	sum(interactions)::bigint AS interactions
-FROM %1$I.interactions_daily
-GROUP BY 1, 2$v$),
-('satisfaction_by_channel_monthly', 'interactions_daily', '{month,channel}',
- $v$SELECT date_trunc('month', day::timestamp)::date AS month, channel,
-	sum(csat_responses)::bigint AS csat_responses,
-	sum(csat_sum) / nullif(sum(csat_responses), 0)::double precision AS csat_mean,
-	100 * (sum(csat_top2) / nullif(sum(csat_responses), 0))::double precision AS csat_top2_pct,
-	sum(ces_responses)::bigint AS ces_responses,
-	sum(ces_sum) / nullif(sum(ces_responses), 0)::double precision AS ces_mean,
-	sum(nps_responses)::bigint AS nps_responses,
-	100 * (sum(promoters) / nullif(sum(nps_responses), 0))::double precision AS promoters_pct,
-	100 * (sum(detractors) / nullif(sum(nps_responses), 0))::double precision AS detractors_pct,
-	100 * (sum(promoters) / nullif(sum(nps_responses), 0)
-		   - sum(detractors) / nullif(sum(nps_responses), 0))::double precision AS nps
-FROM %1$I.interactions_daily
-GROUP BY 1, 2$v$);
+-- The KPI views of the materialized form: the tables they are rolled up
+-- from, the column that holds the month or quarter (NULL: the KPI is
+-- recomputed whole, from small summaries), the key of its unique index, and
+-- its definition over the tables in reads (NULL: the plain view's own
+-- definition, which reads the entity tables), giving the plain view's rows.
+CREATE TABLE omnikpi.kpi_materialized_views (
+	view_name name PRIMARY KEY REFERENCES omnikpi.kpi_views (view_name),
+	reads name[] NOT NULL,
+	period_column name,
+	key_columns name[] NOT NULL,
+	definition text
+);
+COMMENT ON TABLE omnikpi.kpi_materialized_views IS
+	'how the materialized form of create_kpi_views keeps each KPI view as a table: the summary or entity tables it is rolled up from and the months it is recomputed by';
+GRANT SELECT ON omnikpi.kpi_materialized_views TO PUBLIC;
 
 -- The advisory lock that serializes create, refresh and drop of the KPI
 -- views of one schema (a transaction lock: it ends with the transaction).
@@ -159,133 +208,16 @@ COMMENT ON FUNCTION omnikpi.lock_kpi_schema(name) IS
 
 -- The objects of the materialized form that create_kpi_views made in a
 -- schema (by its record, omnikpi.kpi_objects), in the order they can be
--- dropped: materialized views, daily tables, the state table.
+-- dropped: KPI tables, entity tables, summary tables, the state.
 CREATE FUNCTION omnikpi.materialized_objects(target_schema name)
-	RETURNS TABLE (relation_name name, relation_kind "char")
+	RETURNS TABLE (relation_name name, relation_kind "char", kind text)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-	SELECT o.relation_name, o.relation_kind
+	SELECT o.relation_name, o.relation_kind, o.kind
 	FROM omnikpi.kpi_objects(target_schema) o
-	WHERE o.relation_kind = 'm' OR o.kind IN ('daily summary', 'refresh state')
+	WHERE o.kind IN ('entity table', 'summary table', 'refresh state')
+	   OR (o.kind = 'kpi view' AND o.relation_kind IN ('r', 'm'))
 $fn$;
 COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
-	'the materialized views, daily summary tables and refresh state the materialized form of create_kpi_views made in target_schema, in drop order';
-
--- Recomputes the daily summary tables of a schema: every day (full_rebuild,
--- or a table never filled) or the days from the watermark minus late_window
--- on, then moves the watermark.  It takes the schema's lock itself (the
--- callers already hold it; a transaction may take it again) so that a direct
--- call cannot interleave with a refresh either.
-CREATE FUNCTION omnikpi.refresh_daily_summaries(target_schema name, full_rebuild boolean,
-												late_window interval)
-	RETURNS void
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	state record;
-	daily record;
-	new_watermark timestamptz;
-	from_day date;
-	failure_state text;
-	failure_detail text;
-	failure_hint text;
-BEGIN
-	PERFORM omnikpi.lock_kpi_schema(target_schema);
-	FOR state IN EXECUTE format(
-		'SELECT daily_table, time_zone, rating_scale_min, rating_scale_max, watermark
-		 FROM %I.kpi_refresh_state ORDER BY daily_table', target_schema)
-	LOOP
-		SELECT * INTO daily FROM omnikpi.kpi_daily_summaries s WHERE s.table_name = state.daily_table;
-		IF NOT FOUND OR to_regclass(format('%I.%I', target_schema, state.daily_table)) IS NULL THEN
-			RAISE EXCEPTION 'daily summary table %.% is missing or unknown', target_schema, state.daily_table
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-					  HINT = 'Create the materialized KPI views again with omnikpi.create_kpi_views(..., materialized => true).';
-		END IF;
-		-- The newest time in the data, read before the days are recomputed so
-		-- that the watermark never claims rows the recomputation did not see.
-		-- A row dated in the future cannot move it past now(); the days after
-		-- the watermark are recomputed every time anyway.
-		EXECUTE format('SELECT max(%I) FROM %I.%I', daily.time_column, target_schema, 'source_' || daily.source)
-			INTO new_watermark;
-		IF new_watermark > now() THEN
-			new_watermark := now();
-		END IF;
-		IF full_rebuild OR state.watermark IS NULL THEN
-			from_day := '-infinity';
-		ELSE
-			from_day := ((state.watermark - late_window) AT TIME ZONE state.time_zone)::date;
-		END IF;
-		EXECUTE format('DELETE FROM %I.%I WHERE %I >= $1 OR %I IS NULL', target_schema, daily.table_name,
-					   daily.key_columns[1], daily.key_columns[1])
-			USING from_day;
-		-- A failure (a rating outside the scale, say) is raised again with
-		-- its message, detail and hint, but not the generated statement; the
-		-- caller's transaction rolls back, so the old numbers stay.
-		BEGIN
-			EXECUTE format('INSERT INTO %I.%I ', target_schema, daily.table_name)
-				|| format(daily.definition, target_schema, state.time_zone, state.rating_scale_min,
-						  state.rating_scale_max)
-				USING from_day::timestamp AT TIME ZONE state.time_zone;
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_detail = PG_EXCEPTION_DETAIL,
-									failure_hint = PG_EXCEPTION_HINT;
-			PERFORM omnikpi.raise_again(failure_state, SQLERRM,
-				concat_ws(' ', nullif(failure_detail, ''),
-						  format('The refresh of %I.%I stopped there; the KPI views keep their previous numbers.',
-								 target_schema, daily.table_name)),
-				failure_hint);
-		END;
-		EXECUTE format('UPDATE %I.kpi_refresh_state SET watermark = $1, recomputed_from = $2,
-						full_rebuild = $3, refreshed_at = now() WHERE daily_table = $4', target_schema)
-			USING new_watermark, from_day, full_rebuild OR state.watermark IS NULL, state.daily_table;
-	END LOOP;
-END
-$fn$;
-COMMENT ON FUNCTION omnikpi.refresh_daily_summaries(name, boolean, interval) IS
-	'recomputes the changed days (or all days) of the daily summary tables of target_schema and moves their watermark; called by refresh_kpi_views and create_kpi_views';
-
-CREATE PROCEDURE omnikpi.refresh_kpi_views(target_schema name, full_rebuild boolean DEFAULT false,
-										   late_window interval DEFAULT '3 days')
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	victim record;
-BEGIN
-	IF target_schema IS NULL OR full_rebuild IS NULL OR late_window IS NULL THEN
-		RAISE EXCEPTION 'target_schema, full_rebuild and late_window must not be NULL'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF late_window < interval '0' THEN
-		RAISE EXCEPTION 'late_window must not be negative, not %', late_window
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
-		RAISE EXCEPTION 'schema "%" does not exist', target_schema
-			USING ERRCODE = 'invalid_schema_name';
-	END IF;
-	-- Two refreshes of one schema never interleave: the second waits, then
-	-- starts from the watermark the first one left.
-	PERFORM omnikpi.lock_kpi_schema(target_schema);
-	IF NOT EXISTS (SELECT 1 FROM omnikpi.materialized_objects(target_schema) o
-				   WHERE o.relation_kind = 'r' AND o.relation_name = 'kpi_refresh_state') THEN
-		RAISE EXCEPTION 'schema "%" has no materialized KPI views', target_schema
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'Create them with omnikpi.create_kpi_views(''' || target_schema
-						 || ''', interactions => ..., materialized => true).';
-	END IF;
-
-	PERFORM omnikpi.refresh_daily_summaries(target_schema, full_rebuild, late_window);
-	-- CONCURRENTLY: readers keep reading the previous rows meanwhile (it takes
-	-- an EXCLUSIVE lock, which does not conflict with SELECT), and see the new
-	-- ones when this transaction commits.
-	FOR victim IN SELECT * FROM omnikpi.materialized_objects(target_schema) o
-				  WHERE o.relation_kind = 'm' ORDER BY o.relation_name LOOP
-		EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', target_schema, victim.relation_name);
-	END LOOP;
-END
-$fn$;
-COMMENT ON PROCEDURE omnikpi.refresh_kpi_views(name, boolean, interval) IS
-	'refreshes the materialized KPI views of target_schema: recomputes the days from the watermark minus late_window on (all days with full_rebuild), then refreshes the monthly and quarterly views concurrently';
+	'the KPI tables, entity tables, summary tables and refresh state the materialized form of create_kpi_views made in target_schema, in drop order';

@@ -62,7 +62,7 @@ BEGIN
 	-- with its owner's privileges, so the walk stops there.
 	FOR kpi IN
 		WITH RECURSIVE kpi_relations AS (
-			SELECT o.relation::oid AS oid
+			SELECT o.relation::oid AS oid, o.kind
 			FROM omnikpi.kpi_objects(target_schema) o
 			WHERE o.kind <> 'record'
 		), needs(root, rel) AS (
@@ -79,13 +79,13 @@ BEGIN
 			WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_options_to_table(v.reloptions) o
 						  WHERE o.option_name = 'security_invoker' AND o.option_value::boolean)
 		)
-		SELECT k.oid::regclass AS relation,
+		SELECT k.oid::regclass AS relation, k.kind,
 			-- what lies outside the KPI schema and the role cannot read yet
 			array_agg(DISTINCT n.rel) FILTER (
 				WHERE n.rel NOT IN (SELECT oid FROM kpi_relations)
 				  AND NOT pg_catalog.has_table_privilege(role_id, n.rel, 'SELECT')) AS sources
 		FROM kpi_relations k JOIN needs n ON n.root = k.oid
-		GROUP BY k.oid
+		GROUP BY k.oid, k.kind
 		ORDER BY k.oid::regclass::text
 	LOOP
 		IF NOT found_kpi THEN
@@ -110,7 +110,11 @@ BEGIN
 			END IF;
 		END IF;
 		IF kpi.sources IS NOT NULL AND NOT include_sources THEN
-			skipped := skipped || kpi.relation::text;
+			-- A source view is no KPI: the materialized form's readers never
+			-- need it, and the plain views that do are counted themselves.
+			IF kpi.kind <> 'source view' THEN
+				skipped := skipped || kpi.relation::text;
+			END IF;
 			object := kpi.relation::text;
 			privilege := 'none: reads ' || (SELECT string_agg(s::regclass::text, ', ' ORDER BY s::regclass::text)
 											FROM unnest(kpi.sources) s)

@@ -19,7 +19,7 @@ INSERT INTO omnikpi.kpi_views (position, view_name, sources, description, column
 	   'share_pct', 'attributed_conversions in percent of the month''s conversions',
 	   'last_touch_conversions', 'conversions credited to the channel by last touch (as in attribution_by_channel_monthly), for comparison',
 	   'last_touch_value', 'conversion value credited to the channel by last touch'],
- $v$WITH journeys AS (
+ $v$WITH journeys AS NOT MATERIALIZED (
 	SELECT month, converted, value::double precision AS value, channels AS path
 	FROM %1$I.attribution_paths),
 last_touch AS (
@@ -45,7 +45,7 @@ LEFT JOIN last_touch l ON l.month = m.month AND l.channel = a.channel$v$,
 	   'share_pct', 'attributed_conversions in percent of the month''s conversions',
 	   'last_touch_conversions', 'conversions credited to the channel by last touch (as in attribution_by_channel_monthly), for comparison',
 	   'last_touch_value', 'conversion value credited to the channel by last touch'],
- $v$WITH journeys AS (
+ $v$WITH journeys AS NOT MATERIALIZED (
 	SELECT month, converted, value::double precision AS value, channels AS path
 	FROM %1$I.attribution_paths),
 last_touch AS (
@@ -76,7 +76,7 @@ LEFT JOIN last_touch l ON l.month = m.month AND l.channel = a.channel$v$,
 	   'share_pct', 'attributed_conversions in percent of the month''s conversions',
 	   'last_touch_conversions', 'conversions credited to the channel by last touch (as in attribution_by_channel_monthly), for comparison',
 	   'last_touch_value', 'conversion value credited to the channel by last touch'],
- $v$WITH journeys AS (
+ $v$WITH journeys AS NOT MATERIALIZED (
 	SELECT month, converted, value::double precision AS value, channels AS path
 	FROM %1$I.attribution_paths),
 last_touch AS (

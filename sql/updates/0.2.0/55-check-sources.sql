@@ -354,6 +354,7 @@ DECLARE
 	found_rows bigint;
 	found_example text;
 	temporary_views text[] := '{}';
+	template_args text[];
 BEGIN
 	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
 										store_channels, online_channels, other_channels, exclude_channels,
@@ -370,8 +371,10 @@ BEGIN
 	END LOOP;
 	FOR layer IN SELECT l.* FROM omnikpi.kpi_layer_views l
 				 WHERE l.view_name = 'attribution_paths' AND l.keyed_by = plan ->> 'journeys' LOOP
+		template_args := omnikpi.template_arguments('pg_temp', settings, NULL, NULL);
 		EXECUTE format('CREATE OR REPLACE TEMPORARY VIEW %I AS ', layer.view_name)
-			|| format(layer.definition, VARIADIC omnikpi.template_arguments('pg_temp', settings, NULL, NULL));
+			|| format(layer.definition, VARIADIC template_args
+					  || omnikpi.layer_inputs('pg_temp', layer.view_name, layer.keyed_by, given, template_args));
 		temporary_views := layer.view_name || temporary_views;
 	END LOOP;
 

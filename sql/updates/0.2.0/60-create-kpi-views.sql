@@ -1,16 +1,16 @@
 -- ---------------------------------------------------------------------------
 -- create_kpi_views and drop_kpi_views over the source contract
--- (05-source-contract.sql), the journey layer (06-journey-layer.sql), the
--- KPI view definitions (07, 50), the record (08) and the materialized form
--- (10).
+-- (05-source-contract.sql), the layers (06-journey-layer.sql,
+-- 09-entity-layer.sql), the KPI view definitions (07, 50, 52), the record
+-- (08) and the materialized form (10 to 15, 56).
 --
 -- create_kpi_views checks everything before it creates anything: the
 -- settings, then the relations, mapping and translations (every problem in
 -- one error), then that no relation of the user's bears a name it would use.
--- Then, under the schema's lock, it makes the source views, the journey
--- views, the KPI views (plain, or materialized over daily summaries) and
--- records each; what an earlier call made and this one does not make again
--- goes.  An error while creating is raised with its message, detail and
+-- Then, under the schema's lock, it makes the source views, the layer views
+-- and KPI views (or, materialized, their tables, the summary tables and the
+-- refresh state, filled by a full refresh) and records each; what an
+-- earlier call made and this one does not make again goes.  An error while creating is raised with its message, detail and
 -- hint but never with the generated statement.
 -- ---------------------------------------------------------------------------
 
@@ -95,13 +95,12 @@ DECLARE
 	source_columns_absent text[];
 	kpi record;
 	layer record;
-	daily record;
 	victim record;
 	missing text[];
 	absent text[];
-	daily_tables name[];
-	makeable name[];
-	layers jsonb := '{}';
+	kpi_names name[];
+	summary_table regclass;
+	layers jsonb;
 	planned name[] := '{}';
 	kept regclass[] := '{}';
 	legacy jsonb := '[]';
@@ -113,15 +112,7 @@ DECLARE
 	failure_message text;
 	failure_detail text;
 	failure_hint text;
-	state_comments text[] := ARRAY[
-		'daily_table', 'the daily summary table',
-		'time_zone', 'the time zone days are cut in (create_kpi_views'' time_zone, by default the zone of the session that called it)',
-		'rating_scale_min', 'lower end of the rating scale',
-		'rating_scale_max', 'upper end of the rating scale',
-		'watermark', 'newest source time seen at the last refresh (at most the time of that refresh); the next refresh recomputes the days from watermark - late_window on',
-		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
-		'full_rebuild', 'whether the last refresh recomputed every day',
-		'refreshed_at', 'when the last refresh ran'];
+	outside_citus boolean;
 	i integer;
 BEGIN
 	IF target_schema IS NULL THEN
@@ -145,6 +136,18 @@ BEGIN
 	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
 	plan := omnikpi.resolve_sources(given, columns, translations);
 	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+	-- On a Citus coordinator, a view over tables outside Citus' metadata
+	-- exists on the coordinator only, and Citus says so in a WARNING per
+	-- view.  That is right for such sources, so when none of them is in the
+	-- metadata, DDL propagation is off for this call (the function's SET
+	-- clause ends it with the call).
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = ANY ($1))'
+			INTO outside_citus USING ARRAY[interactions, orders, touchpoints, conversions];
+		IF outside_citus THEN
+			PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+		END IF;
+	END IF;
 
 	-- The cheap checks: the row and value checks of check_sources, on a
 	-- sample of each source.  What they find is a WARNING, not an error:
@@ -165,28 +168,19 @@ BEGIN
 	END IF;
 
 	-- What this call makes, by name: the record, the source views, the
-	-- journey views, the daily summaries and their state, the KPI views.
-	IF given ? 'interactions' THEN
-		layers := layers || jsonb_build_object('interaction_journeys',
-			CASE WHEN omnikpi.plan_has_column(plan, 'interactions.journey_id') THEN 'journey_id' ELSE 'customer_id' END);
-	END IF;
-	IF plan ? 'journeys' THEN
-		layers := layers || jsonb_build_object('attribution_paths', plan ->> 'journeys');
-	END IF;
-	-- the KPI views whose sources and needed columns are all there
-	makeable := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
-					  WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
-						AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL);
-	IF materialized THEN
-		SELECT array_agg(DISTINCT m.daily_table) INTO daily_tables
-		FROM omnikpi.kpi_materialized_views m WHERE m.view_name = ANY (makeable);
-	END IF;
+	-- layer views (or entity tables), the summary tables and their state,
+	-- the KPI views (or tables).
+	layers := omnikpi.kpi_layer_forms(plan, given);
+	kpi_names := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
+					   WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
+						 AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL
+					   ORDER BY v.position);
 	planned := ARRAY['kpi_objects']::name[]
 		|| ARRAY(SELECT ('source_' || s)::name FROM jsonb_object_keys(given) s)
 		|| ARRAY(SELECT l::name FROM jsonb_object_keys(layers) l)
-		|| coalesce(daily_tables, '{}')
-		|| CASE WHEN daily_tables IS NOT NULL THEN ARRAY['kpi_refresh_state']::name[] ELSE '{}' END
-		|| makeable;
+		|| CASE WHEN materialized THEN ARRAY(SELECT omnikpi.summary_tables_for(kpi_names)) || 'kpi_refresh_state'::name
+				ELSE '{}' END
+		|| kpi_names;
 
 	-- A refresh of this schema in progress finishes first.  A relation of
 	-- the user's never gives way to one of ours.
@@ -216,14 +210,14 @@ BEGIN
 			EXECUTE format($t$CREATE TABLE %I.kpi_objects (
 				relation regclass PRIMARY KEY,
 				kind text NOT NULL CHECK (kind IN ('record', 'source view', 'layer view', 'kpi view',
-												   'daily summary', 'refresh state')),
+												   'entity table', 'summary table', 'refresh state')),
 				made_at timestamptz NOT NULL DEFAULT now())$t$, target_schema);
 			record_table := format('%I.kpi_objects', target_schema)::regclass;
 			EXECUTE format('COMMENT ON TABLE %s IS %L', record_table,
 						   'the relations omnikpi.create_kpi_views made in this schema; drop_kpi_views, refresh_kpi_views and grant_bi_access act on these and nothing else');
 			EXECUTE format('COMMENT ON COLUMN %s.relation IS %L', record_table, 'the relation');
 			EXECUTE format('COMMENT ON COLUMN %s.kind IS %L', record_table,
-						   'record, source view, layer view, kpi view (plain or materialized), daily summary or refresh state');
+						   'record, source view, layer view, kpi view (a view, or a table in the materialized form), entity table, summary table or refresh state');
 			EXECUTE format('COMMENT ON COLUMN %s.made_at IS %L', record_table, 'when create_kpi_views last made it');
 			-- Whoever may use the schema may know what in it is omnikpi's (as
 			-- pg_class tells them anyway): refresh_kpi_views and
@@ -242,11 +236,18 @@ BEGIN
 		RETURN NEXT;
 
 		-- The materialized form made earlier goes; it is made afresh below,
-		-- or replaced by plain views.
+		-- or replaced by plain views.  Its tables take the names of the
+		-- plain KPI and layer views, which give way to them.
 		FOR victim IN SELECT * FROM omnikpi.materialized_objects(target_schema) LOOP
 			EXECUTE format('DROP %s %I.%I', CASE victim.relation_kind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
 						   target_schema, victim.relation_name);
 		END LOOP;
+		IF materialized THEN
+			FOR victim IN SELECT * FROM omnikpi.kpi_objects(target_schema) o
+						  WHERE o.kind IN ('kpi view', 'layer view') AND o.relation_kind = 'v' LOOP
+				EXECUTE format('DROP VIEW %s', victim.relation);
+			END LOOP;
+		END IF;
 
 		-- The source views, then the journey views over them.
 		FOR src IN SELECT s FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY u(s, n)
@@ -267,73 +268,43 @@ BEGIN
 			status := 'created';
 			RETURN NEXT;
 		END LOOP;
+		-- The layer views over them, or in the materialized form the entity
+		-- tables that keep them, the summary tables and the refresh state.
 		FOR layer IN SELECT l.* FROM omnikpi.kpi_layer_views l
 					 WHERE layers ->> l.view_name::text = l.keyed_by ORDER BY l.view_name LOOP
-			made := made || omnikpi.replace_kpi_view(target_schema, layer.view_name,
-													 format(layer.definition, VARIADIC template_args));
-			made_kinds := made_kinds || 'layer view'::text;
-			EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, layer.view_name, layer.description);
-			FOR i IN 1 .. array_length(layer.column_comments, 1) BY 2 LOOP
-				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, layer.view_name,
-							   layer.column_comments[i], layer.column_comments[i + 1]);
-			END LOOP;
+			IF materialized THEN
+				made := made || ARRAY(SELECT omnikpi.create_entity_table(target_schema, layer.view_name, layer.keyed_by, given,
+																		 template_args));
+				made_kinds := made_kinds || array_fill('entity table'::text, ARRAY[cardinality(made) - cardinality(made_kinds)]);
+			ELSE
+				made := made || omnikpi.replace_kpi_view(target_schema, layer.view_name,
+					format(layer.definition, VARIADIC template_args
+						   || omnikpi.layer_inputs(target_schema, layer.view_name, layer.keyed_by, given, template_args)));
+				made_kinds := made_kinds || 'layer view'::text;
+				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, layer.view_name, layer.description);
+				PERFORM omnikpi.comment_columns(made[cardinality(made)], layer.column_comments);
+			END IF;
 			view_name := layer.view_name;
 			status := 'created';
 			RETURN NEXT;
 		END LOOP;
-
-		-- The daily summary tables the materialized views need, filled from
-		-- scratch, and their refresh state: days are cut in the recorded
-		-- time zone, whatever the zone of the session that refreshes.
-		IF daily_tables IS NOT NULL THEN
-			EXECUTE format($t$CREATE TABLE %I.kpi_refresh_state (
-				daily_table name PRIMARY KEY,
-				time_zone text NOT NULL,
-				rating_scale_min double precision NOT NULL,
-				rating_scale_max double precision NOT NULL,
-				watermark timestamptz,
-				recomputed_from date,
-				full_rebuild boolean,
-				refreshed_at timestamptz)$t$, target_schema);
-			made := made || format('%I.kpi_refresh_state', target_schema)::regclass;
-			made_kinds := made_kinds || 'refresh state'::text;
-			EXECUTE format('COMMENT ON TABLE %I.kpi_refresh_state IS %L', target_schema,
-						   'refresh state of the daily summary tables: the watermark (the newest source time seen at the last refresh, at most the time of that refresh) from which omnikpi.refresh_kpi_views recomputes days, minus its late_window');
-			FOR i IN 1 .. array_length(state_comments, 1) BY 2 LOOP
-				EXECUTE format('COMMENT ON COLUMN %I.kpi_refresh_state.%I IS %L', target_schema,
-							   state_comments[i], state_comments[i + 1]);
-			END LOOP;
-			FOR daily IN SELECT * FROM omnikpi.kpi_daily_summaries d WHERE d.table_name = ANY (daily_tables)
-						 ORDER BY d.table_name LOOP
-				EXECUTE format('CREATE TABLE %I.%I (%s)', target_schema, daily.table_name, daily.columns);
-				made := made || format('%I.%I', target_schema, daily.table_name)::regclass;
-				made_kinds := made_kinds || 'daily summary'::text;
-				EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, daily.table_name,
-							   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
-								FROM unnest(daily.key_columns) WITH ORDINALITY AS u(k, n)));
-				EXECUTE format('COMMENT ON TABLE %I.%I IS %L', target_schema, daily.table_name, daily.description);
-				FOR i IN 1 .. array_length(daily.column_comments, 1) BY 2 LOOP
-					EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, daily.table_name,
-								   daily.column_comments[i], daily.column_comments[i + 1]);
-				END LOOP;
-				EXECUTE format('INSERT INTO %I.kpi_refresh_state (daily_table, time_zone, rating_scale_min, rating_scale_max)
-								VALUES ($1, $2, $3, $4)', target_schema)
-					USING daily.table_name, settings ->> 'time_zone', rating_scale_min, rating_scale_max;
-				view_name := daily.table_name;
+		IF materialized THEN
+			FOR summary_table IN SELECT omnikpi.create_summary_tables(target_schema, kpi_names) LOOP
+				made := made || summary_table;
+				made_kinds := made_kinds || 'summary table'::text;
+				view_name := (SELECT c.relname FROM pg_class c WHERE c.oid = summary_table);
 				status := 'created';
 				RETURN NEXT;
 			END LOOP;
-			PERFORM omnikpi.refresh_daily_summaries(target_schema, true, interval '0');
+			made := made || omnikpi.create_refresh_state(target_schema, given, jsonb_build_object(
+				'template_arguments', to_jsonb(template_args), 'layers', layers, 'given', given));
+			made_kinds := made_kinds || 'refresh state'::text;
 			view_name := 'kpi_refresh_state';
 			status := 'created';
 			RETURN NEXT;
 		END IF;
 
-		FOR kpi IN SELECT v.*, m.definition AS materialized_definition, m.key_columns
-				   FROM omnikpi.kpi_views v
-				   LEFT JOIN omnikpi.kpi_materialized_views m
-					 ON m.view_name = v.view_name AND m.daily_table = ANY (daily_tables)
-				   ORDER BY v.position LOOP
+		FOR kpi IN SELECT v.* FROM omnikpi.kpi_views v ORDER BY v.position LOOP
 			view_name := kpi.view_name;
 			SELECT array_agg(s ORDER BY s) INTO missing FROM unnest(kpi.sources) s WHERE NOT given ? s;
 			IF missing IS NOT NULL THEN
@@ -356,32 +327,19 @@ BEGIN
 				RAISE NOTICE 'view %.% created without %, which the source does not have: what it computes from it is empty',
 					target_schema, kpi.view_name, array_to_string(absent, ' and ');
 			END IF;
-			IF kpi.materialized_definition IS NULL THEN
-				made := made || omnikpi.replace_kpi_view(target_schema, kpi.view_name,
-														 format(kpi.definition, VARIADIC template_args));
-				made_kinds := made_kinds || 'kpi view'::text;
-				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, kpi.view_name, kpi.description);
-				status := 'created';
-			ELSE
-				-- the plain view of an earlier call gives way
-				IF to_regclass(format('%I.%I', target_schema, kpi.view_name)) = ANY (kept) THEN
-					EXECUTE format('DROP VIEW %I.%I', target_schema, kpi.view_name);
-				END IF;
-				EXECUTE format('CREATE MATERIALIZED VIEW %I.%I AS ', target_schema, kpi.view_name)
-					|| format(kpi.materialized_definition, VARIADIC template_args);
-				made := made || format('%I.%I', target_schema, kpi.view_name)::regclass;
-				made_kinds := made_kinds || 'kpi view'::text;
-				EXECUTE format('CREATE UNIQUE INDEX ON %I.%I (%s) NULLS NOT DISTINCT', target_schema, kpi.view_name,
-							   (SELECT string_agg(format('%I', k), ', ' ORDER BY n)
-								FROM unnest(kpi.key_columns) WITH ORDINALITY AS u(k, n)));
-				EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', target_schema, kpi.view_name,
+			IF materialized THEN
+				made := made || omnikpi.create_kpi_table(target_schema, kpi.view_name, template_args);
+				EXECUTE format('COMMENT ON TABLE %I.%I IS %L', target_schema, kpi.view_name,
 							   kpi.description || '; materialized, refreshed by omnikpi.refresh_kpi_views');
 				status := 'materialized';
+			ELSE
+				made := made || omnikpi.replace_kpi_view(target_schema, kpi.view_name,
+														 format(kpi.definition, VARIADIC template_args));
+				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, kpi.view_name, kpi.description);
+				status := 'created';
 			END IF;
-			FOR i IN 1 .. array_length(kpi.column_comments, 1) BY 2 LOOP
-				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, kpi.view_name,
-							   kpi.column_comments[i], kpi.column_comments[i + 1]);
-			END LOOP;
+			made_kinds := made_kinds || 'kpi view'::text;
+			PERFORM omnikpi.comment_columns(made[cardinality(made)], kpi.column_comments);
 			RETURN NEXT;
 		END LOOP;
 
@@ -394,6 +352,13 @@ BEGIN
 			EXECUTE format('DROP %s %s', CASE victim.relation_kind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
 											 ELSE 'TABLE' END, victim.relation);
 		END LOOP;
+		-- what went, here or above, leaves the record: its OID may be reused
+		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
+					   record_table);
+		-- the refresh finds the tables to fill by the record
+		IF materialized THEN
+			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '0');
+		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- the same error, without the generated statement in its context
 		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT,
@@ -408,7 +373,7 @@ COMMENT ON FUNCTION omnikpi.create_kpi_views(name, regclass, regclass, regclass,
 											 double precision, double precision, interval, text[], text[], interval,
 											 boolean, jsonb, text[], double precision, double precision, text,
 											 interval, integer, text[], interval) IS
-	'creates (or replaces) the source views, journey views and KPI views over the given source relations in target_schema (with materialized => true the daily summaries and materialized monthly and quarterly KPI views), records them in kpi_objects, and says which views were skipped for want of a source or column';
+	'creates (or replaces) the source views, layer views and KPI views over the given source relations in target_schema (with materialized => true every KPI view and layer view as a table, with the summary tables they are refreshed from), records them in kpi_objects, and says which views were skipped for want of a source or column';
 
 DO $carry$
 DECLARE
@@ -469,7 +434,7 @@ BEGIN
 	IF obj_description('omnikpi.drop_kpi_views(name)'::regprocedure, 'pg_proc')
 	   IS NOT DISTINCT FROM 'drops the views create_kpi_views made in target_schema, and nothing else' THEN
 		COMMENT ON FUNCTION omnikpi.drop_kpi_views(name) IS
-			'drops what create_kpi_views made in target_schema, as its kpi_objects record lists it (views, materialized views, daily summaries, refresh state, the record), and nothing else';
+			'drops what create_kpi_views made in target_schema, as its kpi_objects record lists it (views, tables of the materialized form, refresh state, the record), and nothing else';
 	END IF;
 END
 $comment$;
