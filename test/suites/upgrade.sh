@@ -65,7 +65,9 @@ dba=omnikpi_upgrade_dba
 omnikpi_psql -d postgres -c "DROP ROLE IF EXISTS $dba" -c "CREATE ROLE $dba"
 
 # Every version, released or current, oldest first: the update path.
-versions=$({ sed -E 's|.*sql/omnikpi--(.*)\.sql$|\1|' sql/released.sha256; echo "$current"; } | sort -uV)
+# (released.sha256 lists the update scripts too: omnikpi--FROM--TO.sql)
+released_versions=$(sed -nE 's|.*sql/omnikpi--([^-]+)\.sql$|\1|p' sql/released.sha256)
+versions=$({ echo "$released_versions"; echo "$current"; } | sort -uV)
 # update_step_by_step DB FROM: ALTER EXTENSION UPDATE TO each later version.
 update_step_by_step()
 {
@@ -78,9 +80,7 @@ update_step_by_step()
 }
 
 status=0
-while read -r _ script; do
-	from=$(basename "$script" .sql)
-	from=${from#omnikpi--}
+while read -r from; do
 	[ "$from" != "$current" ] || continue
 	db=omnikpi_from_${from//./_}
 	omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -126,6 +126,6 @@ while read -r _ script; do
 		echo "$from updated to $current: every privilege and comment the DBA set on $(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM public.dba_settings_before") objects was kept"
 	fi
 	omnikpi_psql -d postgres -c "DROP DATABASE $db"
-done <sql/released.sha256
+done <<<"$released_versions"
 omnikpi_psql -d postgres -c "DROP DATABASE omnikpi_fresh" -c "DROP ROLE $dba"
 exit $status

@@ -1,7 +1,0 @@
--- ---------------------------------------------------------------------------
--- omnikpi 0.2.0, on top of 0.1.0.  Each file in this folder adds one concept
--- and runs both as part of `ALTER EXTENSION omnikpi UPDATE` from 0.1.0 and of
--- a fresh `CREATE EXTENSION omnikpi` (see the Makefile), so every statement
--- must work on a 0.1.0 database: replace or drop and re-create what changes,
--- never edit sql/omnikpi--0.1.0.sql.
--- ---------------------------------------------------------------------------
