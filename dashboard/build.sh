@@ -26,11 +26,6 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ] || [ -n "${PGDATABASE:-}" ]; then
-	use_own_server=1
-else
-	use_own_server=0
-fi
 # shellcheck source=test/cluster.sh
 . test/cluster.sh
 # shellcheck source=demo/common.sh

@@ -25,6 +25,15 @@ demo_db=omnikpi_demo
 kpi_schema=omnikpi_kpi
 bi_role=omnikpi_bi
 bi_password_file=$demo_dir/bi_password
+# use_own_server: 1 when the user named a server of their own with PG*
+# variables.  Decided as this file is sourced, before omnikpi_cluster_start or
+# omnikpi_demo_connect export the demo cluster's.
+# shellcheck disable=SC2034 # read by demo/run.sh and dashboard/build.sh
+if [ -n "${PGHOST:-}" ] || [ -n "${PGPORT:-}" ] || [ -n "${PGDATABASE:-}" ]; then
+	use_own_server=1
+else
+	use_own_server=0
+fi
 
 # omnikpi_demo_quietly LOG WHAT: `make demo` and `make dashboard` print only
 # what the user asked for (fd 3); packages, compilers, servers and builds
