@@ -86,7 +86,9 @@ while read -r from; do
 	omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 	omnikpi_psql -d "$db" -q -c "CREATE EXTENSION omnikpi VERSION '$from'" -f - <<<"$user_objects" >/dev/null
 	before=$(omnikpi_psql -d "$db" -At -f - <<<"$user_results")
-	made=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM pg_views WHERE schemaname = 'kpi'")
+	# Every relation the old version made in kpi: its views and, from 0.2.0 on,
+	# the kpi_objects record drop_kpi_views drops last.
+	made=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'kpi'::regnamespace AND relkind IN ('v', 'm', 'r')")
 	update_step_by_step "$db" "$from"
 	describe "$db" "$work/updated-$from.txt"
 	if ! diff -u "$work/fresh.txt" "$work/updated-$from.txt"; then
@@ -106,7 +108,7 @@ while read -r from; do
 	# The updated version manages what the old one made.
 	dropped=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM omnikpi.drop_kpi_views('kpi')")
 	if [ "$made" -eq 0 ] || [ "$dropped" -ne "$made" ]; then
-		echo "FAILED: after the update from $from, drop_kpi_views dropped $dropped views, not the $made made before it" >&2
+		echo "FAILED: after the update from $from, drop_kpi_views dropped $dropped relations, not the $made made before it" >&2
 		status=1
 	fi
 	omnikpi_psql -d postgres -c "DROP DATABASE $db"
