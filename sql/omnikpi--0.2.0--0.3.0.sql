@@ -453,3 +453,32 @@ BEGIN
 	END;
 END
 $fn$;
+
+-- engagement_depth reads per customer only the channels, the last contact
+-- and the revenue it needs, grouped by customer (pushed down whole on
+-- Citus), instead of the whole customer profiles, whose days and active
+-- months it never used: several times faster on one node and distributed.
+UPDATE omnikpi.kpi_views SET description = 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned; customers as in customer_profiles',
+	definition = $v$WITH customers AS (
+	SELECT customer_id, count(*) AS channel_count, max(last_at) AS last_at
+	FROM (SELECT customer_id, channel, max(occurred_at) AS last_at
+		  FROM %1$I.source_interactions
+		  WHERE customer_id IS NOT NULL
+		  GROUP BY customer_id, channel) AS per_channel
+	GROUP BY customer_id),
+revenue AS (
+	SELECT customer_id, sum(amount) AS revenue
+	FROM %1$I.source_orders
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id),
+data_end AS (
+	SELECT ((max(occurred_at) AT TIME ZONE %8$L) - interval '90 days') AT TIME ZONE %8$L AS active_since
+	FROM %1$I.source_interactions)
+SELECT CASE WHEN c.channel_count >= 4 THEN '4+' ELSE c.channel_count::text END AS channel_depth,
+	count(*) AS customers,
+	100 * avg((c.last_at > e.active_since)::integer)::double precision AS retained_pct,
+	100 * avg((c.last_at <= e.active_since)::integer)::double precision AS churned_pct,
+	(sum(coalesce(o.revenue, 0)) / count(*))::double precision AS revenue_per_customer
+FROM customers c LEFT JOIN revenue o USING (customer_id) CROSS JOIN data_end e
+GROUP BY 1$v$
+WHERE view_name = 'engagement_depth';
