@@ -482,3 +482,27 @@ SELECT CASE WHEN c.channel_count >= 4 THEN '4+' ELSE c.channel_count::text END A
 FROM customers c LEFT JOIN revenue o USING (customer_id) CROSS JOIN data_end e
 GROUP BY 1$v$
 WHERE view_name = 'engagement_depth';
+
+-- fulfillment_by_channel_monthly computes its counts and its percentiles
+-- apart, so that on Citus the counts run as worker partials and only the
+-- BOPIS orders' hours reach the coordinator.
+UPDATE omnikpi.kpi_views SET definition = $v$WITH classified AS NOT MATERIALIZED (
+	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
+	FROM %1$I.customer_orders),
+counts AS (
+	SELECT month, channel, count(*) AS orders, count(*) FILTER (WHERE bopis) AS bopis_orders
+	FROM classified
+	GROUP BY 1, 2),
+percentiles AS (
+	SELECT month, channel,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_median_hours,
+		(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_p90_hours,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours))::double precision AS pickup_wait_median_hours
+	FROM classified
+	WHERE bopis
+	GROUP BY 1, 2)
+SELECT c.month, c.channel, c.orders, c.bopis_orders,
+	(100.0 * c.bopis_orders / c.orders)::double precision AS bopis_share_pct,
+	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
+FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$
+WHERE view_name = 'fulfillment_by_channel_monthly';
