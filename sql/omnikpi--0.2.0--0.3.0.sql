@@ -506,3 +506,36 @@ SELECT c.month, c.channel, c.orders, c.bopis_orders,
 	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
 FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$
 WHERE view_name = 'fulfillment_by_channel_monthly';
+
+-- Without journey ids, the incremental refresh finds each touched customer's
+-- last journey (and last conversion with a path) before the window by
+-- DISTINCT ON over the touched customers, not by a LATERAL subquery: Citus
+-- plans no lateral outer join from the touched customers (a temporary table)
+-- to a distributed entity table.
+UPDATE omnikpi.kpi_entity_tables SET touched = $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $1)
+SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (j.customer_id) j.customer_id, j.started_at, j.journey_no FROM %1$I.interaction_journeys AS j
+	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
+	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$
+WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET touched = $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_window_touchpoints WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM pg_temp.kpi_window_conversions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths
+	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4))
+SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (p.customer_id) p.customer_id, p.converted_at, p.cycle FROM %1$I.attribution_paths AS p
+	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
+	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$
+WHERE table_name = 'attribution_paths' AND keyed_by = 'customer_id';

@@ -2292,15 +2292,20 @@ SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= 
  NULL, NULL, NULL, NULL),
 ('interaction_journeys', 'customer_id', 20, '{"customer_id, started_at",ended_at,month}',
  -- since: the start of the customer's last journey before the window, which
- -- a contact in the window may extend; the journeys before it stay
- $t$SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
-FROM (SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
-	  UNION
-	  SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $1) AS c
-LEFT JOIN LATERAL (
-	SELECT j.started_at, j.journey_no FROM %1$I.interaction_journeys AS j
-	WHERE j.customer_id = c.customer_id AND j.started_at < $1
-	ORDER BY j.started_at DESC LIMIT 1) AS k ON true$t$,
+ -- a contact in the window may extend; the journeys before it stay.  Each
+ -- touched customer's last journey is found by DISTINCT ON, not by a LATERAL
+ -- subquery: Citus plans no lateral outer join from the touched customers (a
+ -- temporary table) to a distributed entity table.
+ $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $1)
+SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (j.customer_id) j.customer_id, j.started_at, j.journey_no FROM %1$I.interaction_journeys AS j
+	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
+	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
  $m$e.customer_id = t.customer_id AND e.started_at >= t.since$m$,
  ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
@@ -2437,20 +2442,22 @@ WHERE journey_id IS NOT NULL GROUP BY journey_id$k$),
 ('attribution_paths', 'customer_id', 50,
  '{"customer_id, cycle","(coalesce(converted_at, touch_times[cardinality(touch_times)]))"}',
  -- since: the customer's last conversion with a path before the window; the
- -- cycles up to it stay
- $t$SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
-FROM (SELECT customer_id FROM pg_temp.kpi_window_touchpoints WHERE customer_id IS NOT NULL
-	  UNION
-	  SELECT customer_id FROM pg_temp.kpi_window_conversions WHERE customer_id IS NOT NULL
-	  UNION
-	  SELECT customer_id FROM %1$I.attribution_paths
-	  WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
-	  UNION
-	  SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4)) AS c
-LEFT JOIN LATERAL (
-	SELECT p.converted_at, p.cycle FROM %1$I.attribution_paths AS p
-	WHERE p.customer_id = c.customer_id AND p.converted_at < least($3, $4)
-	ORDER BY p.cycle DESC LIMIT 1) AS k ON true$t$,
+ -- cycles up to it stay (found by DISTINCT ON, for Citus, as for journeys)
+ $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_window_touchpoints WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM pg_temp.kpi_window_conversions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths
+	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4))
+SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (p.customer_id) p.customer_id, p.converted_at, p.cycle FROM %1$I.attribution_paths AS p
+	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
+	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
  $m$e.customer_id = t.customer_id AND (e.cycle IS NULL OR e.cycle > t.base_cycle)$m$,
  -- the conversion at since is read again so that the next cycle starts
