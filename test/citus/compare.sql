@@ -6,7 +6,9 @@
 --     first differences.  Columns of type double precision or real are
 --     compared with a relative tolerance of 1e-9, because a distributed sum
 --     adds the same numbers in another order; every other column is compared
---     by its text form (omnikpi's types have no equality operator).
+--     by its text form (omnikpi's types have no equality operator), the
+--     numbers in an omnikpi state (markov_model, journey_paths: sums of
+--     conversion values) rounded to 6 decimals, for the same reason.
 --   pg_temp.pushdown(query, function_name): how Citus runs query, from
 --     EXPLAIN (VERBOSE): 'worker partials' (worker_partial_agg on the workers,
 --     combined on the coordinator), 'full pushdown' (the workers' queries call
@@ -26,6 +28,16 @@ SET client_min_messages = warning;
 -- Citus would try to propagate these functions to the workers, and warn that
 -- it cannot (they live in pg_temp).
 SET citus.enable_ddl_propagation = off;
+
+-- The text of a state with every decimal number in it rounded to 6 places.
+CREATE FUNCTION pg_temp.rounded_numbers(state_text text)
+	RETURNS text
+	LANGUAGE sql
+AS $fn$
+	SELECT string_agg(CASE WHEN p ~ '^-?[0-9]+\.[0-9]+([eE][-+]?[0-9]+)?$' THEN round(p::numeric, 6)::text ELSE p END,
+					  '' ORDER BY n)
+	FROM regexp_split_to_table(state_text, '(?<![-0-9.eE+])(?=-?[0-9])|(?<=[0-9])(?![-+0-9.eE])') WITH ORDINALITY AS s(p, n)
+$fn$;
 
 CREATE FUNCTION pg_temp.rows_differences(local_query text, distributed_query text)
 	RETURNS text
@@ -52,7 +64,8 @@ BEGIN
 		RETURN 'no rows on either side';
 	END IF;
 
-	SELECT coalesce('row(' || string_agg(format('%I::text', attname), ', ' ORDER BY attnum)
+	SELECT coalesce('row(' || string_agg(format(CASE WHEN is_state THEN 'pg_temp.rounded_numbers(%I::text)' ELSE '%I::text' END,
+												attname), ', ' ORDER BY attnum)
 						FILTER (WHERE NOT is_float) || ')::text', $$''$$),
 		   coalesce(string_agg(format('%I', attname), ', ' ORDER BY attnum) FILTER (WHERE is_float), 'NULL::integer'),
 		   coalesce(string_agg(format('((l.r).%1$I::text = (d.r).%1$I::text
@@ -60,8 +73,9 @@ BEGIN
 										   <= 1e-9 * greatest(1, abs((l.r).%1$I), abs((d.r).%1$I)))',
 									  attname), ' AND ') FILTER (WHERE is_float), 'true')
 	INTO key_text, float_order, floats_match
-	FROM (SELECT a.attname, a.attnum, a.atttypid IN ('float4'::regtype, 'float8'::regtype) AS is_float
-		  FROM pg_attribute a
+	FROM (SELECT a.attname, a.attnum, a.atttypid IN ('float4'::regtype, 'float8'::regtype) AS is_float,
+				 t.typtype = 'b' AND t.typnamespace <> 'pg_catalog'::regnamespace AS is_state
+		  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 		  WHERE a.attrelid = 'pg_temp.local_rows'::regclass AND a.attnum > 0 AND NOT a.attisdropped) c;
 
 	EXECUTE format($q$

@@ -8,7 +8,7 @@
 #   aggregates.sql  every aggregate and attribution_share: same results, and
 #                   worker partials or full pushdown as docs/scale-out.md says;
 #   views.sql       every relation create_kpi_views made, plain and
-#                   materialized, before and after incremental refreshes and
+#                   materialized, with journey ids and without, before and after incremental refreshes and
 #                   a full rebuild: same rows; the entity tables distributed
 #                   and co-located with their sources; no view pulls raw rows
 #                   to the coordinator unless listed;

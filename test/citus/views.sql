@@ -56,23 +56,33 @@ WHERE (replace(schema_name, '_dist', '_local'), view_name, status) NOT IN (SELEC
 
 CREATE TEMP TABLE view_results AS SELECT * FROM pg_temp.compare_made_views('0 created');
 
--- The tables of the materialized form over the distributed sources: each
+-- The tables of the materialized forms over the distributed sources: each
 -- entity table distributed by customer (or journey, for paths by journey)
--- and co-located with the source it is computed from, so that a customer's
--- entities live beside its rows; its summary and KPI tables and its refresh
--- state on the coordinator.  Over the local sources, nothing is distributed.
+-- and co-located with the source it is computed from (the relation given to
+-- create_kpi_views, from the settings the refresh keeps), so that a
+-- customer's entities live beside its rows; their summary and KPI tables and
+-- their refresh state on the coordinator.  Over the local sources, nothing is
+-- distributed.
+CREATE TEMP TABLE refresh_settings AS
+SELECT DISTINCT ON (schema_name) schema_name, settings
+FROM (SELECT 'mv_dist' AS schema_name, settings FROM mv_dist.kpi_refresh_state
+	  UNION ALL SELECT 'mv_dist_by_customer', settings FROM mv_dist_by_customer.kpi_refresh_state) s
+ORDER BY schema_name;
 CREATE TEMP TABLE placements AS
 SELECT o.relation::text AS relation, o.kind, p.partmethod,
 	pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) AS distributed_by,
 	(SELECT string_agg(s.logicalrelid::text, ', ' ORDER BY s.logicalrelid::text)
 	 FROM pg_dist_partition s
 	 WHERE s.colocationid = p.colocationid AND s.logicalrelid::text LIKE 'src_dist.%') AS colocated_with,
-	(SELECT 'src_dist.' || l.sources[1]
-	 FROM omnikpi.kpi_layer_views l, mv_dist.kpi_refresh_state r
-	 WHERE l.view_name = regexp_replace(o.relation_name, '_marks$', '')
+	(SELECT (r.settings #>> ARRAY['given', l.sources[1]])::oid::regclass::text
+	 FROM omnikpi.kpi_layer_views l, refresh_settings r
+	 WHERE r.schema_name = m.schema_name
+	   AND l.view_name = regexp_replace(o.relation_name, '_marks$', '')
 	   AND l.keyed_by = r.settings #>> ARRAY['layers', l.view_name::text]
 	 LIMIT 1) AS source
-FROM (SELECT * FROM omnikpi.kpi_objects('mv_dist') UNION ALL SELECT * FROM omnikpi.kpi_objects('mv_local')) o
+FROM (SELECT DISTINCT schema_name FROM made_local WHERE schema_name LIKE 'mv\_%'
+	  UNION ALL SELECT DISTINCT schema_name FROM made_dist WHERE schema_name LIKE 'mv\_%') m
+CROSS JOIN LATERAL omnikpi.kpi_objects(m.schema_name::name) o
 LEFT JOIN pg_dist_partition p ON p.logicalrelid = o.relation
 WHERE o.kind IN ('entity table', 'summary table', 'kpi view', 'refresh state');
 SELECT relation, kind, partmethod, distributed_by, colocated_with
@@ -82,14 +92,15 @@ DECLARE
 	failures text;
 BEGIN
 	SELECT string_agg(relation, ', ') INTO failures FROM placements
-	WHERE (relation LIKE 'mv_dist.%' AND kind = 'entity table')
-		  <> coalesce(partmethod = 'h' AND colocated_with LIKE '%' || source || '%', false);
+	WHERE (relation LIKE 'mv\_dist%' AND kind = 'entity table')
+		  <> coalesce(partmethod = 'h' AND ', ' || colocated_with || ', ' LIKE '%, ' || source || ', %', false);
 	IF failures IS NOT NULL THEN
 		RAISE EXCEPTION 'tables of the materialized form placed wrong: %', failures
 			USING DETAIL = 'Over distributed sources, the entity tables (and only they) must be distributed and co-located with their source.';
 	END IF;
-	IF (SELECT count(*) FROM placements WHERE partmethod = 'h') < 5 THEN
-		RAISE EXCEPTION 'only % tables of the materialized form are distributed', (SELECT count(*) FROM placements WHERE partmethod = 'h');
+	IF (SELECT count(*) FROM placements WHERE partmethod = 'h' AND relation LIKE 'mv\_dist.%') < 5
+	   OR (SELECT count(*) FROM placements WHERE partmethod = 'h' AND relation LIKE 'mv\_dist\_by\_customer.%') < 4 THEN
+		RAISE EXCEPTION 'too few tables of the materialized forms are distributed';
 	END IF;
 END
 $$;
@@ -129,6 +140,7 @@ CREATE FUNCTION pg_temp.change_sources(step text)
 AS $fn$
 DECLARE
 	side text;
+	touchpoints text;
 BEGIN
 	FOREACH side IN ARRAY ARRAY['src_local', 'src_dist'] LOOP
 		IF step = 'a new day' THEN
@@ -136,6 +148,10 @@ BEGIN
 			EXECUTE format('INSERT INTO %I.orders SELECT * FROM new_orders', side);
 			EXECUTE format('INSERT INTO %I.touchpoints SELECT * FROM new_touchpoints', side);
 			EXECUTE format('INSERT INTO %I.conversions SELECT * FROM new_conversions', side);
+			EXECUTE format('INSERT INTO %I.touchpoints_by_customer SELECT * FROM new_touchpoints', side);
+			EXECUTE format($q$INSERT INTO %I.conversions_by_customer
+				SELECT c.*, o.customer_id FROM new_conversions c JOIN src_local.orders o ON o.order_id = c.journey_id - 100000000$q$,
+				side);
 		ELSIF step = 'late rows' THEN
 			-- a day before the newest rows, inside the window of 3 days
 			EXECUTE format($q$INSERT INTO %I.interactions
@@ -147,9 +163,11 @@ BEGIN
 					ordered_at - interval '1 day', amount, fulfillment, ready_at - interval '1 day',
 					collected_at - interval '1 day', returned_at, return_channel
 				FROM new_orders WHERE order_id %% 2 = 0$q$, side);
-			EXECUTE format($q$INSERT INTO %I.touchpoints
-				SELECT touch_id + 100000000, journey_id, customer_id, channel, touched_at - interval '1 day', cost
-				FROM new_touchpoints WHERE touch_id %% 4 = 0$q$, side);
+			FOREACH touchpoints IN ARRAY ARRAY['touchpoints', 'touchpoints_by_customer'] LOOP
+				EXECUTE format($q$INSERT INTO %I.%I
+					SELECT touch_id + 100000000, journey_id, customer_id, channel, touched_at - interval '1 day', cost
+					FROM new_touchpoints WHERE touch_id %% 4 = 0$q$, side, touchpoints);
+			END LOOP;
 		ELSE
 			EXECUTE format('UPDATE %I.interactions SET satisfaction = 6 - satisfaction, resolved = NOT resolved
 				WHERE interaction_id >= 100000000 AND interaction_id %% 5 = 0', side);
@@ -159,36 +177,51 @@ BEGIN
 			EXECUTE format('DELETE FROM %I.orders WHERE order_id >= 100000000 AND order_id %% 5 = 0', side);
 			EXECUTE format('DELETE FROM %I.touchpoints WHERE touch_id >= 100000000 AND touch_id %% 6 = 0', side);
 			EXECUTE format('DELETE FROM %I.conversions WHERE journey_id >= 100000000 AND journey_id %% 4 = 0', side);
+			EXECUTE format('DELETE FROM %I.touchpoints_by_customer WHERE touch_id >= 100000000 AND touch_id %% 6 = 0', side);
+			EXECUTE format('DELETE FROM %I.conversions_by_customer WHERE journey_id >= 100000000 AND journey_id %% 4 = 0', side);
 		END IF;
+	END LOOP;
+END
+$fn$;
+
+CREATE PROCEDURE pg_temp.refresh_all(full_rebuild boolean DEFAULT false)
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	form text;
+BEGIN
+	FOREACH form IN ARRAY ARRAY['mv_local', 'mv_dist', 'mv_local_by_customer', 'mv_dist_by_customer'] LOOP
+		CALL omnikpi.refresh_kpi_views(form::name, full_rebuild => full_rebuild);
 	END LOOP;
 END
 $fn$;
 RESET citus.enable_ddl_propagation;
 
 SELECT pg_temp.change_sources('a new day');
-CALL omnikpi.refresh_kpi_views('mv_local');
-CALL omnikpi.refresh_kpi_views('mv_dist');
+CALL pg_temp.refresh_all();
 INSERT INTO view_results SELECT * FROM pg_temp.compare_made_views('1 a new day');
 SELECT pg_temp.change_sources('late rows');
-CALL omnikpi.refresh_kpi_views('mv_local');
-CALL omnikpi.refresh_kpi_views('mv_dist');
+CALL pg_temp.refresh_all();
 INSERT INTO view_results SELECT * FROM pg_temp.compare_made_views('2 late rows');
 SELECT pg_temp.change_sources('updates and deletions');
-CALL omnikpi.refresh_kpi_views('mv_local');
-CALL omnikpi.refresh_kpi_views('mv_dist');
+CALL pg_temp.refresh_all();
 INSERT INTO view_results SELECT * FROM pg_temp.compare_made_views('3 updates and deletions');
--- Neither refresh was a full rebuild.
-SELECT source, l.full_rebuild AS local_full_rebuild, d.full_rebuild AS distributed_full_rebuild
-FROM mv_local.kpi_refresh_state l JOIN mv_dist.kpi_refresh_state d USING (source) ORDER BY 1;
+-- No refresh was a full rebuild.
+SELECT 'with journey ids' AS form, source, l.full_rebuild AS local_full_rebuild, d.full_rebuild AS distributed_full_rebuild
+FROM mv_local.kpi_refresh_state l JOIN mv_dist.kpi_refresh_state d USING (source)
+UNION ALL
+SELECT 'by customer', source, l.full_rebuild, d.full_rebuild
+FROM mv_local_by_customer.kpi_refresh_state l JOIN mv_dist_by_customer.kpi_refresh_state d USING (source)
+ORDER BY 1, 2;
 DO $$
 BEGIN
-	IF EXISTS (SELECT 1 FROM mv_dist.kpi_refresh_state WHERE full_rebuild IS DISTINCT FROM false) THEN
-		RAISE EXCEPTION 'the refresh of mv_dist was not incremental';
+	IF EXISTS (SELECT 1 FROM mv_dist.kpi_refresh_state WHERE full_rebuild IS DISTINCT FROM false)
+	   OR EXISTS (SELECT 1 FROM mv_dist_by_customer.kpi_refresh_state WHERE full_rebuild IS DISTINCT FROM false) THEN
+		RAISE EXCEPTION 'a refresh over the distributed sources was not incremental';
 	END IF;
 END
 $$;
-CALL omnikpi.refresh_kpi_views('mv_local', full_rebuild => true);
-CALL omnikpi.refresh_kpi_views('mv_dist', full_rebuild => true);
+CALL pg_temp.refresh_all(full_rebuild => true);
 INSERT INTO view_results SELECT * FROM pg_temp.compare_made_views('4 rebuilt');
 
 SELECT stage, local_schema, view_name, coalesce(result, 'same rows') AS result
