@@ -268,7 +268,7 @@ key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
 
 /*
  * What a qsort_arg comparator of such sequences reads: where the sequences
- * are (a key table, a working state) and the channels' ranks.
+ * are (a key table) and the channels' ranks.
  */
 typedef struct RankedKeys
 {
@@ -279,7 +279,7 @@ typedef struct RankedKeys
 /*
  * Two sequences of n entry numbers (int32, aligned or not) compared entry by
  * entry by their ranks (key_table_ranks): the canonical order of the stored
- * forms' Markov states and journey paths, channel by channel in name order.
+ * journey paths, channel by channel in name order.
  */
 static inline int
 key_ranks_compare(const int32 *rank, const void *x, const void *y, int32 n)
