@@ -91,7 +91,7 @@ BEGIN
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-		SELECT e.ctid AS stored_row, e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
 				   relation, entity.matches);
 	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
 		USING since[1], since[2], since[3], since[4];
@@ -108,8 +108,8 @@ BEGIN
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
-	EXECUTE format('DELETE FROM %s WHERE ctid = ANY (ARRAY(
-		SELECT stored_row FROM pg_temp.kpi_old_rows WHERE form IN (SELECT form FROM pg_temp.kpi_changed_rows)))', relation);
+	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t
+		WHERE %s AND e::text IN (SELECT form FROM pg_temp.kpi_changed_rows)', relation, entity.matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
