@@ -108,8 +108,11 @@ BEGIN
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
+	-- The test of the form stays a filter (a hashed subplan, by IS TRUE):
+	-- as a join, the planner, which expects few rows from key = ANY (...),
+	-- would scan the touched rows once per changed row.
 	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t
-		WHERE %s AND e::text IN (SELECT form FROM pg_temp.kpi_changed_rows)', relation, entity.matches);
+		WHERE %s AND (e::text IN (SELECT form FROM pg_temp.kpi_changed_rows)) IS TRUE', relation, entity.matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
