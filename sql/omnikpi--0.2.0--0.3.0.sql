@@ -300,3 +300,505 @@ END
 $fn$;
 COMMENT ON FUNCTION omnikpi.refresh_materialized_form(name, boolean, interval) IS
 	'recomputes the changed part (or all) of the materialized form of target_schema and moves its watermarks; called by refresh_kpi_views and create_kpi_views';
+
+-- Scale-out on Citus: the entity tables of the materialized form are
+-- distributed and co-located with their distributed sources
+-- (distribute_entity_tables, called by create_kpi_views); the ROPO check of
+-- customer_orders is a join on the customer, which Citus plans in an
+-- incremental refresh too; the source views translate vocabularies with a
+-- searched CASE, which Citus keeps intact when it runs a full rebuild's
+-- INSERT ... SELECT on the workers.  Schemas made before keep their views
+-- and tables until create_kpi_views is called again.
+CREATE OR REPLACE FUNCTION omnikpi.source_column_sql(plan jsonb, source text, column_name name, settings jsonb)
+	RETURNS text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	wanted record;
+	c jsonb := plan #> ARRAY[source, 'columns', column_name::text];
+	matched text;
+BEGIN
+	SELECT s.* INTO wanted FROM omnikpi.source_columns s WHERE s.source = source_column_sql.source AND s.column_name = source_column_sql.column_name;
+	IF jsonb_typeof(c) IS DISTINCT FROM 'object' THEN
+		RETURN NULL;
+	END IF;
+	IF wanted.vocabulary IS NOT NULL THEN
+		matched := format('omnikpi.vocabulary_key((%s)::text)', c ->> 'sql');
+		-- a searched CASE, not CASE key WHEN ...: Citus 12.1 turns the
+		-- latter's WHEN into NULL when it runs an INSERT ... SELECT over the
+		-- view on the workers (a full rebuild of distributed entity tables)
+		IF plan #> ARRAY['translations', wanted.vocabulary] <> '{}' THEN
+			matched := format('CASE %s ELSE %s END',
+							  (SELECT string_agg(format('WHEN %s = %L THEN %L', matched, e.key, e.value #>> '{}'), ' ' ORDER BY e.key)
+							   FROM jsonb_each(plan #> ARRAY['translations', wanted.vocabulary]) e),
+							  matched);
+		END IF;
+		RETURN matched;
+	END IF;
+	RETURN CASE
+		WHEN wanted.kind = 'time' AND c ->> 'base' = 'timestamp with time zone' THEN format('(%s)::timestamptz', c ->> 'sql')
+		-- a date or a timestamp is local time in the recorded zone, whatever
+		-- the zone of the session that reads
+		WHEN wanted.kind = 'time' AND c ->> 'base' = 'timestamp without time zone'
+			THEN format('((%s)::timestamp AT TIME ZONE %L)', c ->> 'sql', settings ->> 'time_zone')
+		WHEN wanted.kind = 'time' THEN format('((%s)::date::timestamp AT TIME ZONE %L)', c ->> 'sql', settings ->> 'time_zone')
+		WHEN wanted.read_as <> '' THEN format('(%s)::%s', c ->> 'sql', wanted.read_as)
+		ELSE c ->> 'sql' END;
+END
+$fn$;
+
+UPDATE omnikpi.kpi_layer_views SET definition = $v$SELECT o.customer_id, o.order_id, o.channel, o.ordered_at,
+	date_trunc('month', o.ordered_at AT TIME ZONE %8$L)::date AS month,
+	greatest(o.ordered_at, o.ready_at, o.collected_at, o.returned_at) AS last_event_at,
+	o.amount, o.fulfillment,
+	extract(epoch FROM o.ready_at - o.ordered_at) / 3600 AS ready_hours,
+	extract(epoch FROM o.collected_at - o.ready_at) / 3600 AS wait_hours,
+	o.returned_at, o.return_channel,
+	CASE WHEN o.channel = ANY (%3$L::text[]) THEN true WHEN o.channel = ANY (%4$L::text[]) THEN false END AS in_store,
+	CASE WHEN o.channel = ANY (%3$L::text[] || %4$L::text[]) THEN r.customer_id IS NOT NULL END AS preceded_by_other_side
+FROM %13$s AS o
+-- whether a contact on the other side came within the window depends on
+-- the customer, channel and time of the order only: found by a join on the
+-- customer, not a subquery correlated with each order, which Citus cannot
+-- plan when the orders are the touched ones of a refresh, on the
+-- coordinator, and the interactions are distributed
+LEFT JOIN (
+	SELECT DISTINCT p.customer_id, p.channel, p.ordered_at
+	FROM %13$s AS p
+	JOIN %14$s AS i ON i.customer_id = p.customer_id
+	WHERE p.channel = ANY (%3$L::text[] || %4$L::text[])
+	  AND i.channel = ANY (CASE WHEN p.channel = ANY (%3$L::text[]) THEN %4$L::text[] ELSE %3$L::text[] END)
+	  AND i.occurred_at < p.ordered_at
+	  AND i.occurred_at >= ((p.ordered_at AT TIME ZONE %8$L) - %2$L::interval) AT TIME ZONE %8$L) AS r
+	ON r.customer_id = o.customer_id AND r.channel = o.channel AND r.ordered_at = o.ordered_at$v$
+WHERE view_name = 'customer_orders' AND keyed_by = 'customer_id';
+
+-- On Citus, the entity tables whose source is a distributed table are
+-- distributed too, by the column the source is distributed by and
+-- co-located with it, so that a customer's (or journey's) entity rows live
+-- on the worker that holds its source rows: a full rebuild then runs on the
+-- workers (an INSERT ... SELECT between co-located tables), and the joins of
+-- a refresh between entities and sources are joins on the distribution
+-- column.  That column must be one the entity is keyed by (its key, or
+-- customer_id: a journey, an issue or an order is one customer's), read
+-- from the source as it is (not through an expression) and of the same
+-- type; otherwise the table stays an ordinary table on the coordinator, as
+-- every summary and KPI table does (they are small, and nothing joins them
+-- with the sources).  Without Citus, or over sources outside its metadata,
+-- nothing happens: every call into Citus is dynamic SQL, so omnikpi does not
+-- depend on it.
+CREATE FUNCTION omnikpi.distribute_entity_tables(target_schema name, plan jsonb, given jsonb, layers jsonb)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	entity record;
+	source regclass;
+	source_column name;
+	source_type oid;
+	key name;
+	colocated text;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN;
+	END IF;
+	FOR entity IN SELECT e.table_name, e.keyed_by, e.marks_key, l.sources[1] AS source
+				  FROM omnikpi.kpi_entity_tables e
+				  JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
+				  WHERE layers ->> e.table_name::text = e.keyed_by
+				  ORDER BY e.position LOOP
+		source := (given ->> entity.source)::oid;
+		source_column := NULL;
+		EXECUTE $q$SELECT a.attname, a.atttypid
+			FROM pg_catalog.pg_dist_partition p
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
+				AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+			WHERE p.logicalrelid = $1 AND p.partmethod = 'h'$q$
+			INTO source_column, source_type USING source;
+		CONTINUE WHEN source_column IS NULL;
+		SELECT k.name INTO key
+		FROM unnest(ARRAY[entity.keyed_by::name, 'customer_id']) WITH ORDINALITY AS k(name, n)
+		JOIN pg_attribute a ON a.attrelid = format('%I.%I', target_schema, entity.table_name)::regclass
+			AND a.attname = k.name AND a.atttypid = source_type
+		WHERE plan #>> ARRAY[entity.source, 'columns', k.name::text, 'sql'] = quote_ident(source_column)
+		ORDER BY k.n LIMIT 1;
+		CONTINUE WHEN NOT FOUND;
+		FOREACH colocated IN ARRAY ARRAY[entity.table_name::text]
+				|| CASE WHEN entity.marks_key = key THEN ARRAY[entity.table_name || '_marks'] ELSE '{}' END LOOP
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+				USING format('%I.%I', target_schema, colocated)::regclass, key::text, source::text;
+		END LOOP;
+	END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.distribute_entity_tables(name, jsonb, jsonb, jsonb) IS
+	'on Citus, distributes the entity tables of the materialized form whose source is distributed by one of their keys, co-located with that source';
+
+CREATE OR REPLACE FUNCTION omnikpi.create_kpi_views(
+	target_schema name,
+	interactions regclass DEFAULT NULL,
+	orders regclass DEFAULT NULL,
+	touchpoints regclass DEFAULT NULL,
+	conversions regclass DEFAULT NULL,
+	columns jsonb DEFAULT '{}',
+	rating_scale_min double precision DEFAULT 1,
+	rating_scale_max double precision DEFAULT 5,
+	ropo_window interval DEFAULT '14 days',
+	store_channels text[] DEFAULT '{store}',
+	online_channels text[] DEFAULT '{web,app}',
+	half_life interval DEFAULT '7 days',
+	materialized boolean DEFAULT false,
+	translations jsonb DEFAULT '{}',
+	other_channels text[] DEFAULT '{call_center,chat,email,social,kiosk,sms,push,search,display,affiliate,referral,direct}',
+	effort_scale_min double precision DEFAULT 1,
+	effort_scale_max double precision DEFAULT 7,
+	time_zone text DEFAULT NULL,
+	lookback interval DEFAULT '30 days',
+	max_touches integer DEFAULT NULL,
+	exclude_channels text[] DEFAULT '{}',
+	journey_gap interval DEFAULT '7 days')
+	RETURNS TABLE (view_name name, status text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	settings jsonb;
+	plan jsonb;
+	given jsonb;
+	template_args text[];
+	sample_problems bigint;
+	sample_details text;
+	src text;
+	source_columns_absent text[];
+	kpi record;
+	layer record;
+	victim record;
+	missing text[];
+	absent text[];
+	kpi_names name[];
+	summary_table regclass;
+	layers jsonb;
+	planned name[] := '{}';
+	kept regclass[] := '{}';
+	legacy jsonb := '[]';
+	made regclass[] := '{}';
+	made_kinds text[] := '{}';
+	clashes text;
+	record_table regclass;
+	failure_state text;
+	failure_message text;
+	failure_detail text;
+	failure_hint text;
+	outside_citus boolean;
+	i integer;
+BEGIN
+	IF target_schema IS NULL THEN
+		RAISE EXCEPTION 'target_schema must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF materialized IS NULL THEN
+		RAISE EXCEPTION 'materialized must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = target_schema) THEN
+		RAISE EXCEPTION 'schema "%" does not exist', target_schema
+			USING ERRCODE = 'invalid_schema_name',
+				  HINT = 'Create it first: CREATE SCHEMA ' || quote_ident(target_schema) || ';';
+	END IF;
+	IF NOT (ropo_window > interval '0') OR NOT (half_life > interval '0') THEN
+		RAISE EXCEPTION 'ropo_window and half_life must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	settings := omnikpi.source_settings(rating_scale_min, rating_scale_max, effort_scale_min, effort_scale_max,
+										store_channels, online_channels, other_channels, exclude_channels,
+										time_zone, lookback, max_touches, journey_gap);
+	given := omnikpi.given_sources(interactions, orders, touchpoints, conversions);
+	plan := omnikpi.resolve_sources(given, columns, translations);
+	template_args := omnikpi.template_arguments(target_schema, settings, ropo_window, half_life);
+	-- On a Citus coordinator, a view over tables outside Citus' metadata
+	-- exists on the coordinator only, and Citus says so in a WARNING per
+	-- view.  That is right for such sources, so when none of them is in the
+	-- metadata, DDL propagation is off for this call (the function's SET
+	-- clause ends it with the call).
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = ANY ($1))'
+			INTO outside_citus USING ARRAY[interactions, orders, touchpoints, conversions];
+		IF outside_citus THEN
+			PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+		END IF;
+	END IF;
+
+	-- The cheap checks: the row and value checks of check_sources, on a
+	-- sample of each source.  What they find is a WARNING, not an error:
+	-- the views are made, and say what they leave out.
+	SELECT count(*), string_agg(format('%s.%s: %s (%s %s%s).', u.source, p.column_name, p.problem, p.rows,
+									   CASE WHEN p.rows = 1 THEN 'row' ELSE 'rows' END,
+									   CASE WHEN p.example IS NOT NULL THEN format(', e.g. "%s"', p.example) ELSE '' END),
+								E'\n' ORDER BY u.n, p.ordinality)
+	INTO sample_problems, sample_details
+	FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY AS u(source, n)
+	CROSS JOIN LATERAL omnikpi.source_row_problems(plan, settings, u.source, 10000) WITH ORDINALITY AS p
+	WHERE given ? u.source;
+	IF sample_problems > 0 THEN
+		RAISE WARNING '% in the source data (from up to 10000 rows of each source)',
+			CASE WHEN sample_problems = 1 THEN 'one problem' ELSE sample_problems || ' problems' END
+			USING DETAIL = sample_details,
+				  HINT = 'omnikpi.check_sources(...), with the same source arguments, reads every row, checks across sources too, and gives the fix for each problem.';
+	END IF;
+
+	-- What this call makes, by name: the record, the source views, the
+	-- layer views (or entity tables), the summary tables and their state,
+	-- the KPI views (or tables).
+	layers := omnikpi.kpi_layer_forms(plan, given);
+	kpi_names := ARRAY(SELECT v.view_name FROM omnikpi.kpi_views v
+					   WHERE v.sources <@ ARRAY(SELECT jsonb_object_keys(given))
+						 AND omnikpi.absent_columns(plan, v.needs_columns) IS NULL
+					   ORDER BY v.position);
+	planned := ARRAY['kpi_objects']::name[]
+		|| ARRAY(SELECT ('source_' || s)::name FROM jsonb_object_keys(given) s)
+		|| ARRAY(SELECT l::name FROM jsonb_object_keys(layers) l)
+		|| CASE WHEN materialized THEN ARRAY(SELECT omnikpi.summary_tables_for(kpi_names)) || 'kpi_refresh_state'::name
+				ELSE '{}' END
+		|| kpi_names;
+
+	-- A refresh of this schema in progress finishes first.  A relation of
+	-- the user's never gives way to one of ours.
+	PERFORM omnikpi.lock_kpi_schema(target_schema);
+	kept := ARRAY(SELECT o.relation FROM omnikpi.kpi_objects(target_schema) o);
+	IF omnikpi.kpi_object_record(target_schema) IS NULL THEN
+		-- a schema of omnikpi 0.1.0 (or none): its views are to be recorded
+		legacy := (SELECT coalesce(jsonb_agg(jsonb_build_array(o.relation::oid, o.kind)), '[]')
+				   FROM omnikpi.kpi_objects(target_schema) o);
+	END IF;
+	SELECT string_agg(format('%I.%I', target_schema, c.relname), ', ' ORDER BY c.relname) INTO clashes
+	FROM pg_class c
+	WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = target_schema)
+	  AND c.relname = ANY (planned) AND c.oid <> ALL (kept);
+	IF clashes IS NOT NULL THEN
+		RAISE EXCEPTION 'schema "%" already holds relations create_kpi_views would make', target_schema
+			USING ERRCODE = 'duplicate_table',
+				  DETAIL = format('%s %s not made by create_kpi_views (they are not in the schema''s kpi_objects record).',
+								  clashes, CASE WHEN clashes LIKE '%,%' THEN 'were' ELSE 'was' END),
+				  HINT = 'Rename or drop them, or create the KPI views in a schema of their own.';
+	END IF;
+
+	BEGIN
+		-- The record first, so that everything below is recorded in it.
+		record_table := omnikpi.kpi_object_record(target_schema);
+		IF record_table IS NULL THEN
+			EXECUTE format($t$CREATE TABLE %I.kpi_objects (
+				relation regclass PRIMARY KEY,
+				kind text NOT NULL CHECK (kind IN ('record', 'source view', 'layer view', 'kpi view',
+												   'entity table', 'summary table', 'refresh state')),
+				made_at timestamptz NOT NULL DEFAULT now())$t$, target_schema);
+			record_table := format('%I.kpi_objects', target_schema)::regclass;
+			EXECUTE format('COMMENT ON TABLE %s IS %L', record_table,
+						   'the relations omnikpi.create_kpi_views made in this schema; drop_kpi_views, refresh_kpi_views and grant_bi_access act on these and nothing else');
+			EXECUTE format('COMMENT ON COLUMN %s.relation IS %L', record_table, 'the relation');
+			EXECUTE format('COMMENT ON COLUMN %s.kind IS %L', record_table,
+						   'record, source view, layer view, kpi view (a view, or a table in the materialized form), entity table, summary table or refresh state');
+			EXECUTE format('COMMENT ON COLUMN %s.made_at IS %L', record_table, 'when create_kpi_views last made it');
+			-- Whoever may use the schema may know what in it is omnikpi's (as
+			-- pg_class tells them anyway): refresh_kpi_views and
+			-- schedule_refresh read the record as the role that calls them.
+			EXECUTE format('GRANT SELECT ON %s TO PUBLIC', record_table);
+			EXECUTE format('INSERT INTO %s VALUES ($1, ''record'')', record_table) USING record_table;
+			EXECUTE format('INSERT INTO %s (relation, kind) SELECT (e ->> 0)::oid, e ->> 1 FROM jsonb_array_elements($1) e',
+						   record_table) USING legacy;
+		END IF;
+		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
+					   record_table);
+		made := ARRAY[record_table];
+		made_kinds := ARRAY['record'];
+		view_name := 'kpi_objects';
+		status := 'created';
+		RETURN NEXT;
+
+		-- The materialized form made earlier goes; it is made afresh below,
+		-- or replaced by plain views.  Its tables take the names of the
+		-- plain KPI and layer views, which give way to them.
+		FOR victim IN SELECT * FROM omnikpi.materialized_objects(target_schema) LOOP
+			EXECUTE format('DROP %s %I.%I', CASE victim.relation_kind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+						   target_schema, victim.relation_name);
+		END LOOP;
+		IF materialized THEN
+			FOR victim IN SELECT * FROM omnikpi.kpi_objects(target_schema) o
+						  WHERE o.kind IN ('kpi view', 'layer view') AND o.relation_kind = 'v' LOOP
+				EXECUTE format('DROP VIEW %s', victim.relation);
+			END LOOP;
+		END IF;
+
+		-- The source views, then the journey views over them.
+		FOR src IN SELECT s FROM unnest(ARRAY['interactions', 'orders', 'touchpoints', 'conversions']) WITH ORDINALITY u(s, n)
+				   WHERE given ? s ORDER BY n LOOP
+			made := made || omnikpi.replace_kpi_view(target_schema, 'source_' || src,
+													 omnikpi.source_select_sql(plan, src, settings, true));
+			made_kinds := made_kinds || 'source view'::text;
+			EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, 'source_' || src,
+						   format('%s as omnikpi reads them, from %s: mapped, vocabularies matched, times in %s, rows without a channel or time left out',
+								  src, plan #>> ARRAY[src, 'relation_name'], settings ->> 'time_zone'));
+			FOR kpi IN SELECT c.column_name, c.description FROM omnikpi.source_columns c WHERE c.source = src LOOP
+				EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, 'source_' || src,
+							   kpi.column_name, kpi.description
+							   || CASE WHEN omnikpi.plan_has_column(plan, src || '.' || kpi.column_name) THEN ''
+									   ELSE ' (absent: always NULL)' END);
+			END LOOP;
+			view_name := 'source_' || src;
+			status := 'created';
+			RETURN NEXT;
+		END LOOP;
+		-- The layer views over them, or in the materialized form the entity
+		-- tables that keep them, the summary tables and the refresh state.
+		FOR layer IN SELECT l.* FROM omnikpi.kpi_layer_views l
+					 WHERE layers ->> l.view_name::text = l.keyed_by ORDER BY l.view_name LOOP
+			IF materialized THEN
+				made := made || ARRAY(SELECT omnikpi.create_entity_table(target_schema, layer.view_name, layer.keyed_by, given,
+																		 template_args));
+				made_kinds := made_kinds || array_fill('entity table'::text, ARRAY[cardinality(made) - cardinality(made_kinds)]);
+			ELSE
+				made := made || omnikpi.replace_kpi_view(target_schema, layer.view_name,
+					format(layer.definition, VARIADIC template_args
+						   || omnikpi.layer_inputs(target_schema, layer.view_name, layer.keyed_by, given, template_args)));
+				made_kinds := made_kinds || 'layer view'::text;
+				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, layer.view_name, layer.description);
+				PERFORM omnikpi.comment_columns(made[cardinality(made)], layer.column_comments);
+			END IF;
+			view_name := layer.view_name;
+			status := 'created';
+			RETURN NEXT;
+		END LOOP;
+		IF materialized THEN
+			PERFORM omnikpi.distribute_entity_tables(target_schema, plan, given, layers);
+			FOR summary_table IN SELECT omnikpi.create_summary_tables(target_schema, kpi_names) LOOP
+				made := made || summary_table;
+				made_kinds := made_kinds || 'summary table'::text;
+				view_name := (SELECT c.relname FROM pg_class c WHERE c.oid = summary_table);
+				status := 'created';
+				RETURN NEXT;
+			END LOOP;
+			made := made || omnikpi.create_refresh_state(target_schema, given, jsonb_build_object(
+				'template_arguments', to_jsonb(template_args), 'layers', layers, 'given', given));
+			made_kinds := made_kinds || 'refresh state'::text;
+			view_name := 'kpi_refresh_state';
+			status := 'created';
+			RETURN NEXT;
+		END IF;
+
+		FOR kpi IN SELECT v.* FROM omnikpi.kpi_views v ORDER BY v.position LOOP
+			view_name := kpi.view_name;
+			SELECT array_agg(s ORDER BY s) INTO missing FROM unnest(kpi.sources) s WHERE NOT given ? s;
+			IF missing IS NOT NULL THEN
+				status := 'skipped: needs ' || array_to_string(missing, ' and ');
+				RAISE NOTICE 'view %.% not created: it needs %', target_schema, kpi.view_name,
+					array_to_string(missing, ' and ');
+				RETURN NEXT;
+				CONTINUE;
+			END IF;
+			missing := omnikpi.absent_columns(plan, kpi.needs_columns);
+			IF missing IS NOT NULL THEN
+				status := 'skipped: needs ' || array_to_string(missing, ' and ');
+				RAISE NOTICE 'view %.% not created: it needs %, which the source does not have',
+					target_schema, kpi.view_name, array_to_string(missing, ' and ');
+				RETURN NEXT;
+				CONTINUE;
+			END IF;
+			absent := omnikpi.absent_columns(plan, kpi.optional_columns);
+			IF absent IS NOT NULL THEN
+				RAISE NOTICE 'view %.% created without %, which the source does not have: what it computes from it is empty',
+					target_schema, kpi.view_name, array_to_string(absent, ' and ');
+			END IF;
+			IF materialized THEN
+				made := made || omnikpi.create_kpi_table(target_schema, kpi.view_name, template_args);
+				EXECUTE format('COMMENT ON TABLE %I.%I IS %L', target_schema, kpi.view_name,
+							   kpi.description || '; materialized, refreshed by omnikpi.refresh_kpi_views');
+				status := 'materialized';
+			ELSE
+				made := made || omnikpi.replace_kpi_view(target_schema, kpi.view_name,
+														 format(kpi.definition, VARIADIC template_args));
+				EXECUTE format('COMMENT ON VIEW %I.%I IS %L', target_schema, kpi.view_name, kpi.description);
+				status := 'created';
+			END IF;
+			made_kinds := made_kinds || 'kpi view'::text;
+			PERFORM omnikpi.comment_columns(made[cardinality(made)], kpi.column_comments);
+			RETURN NEXT;
+		END LOOP;
+
+		-- Record what was made; what an earlier call made and this one did
+		-- not make again goes (views that now lack a source, say).
+		EXECUTE format('INSERT INTO %s (relation, kind) SELECT * FROM unnest($1, $2)
+						ON CONFLICT (relation) DO UPDATE SET kind = EXCLUDED.kind, made_at = now()', record_table)
+			USING made, made_kinds;
+		FOR victim IN SELECT * FROM omnikpi.kpi_objects(target_schema) o WHERE o.relation <> ALL (made) LOOP
+			EXECUTE format('DROP %s %s', CASE victim.relation_kind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+											 ELSE 'TABLE' END, victim.relation);
+		END LOOP;
+		-- what went, here or above, leaves the record: its OID may be reused
+		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
+					   record_table);
+		-- the refresh finds the tables to fill by the record
+		IF materialized THEN
+			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '0');
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		-- the same error, without the generated statement in its context
+		GET STACKED DIAGNOSTICS failure_state = RETURNED_SQLSTATE, failure_message = MESSAGE_TEXT,
+								failure_detail = PG_EXCEPTION_DETAIL, failure_hint = PG_EXCEPTION_HINT;
+		PERFORM omnikpi.raise_again(failure_state, failure_message,
+			concat_ws(' ', nullif(failure_detail, ''), format('create_kpi_views changed nothing in schema "%s".', target_schema)),
+			failure_hint);
+	END;
+END
+$fn$;
+
+-- engagement_depth reads per customer only the channels, the last contact
+-- and the revenue it needs, grouped by customer (pushed down whole on
+-- Citus), instead of the whole customer profiles, whose days and active
+-- months it never used: several times faster on one node and distributed.
+UPDATE omnikpi.kpi_views SET description = 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned; customers as in customer_profiles',
+	definition = $v$WITH customers AS (
+	SELECT customer_id, count(*) AS channel_count, max(last_at) AS last_at
+	FROM (SELECT customer_id, channel, max(occurred_at) AS last_at
+		  FROM %1$I.source_interactions
+		  WHERE customer_id IS NOT NULL
+		  GROUP BY customer_id, channel) AS per_channel
+	GROUP BY customer_id),
+revenue AS (
+	SELECT customer_id, sum(amount) AS revenue
+	FROM %1$I.source_orders
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id),
+data_end AS (
+	SELECT ((max(occurred_at) AT TIME ZONE %8$L) - interval '90 days') AT TIME ZONE %8$L AS active_since
+	FROM %1$I.source_interactions)
+SELECT CASE WHEN c.channel_count >= 4 THEN '4+' ELSE c.channel_count::text END AS channel_depth,
+	count(*) AS customers,
+	100 * avg((c.last_at > e.active_since)::integer)::double precision AS retained_pct,
+	100 * avg((c.last_at <= e.active_since)::integer)::double precision AS churned_pct,
+	(sum(coalesce(o.revenue, 0)) / count(*))::double precision AS revenue_per_customer
+FROM customers c LEFT JOIN revenue o USING (customer_id) CROSS JOIN data_end e
+GROUP BY 1$v$
+WHERE view_name = 'engagement_depth';
+
+-- fulfillment_by_channel_monthly computes its counts and its percentiles
+-- apart, so that on Citus the counts run as worker partials and only the
+-- BOPIS orders' hours reach the coordinator.
+UPDATE omnikpi.kpi_views SET definition = $v$WITH classified AS NOT MATERIALIZED (
+	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
+	FROM %1$I.customer_orders),
+counts AS (
+	SELECT month, channel, count(*) AS orders, count(*) FILTER (WHERE bopis) AS bopis_orders
+	FROM classified
+	GROUP BY 1, 2),
+percentiles AS (
+	SELECT month, channel,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_median_hours,
+		(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_p90_hours,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours))::double precision AS pickup_wait_median_hours
+	FROM classified
+	WHERE bopis
+	GROUP BY 1, 2)
+SELECT c.month, c.channel, c.orders, c.bopis_orders,
+	(100.0 * c.bopis_orders / c.orders)::double precision AS bopis_share_pct,
+	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
+FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$
+WHERE view_name = 'fulfillment_by_channel_monthly';

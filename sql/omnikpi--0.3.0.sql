@@ -875,9 +875,12 @@ BEGIN
 	END IF;
 	IF wanted.vocabulary IS NOT NULL THEN
 		matched := format('omnikpi.vocabulary_key((%s)::text)', c ->> 'sql');
+		-- a searched CASE, not CASE key WHEN ...: Citus 12.1 turns the
+		-- latter's WHEN into NULL when it runs an INSERT ... SELECT over the
+		-- view on the workers (a full rebuild of distributed entity tables)
 		IF plan #> ARRAY['translations', wanted.vocabulary] <> '{}' THEN
-			matched := format('CASE %s %s ELSE %s END', matched,
-							  (SELECT string_agg(format('WHEN %L THEN %L', e.key, e.value #>> '{}'), ' ' ORDER BY e.key)
+			matched := format('CASE %s ELSE %s END',
+							  (SELECT string_agg(format('WHEN %s = %L THEN %L', matched, e.key, e.value #>> '{}'), ' ' ORDER BY e.key)
 							   FROM jsonb_each(plan #> ARRAY['translations', wanted.vocabulary]) e),
 							  matched);
 		END IF;
@@ -1434,21 +1437,36 @@ FROM reached
 WINDOW w AS (PARTITION BY month ORDER BY phase_order)$v$,
  '{interactions.phase}', '{}'),
 (11, 'engagement_depth', '{interactions,orders}',
- 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned; customers from customer_profiles',
+ 'Customers by engagement depth (number of channels they used: 1, 2, 3, 4+) with retention, churn and revenue per customer; a customer is retained when active (any contact) in the 90 days before the latest contact in the data, else churned; customers as in customer_profiles',
  ARRAY['channel_depth', 'number of channels the customer used: 1, 2, 3 or 4+',
 	   'customers', 'customers with that depth',
 	   'retained_pct', 'percentage active in the last 90 days of the data',
 	   'churned_pct', 'percentage not active in the last 90 days of the data',
 	   'revenue_per_customer', 'order amount per customer, all time'],
- $v$WITH data_end AS (
+ -- Per customer, only what the depth needs, from the contacts grouped by
+ -- customer and channel (not the whole customer_profiles, whose days and
+ -- active months cost most of its time): pushed down whole on Citus.
+ $v$WITH customers AS (
+	SELECT customer_id, count(*) AS channel_count, max(last_at) AS last_at
+	FROM (SELECT customer_id, channel, max(occurred_at) AS last_at
+		  FROM %1$I.source_interactions
+		  WHERE customer_id IS NOT NULL
+		  GROUP BY customer_id, channel) AS per_channel
+	GROUP BY customer_id),
+revenue AS (
+	SELECT customer_id, sum(amount) AS revenue
+	FROM %1$I.source_orders
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id),
+data_end AS (
 	SELECT ((max(occurred_at) AT TIME ZONE %8$L) - interval '90 days') AT TIME ZONE %8$L AS active_since
 	FROM %1$I.source_interactions)
 SELECT CASE WHEN c.channel_count >= 4 THEN '4+' ELSE c.channel_count::text END AS channel_depth,
 	count(*) AS customers,
 	100 * avg((c.last_at > e.active_since)::integer)::double precision AS retained_pct,
 	100 * avg((c.last_at <= e.active_since)::integer)::double precision AS churned_pct,
-	(sum(coalesce(c.revenue, 0)) / count(*))::double precision AS revenue_per_customer
-FROM %1$I.customer_profiles c CROSS JOIN data_end e
+	(sum(coalesce(o.revenue, 0)) / count(*))::double precision AS revenue_per_customer
+FROM customers c LEFT JOIN revenue o USING (customer_id) CROSS JOIN data_end e
 GROUP BY 1$v$,
  '{orders.amount}', '{}'),
 (12, 'churn_retention_monthly', '{interactions}',
@@ -1575,17 +1593,28 @@ GROUP BY month$v$,
 	   'click_to_collect_median_hours', 'median hours from order to ready for pickup',
 	   'click_to_collect_p90_hours', '90th percentile of the hours from order to ready for pickup',
 	   'pickup_wait_median_hours', 'median hours from ready to collected'],
- $v$WITH classified AS (
+ -- The counts and the percentiles apart: on Citus the counts run as worker
+ -- partials, and only the BOPIS orders' hours reach the coordinator for the
+ -- exact percentiles (percentile_cont has no partial form), not every order.
+ $v$WITH classified AS NOT MATERIALIZED (
 	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
-	FROM %1$I.customer_orders)
-SELECT month, channel, count(*) AS orders,
-	count(*) FILTER (WHERE bopis) AS bopis_orders,
-	(100.0 * count(*) FILTER (WHERE bopis) / count(*))::double precision AS bopis_share_pct,
-	(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours) FILTER (WHERE bopis))::double precision AS click_to_collect_median_hours,
-	(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours) FILTER (WHERE bopis))::double precision AS click_to_collect_p90_hours,
-	(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours) FILTER (WHERE bopis))::double precision AS pickup_wait_median_hours
-FROM classified
-GROUP BY 1, 2$v$,
+	FROM %1$I.customer_orders),
+counts AS (
+	SELECT month, channel, count(*) AS orders, count(*) FILTER (WHERE bopis) AS bopis_orders
+	FROM classified
+	GROUP BY 1, 2),
+percentiles AS (
+	SELECT month, channel,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_median_hours,
+		(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_p90_hours,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours))::double precision AS pickup_wait_median_hours
+	FROM classified
+	WHERE bopis
+	GROUP BY 1, 2)
+SELECT c.month, c.channel, c.orders, c.bopis_orders,
+	(100.0 * c.bopis_orders / c.orders)::double precision AS bopis_share_pct,
+	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
+FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$,
  '{orders.fulfillment}', '{orders.ready_at,orders.collected_at}'),
 (17, 'returns_by_channel_monthly', '{orders}',
  'Returns per purchase channel and month (of the order): return rate, and cross-channel return rate (bought on one channel, returned on another)',
@@ -1913,14 +1942,22 @@ JOIN active m USING (customer_id)$v$),
 	extract(epoch FROM o.collected_at - o.ready_at) / 3600 AS wait_hours,
 	o.returned_at, o.return_channel,
 	CASE WHEN o.channel = ANY (%3$L::text[]) THEN true WHEN o.channel = ANY (%4$L::text[]) THEN false END AS in_store,
-	CASE WHEN o.channel = ANY (%3$L::text[] || %4$L::text[]) THEN EXISTS (
-		SELECT 1 FROM %14$s AS i
-		WHERE i.customer_id = o.customer_id
-		  AND i.channel = ANY (CASE WHEN o.channel = ANY (%3$L::text[]) THEN %4$L::text[] ELSE %3$L::text[] END)
-		  AND i.occurred_at < o.ordered_at
-		  AND i.occurred_at >= ((o.ordered_at AT TIME ZONE %8$L) - %2$L::interval) AT TIME ZONE %8$L) END
-		AS preceded_by_other_side
-FROM %13$s AS o$v$);
+	CASE WHEN o.channel = ANY (%3$L::text[] || %4$L::text[]) THEN r.customer_id IS NOT NULL END AS preceded_by_other_side
+FROM %13$s AS o
+-- whether a contact on the other side came within the window depends on
+-- the customer, channel and time of the order only: found by a join on the
+-- customer, not a subquery correlated with each order, which Citus cannot
+-- plan when the orders are the touched ones of a refresh, on the
+-- coordinator, and the interactions are distributed
+LEFT JOIN (
+	SELECT DISTINCT p.customer_id, p.channel, p.ordered_at
+	FROM %13$s AS p
+	JOIN %14$s AS i ON i.customer_id = p.customer_id
+	WHERE p.channel = ANY (%3$L::text[] || %4$L::text[])
+	  AND i.channel = ANY (CASE WHEN p.channel = ANY (%3$L::text[]) THEN %4$L::text[] ELSE %3$L::text[] END)
+	  AND i.occurred_at < p.ordered_at
+	  AND i.occurred_at >= ((p.ordered_at AT TIME ZONE %8$L) - %2$L::interval) AT TIME ZONE %8$L) AS r
+	ON r.customer_id = o.customer_id AND r.channel = o.channel AND r.ordered_at = o.ordered_at$v$);
 
 -- Which layer views a call of create_kpi_views makes, and in which form:
 -- {view_name: keyed_by}.  Interactions with journey ids give journeys by
@@ -2776,6 +2813,68 @@ END
 $fn$;
 COMMENT ON FUNCTION omnikpi.create_entity_table(name, name, text, jsonb, text[]) IS
 	'creates, empty, the table that keeps a layer view of create_kpi_views in the materialized form, and its marks table';
+
+-- On Citus, the entity tables whose source is a distributed table are
+-- distributed too, by the column the source is distributed by and
+-- co-located with it, so that a customer's (or journey's) entity rows live
+-- on the worker that holds its source rows: a full rebuild then runs on the
+-- workers (an INSERT ... SELECT between co-located tables), and the joins of
+-- a refresh between entities and sources are joins on the distribution
+-- column.  That column must be one the entity is keyed by (its key, or
+-- customer_id: a journey, an issue or an order is one customer's), read
+-- from the source as it is (not through an expression) and of the same
+-- type; otherwise the table stays an ordinary table on the coordinator, as
+-- every summary and KPI table does (they are small, and nothing joins them
+-- with the sources).  Without Citus, or over sources outside its metadata,
+-- nothing happens: every call into Citus is dynamic SQL, so omnikpi does not
+-- depend on it.
+CREATE FUNCTION omnikpi.distribute_entity_tables(target_schema name, plan jsonb, given jsonb, layers jsonb)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	entity record;
+	source regclass;
+	source_column name;
+	source_type oid;
+	key name;
+	colocated text;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN;
+	END IF;
+	FOR entity IN SELECT e.table_name, e.keyed_by, e.marks_key, l.sources[1] AS source
+				  FROM omnikpi.kpi_entity_tables e
+				  JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
+				  WHERE layers ->> e.table_name::text = e.keyed_by
+				  ORDER BY e.position LOOP
+		source := (given ->> entity.source)::oid;
+		source_column := NULL;
+		EXECUTE $q$SELECT a.attname, a.atttypid
+			FROM pg_catalog.pg_dist_partition p
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
+				AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+			WHERE p.logicalrelid = $1 AND p.partmethod = 'h'$q$
+			INTO source_column, source_type USING source;
+		CONTINUE WHEN source_column IS NULL;
+		SELECT k.name INTO key
+		FROM unnest(ARRAY[entity.keyed_by::name, 'customer_id']) WITH ORDINALITY AS k(name, n)
+		JOIN pg_attribute a ON a.attrelid = format('%I.%I', target_schema, entity.table_name)::regclass
+			AND a.attname = k.name AND a.atttypid = source_type
+		WHERE plan #>> ARRAY[entity.source, 'columns', k.name::text, 'sql'] = quote_ident(source_column)
+		ORDER BY k.n LIMIT 1;
+		CONTINUE WHEN NOT FOUND;
+		FOREACH colocated IN ARRAY ARRAY[entity.table_name::text]
+				|| CASE WHEN entity.marks_key = key THEN ARRAY[entity.table_name || '_marks'] ELSE '{}' END LOOP
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => $3)'
+				USING format('%I.%I', target_schema, colocated)::regclass, key::text, source::text;
+		END LOOP;
+	END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.distribute_entity_tables(name, jsonb, jsonb, jsonb) IS
+	'on Citus, distributes the entity tables of the materialized form whose source is distributed by one of their keys, co-located with that source';
 
 -- The daily and summary tables the given KPI views are rolled up from,
 -- directly or through other summary tables, in the order they are made.
@@ -5093,6 +5192,7 @@ BEGIN
 			RETURN NEXT;
 		END LOOP;
 		IF materialized THEN
+			PERFORM omnikpi.distribute_entity_tables(target_schema, plan, given, layers);
 			FOR summary_table IN SELECT omnikpi.create_summary_tables(target_schema, kpi_names) LOOP
 				made := made || summary_table;
 				made_kinds := made_kinds || 'summary table'::text;

@@ -8,9 +8,12 @@
 #   aggregates.sql  every aggregate and attribution_share: same results, and
 #                   worker partials or full pushdown as docs/scale-out.md says;
 #   views.sql       every relation create_kpi_views made, plain and
-#                   materialized, before and after a refresh: same rows; no
-#                   view pulls raw rows to the coordinator unless listed;
-#   rules.sql       ORDER BY inside an aggregate, and the time-zone rule;
+#                   materialized, before and after incremental refreshes and
+#                   a full rebuild: same rows; the entity tables distributed
+#                   and co-located with their sources; no view pulls raw rows
+#                   to the coordinator unless listed;
+#   rules.sql       ORDER BY inside an aggregate, the time-zone rule, and
+#                   EXPLAIN ANALYZE of worker partials;
 # and then the examples of docs/scale-out.md against what the page shows.
 # Without Citus it says so and exits 0: Citus is not a Debian package, so a
 # machine has it only when someone built it for this PostgreSQL.
