@@ -12,30 +12,36 @@
 -- get it when create_kpi_views runs again), a touched entity whose row comes
 -- out the same is neither rewritten nor added to the summaries, and the
 -- refresh runs without JIT.
+-- Functions and operators named with their schema: the update runs with
+-- the DBA's search_path.
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches || CASE keyed_by WHEN 'journey_id' THEN E'\n\tAND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
-									   ELSE E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))' END,
-	inputs = ARRAY[replace(inputs[1], 'WHERE c.occurred_at < $1',
-						   format('WHERE c.occurred_at < $1 AND e.%1$I = ANY (ARRAY(SELECT %1$I FROM pg_temp.kpi_touched))', keyed_by))]
-WHERE table_name = 'interaction_journeys';
+	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))',
+	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
+		'WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))')]
+WHERE table_name = 'interaction_journeys' AND keyed_by = 'journey_id';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches || E'\n\tAND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))',
-	inputs = ARRAY[replace(inputs[1], 'WHERE c.occurred_at < $1',
+	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
+	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
+		'WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))')]
+WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))',
+	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
 						   'WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))')]
 WHERE table_name = 'interaction_issues';
 UPDATE omnikpi.kpi_entity_tables SET
 	indexes = '{order_id,customer_id,last_event_at,ordered_at,month}',
-	matches = matches || E'\n\tAND e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))'
+	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'customer_orders';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches || ' AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
-	optional_input = replace(optional_input, 'USING (customer_id))',
+	matches = matches OPERATOR(pg_catalog.||) ' AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
+	optional_input = pg_catalog.replace(optional_input, 'USING (customer_id))',
 							 E'USING (customer_id)\n\tWHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))'),
-	recompute = replace(recompute, 'USING (customer_id) CROSS JOIN bounds AS b),',
+	recompute = pg_catalog.replace(recompute, 'USING (customer_id) CROSS JOIN bounds AS b),',
 						E'USING (customer_id) CROSS JOIN bounds AS b\n\tWHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),')
 WHERE table_name = 'customer_profiles';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches || CASE keyed_by WHEN 'journey_id' THEN ' AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
+	matches = matches OPERATOR(pg_catalog.||) CASE keyed_by WHEN 'journey_id' THEN ' AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
 									   ELSE E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))' END
 WHERE table_name = 'attribution_paths';
 
@@ -123,8 +129,6 @@ BEGIN
 	RETURN changes;
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.refresh_entity_table(name, record, jsonb, timestamptz[]) IS
-	'recomputes the touched rows of an entity table of the materialized form and returns the temporary table of its changes (old rows signed -1, new rows 1)';
 
 CREATE OR REPLACE FUNCTION omnikpi.refresh_materialized_form(target_schema name, full_rebuild boolean, late_window interval)
 	RETURNS void
@@ -298,8 +302,6 @@ BEGIN
 	DROP TABLE pg_temp.kpi_changed;
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.refresh_materialized_form(name, boolean, interval) IS
-	'recomputes the changed part (or all) of the materialized form of target_schema and moves its watermarks; called by refresh_kpi_views and create_kpi_views';
 
 -- Scale-out on Citus: the entity tables of the materialized form are
 -- distributed and co-located with their distributed sources
