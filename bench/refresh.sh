@@ -5,23 +5,29 @@
 #   1. installs the missing Debian packages, builds with -Werror, installs;
 #   2. starts a throw-away cluster (test/cluster.sh) with the settings of
 #      `make bench`, and pins the module it built (as bench/run.sh does);
-#   3. per size (OMNIKPI_REFRESH_SIZES interactions, smallest first): generates
-#      the demo company (demo/generate.sql, seed 1) afresh and creates the
-#      materialized KPI views over all four sources (timed once: the first
-#      build) and the plain ones;
-#   4. reads every KPI view of the materialized form whole, OMNIKPI_READ_ROUNDS
+#   3. generates the demo company once at 10 million interactions
+#      (demo/generate.sql, seed 1: twelve months, about 27,000 interactions a
+#      day) into omnikpi_demo_history;
+#   4. per size (OMNIKPI_REFRESH_SIZES interactions, smallest first, at most
+#      10 million): copies the last days of that history holding about that
+#      many interactions into omnikpi_demo (all four sources cut at the same
+#      day, their rows stored in time order, as sources that grow by new rows
+#      are), so that every size has days as dense as the 10 million demo's
+#      and a larger size is a longer history (2.5 million: about three
+#      months), and creates the materialized KPI views over all four sources
+#      (timed once: the first build) and the plain ones;
+#   5. reads every KPI view of the materialized form whole, OMNIKPI_READ_ROUNDS
 #      times, and, at the smallest size, every plain view once (a plain view
 #      rescans the sources, so one read of each takes minutes at 10 million);
-#   5. per round (OMNIKPI_REFRESH_ROUNDS): adds one new day to all four sources
+#   6. per round (OMNIKPI_REFRESH_ROUNDS): adds one new day to all four sources
 #      (a copy of the data's last day, 2026-09-30, moved on by one day per
-#      round, with new ids, of every k-th customer, k = size / the smallest
-#      size, so that the new day is about as large at every size; the demo
-#      spans twelve months at every size, so the days already in the late
-#      window are k times as dense) and times CALL omnikpi.refresh_kpi_views(...);
-#   6. then times one full rebuild; at the smallest size, first checks with
+#      round, with new ids, journeys and orders moved with them: the same new
+#      day, and the same days in the late window, at every size) and times
+#      CALL omnikpi.refresh_kpi_views(...);
+#   7. then times one full rebuild; at the smallest size, first checks with
 #      omnikpi.kpi_view_differences that every KPI and entity table equals
 #      the plain form after the incremental refreshes;
-#   7. writes the tables as Markdown to bench/results/refresh.md and prints
+#   8. writes the tables as Markdown to bench/results/refresh.md and prints
 #      them.
 # Times are the server's: EXPLAIN (ANALYZE, TIMING OFF) "Execution Time" for
 # reads (every row and column computed, none sent), clock_timestamp() around
@@ -47,7 +53,12 @@ for n in "${given_sizes[@]}" "$rounds" "$read_rounds"; do
 		exit 1
 	fi
 done
-mapfile -t sizes < <(printf '%s\n' "${given_sizes[@]}" | sort -n)
+mapfile -t sizes < <(printf '%s\n' "${given_sizes[@]}" | sort -nu)
+history=10000000
+if [ "${sizes[-1]}" -gt "$history" ]; then
+	echo "error: OMNIKPI_REFRESH_SIZES must be at most $history, the interactions of the demo's twelve months" >&2
+	exit 1
+fi
 if [ "${sizes[*]}" != "$default_sizes" ] || [ "$rounds" != 3 ] || [ "$read_rounds" != 5 ]; then
 	output=
 fi
@@ -85,7 +96,8 @@ omnikpi_psql -q -v so="$OMNIKPI_CLUSTER_DIR/omnikpi.so" \
 
 omnikpi_psql -q <<'SQL'
 CREATE TABLE bench_timing (size bigint, kind text, relation name, round integer, ms double precision);
-CREATE TABLE bench_size (size bigint PRIMARY KEY, generation_s integer, new_day_rows bigint, differing text);
+CREATE TABLE bench_size (size bigint PRIMARY KEY, interactions bigint, first_day date,
+	new_day_rows bigint, differing text);
 -- The server's execution time of a whole read of one relation.
 CREATE FUNCTION bench_read_ms(relation regclass) RETURNS double precision LANGUAGE plpgsql AS $$
 DECLARE
@@ -97,18 +109,32 @@ END
 $$;
 SQL
 
+echo "== generating the demo's twelve months ($history interactions)"
+omnikpi_psql -v interactions="$history" -v seed=1 -v schema=omnikpi_demo_history -f demo/generate.sql >/dev/null
+
 for size in "${sizes[@]}"; do
-	echo "== $size interactions: generating"
+	echo "== $size interactions: copying the last days of the history"
 	omnikpi_psql -q >/dev/null <<'SQL'
 SET client_min_messages = warning;
 SELECT format('SELECT count(*) FROM omnikpi.drop_kpi_views(%L)', nspname) FROM pg_namespace
 WHERE nspname IN ('omnikpi_kpi', 'omnikpi_plain') \gexec
 DROP SCHEMA IF EXISTS omnikpi_kpi, omnikpi_plain, omnikpi_demo CASCADE;
 SQL
-	data_started=$(date +%s)
-	omnikpi_psql -v interactions="$size" -v seed=1 -v schema=omnikpi_demo -f demo/generate.sql >/dev/null
-	omnikpi_psql -q -v size="$size" -v generation="$(($(date +%s) - data_started))" \
-		<<<"INSERT INTO bench_size (size, generation_s) VALUES (:size, :generation)"
+	omnikpi_psql -q -v size="$size" <<'SQL'
+-- The first day of the shortest tail of days holding :size interactions.
+SELECT max(day)::date AS first_day
+FROM (SELECT date_trunc('day', occurred_at) AS day, sum(count(*)) OVER (ORDER BY date_trunc('day', occurred_at) DESC) AS tail
+	  FROM omnikpi_demo_history.interactions GROUP BY 1) AS d
+WHERE tail >= :size \gset
+CREATE SCHEMA omnikpi_demo;
+SELECT format('CREATE TABLE omnikpi_demo.%1$I (LIKE omnikpi_demo_history.%1$I INCLUDING ALL);
+			   INSERT INTO omnikpi_demo.%1$I SELECT * FROM omnikpi_demo_history.%1$I WHERE %2$I >= %3$L ORDER BY %2$I',
+			  t, c, :'first_day')
+FROM (VALUES ('interactions', 'occurred_at'), ('orders', 'ordered_at'), ('touchpoints', 'touched_at'),
+			 ('conversions', 'converted_at')) AS s(t, c) \gexec
+INSERT INTO bench_size (size, interactions, first_day)
+SELECT :size, count(*), :'first_day' FROM omnikpi_demo.interactions;
+SQL
 	omnikpi_psql -c 'VACUUM ANALYZE' >/dev/null
 
 	echo "== $size interactions: first build"
@@ -146,29 +172,27 @@ SQL
 
 	for ((round = 1; round <= rounds; round++)); do
 		echo "== $size interactions: new day $round of $rounds"
-		omnikpi_psql -q -v size="$size" -v round="$round" -v every="$((size / smallest))" <<'SQL'
+		omnikpi_psql -q -v size="$size" -v round="$round" <<'SQL'
 -- One new day in all four sources: the data's last day again, :round days
--- later, with new ids (journeys and orders moved with them), of every
--- :every-th customer, so that the new day is about as large at every size.
+-- later, with new ids (journeys and orders moved with them).
 \set day_start 'timestamptz ''2026-09-30 00:00+00'''
 \set day_end 'timestamptz ''2026-10-01 00:00+00'''
 SELECT :round * 1000000000000::bigint AS shift \gset
 INSERT INTO omnikpi_demo.interactions
 SELECT interaction_id + :shift, customer_id, journey_id + :shift, channel, occurred_at + :round * interval '1 day',
 	phase, satisfaction, effort, nps, context_carried, issue_id + :shift, resolved
-FROM omnikpi_demo.interactions WHERE occurred_at >= :day_start AND occurred_at < :day_end AND customer_id % :every = 0;
+FROM omnikpi_demo.interactions WHERE occurred_at >= :day_start AND occurred_at < :day_end;
 INSERT INTO omnikpi_demo.touchpoints
 SELECT touch_id + :shift, journey_id + :shift, customer_id, channel, touched_at + :round * interval '1 day', cost
-FROM omnikpi_demo.touchpoints WHERE touched_at >= :day_start AND touched_at < :day_end AND customer_id % :every = 0;
+FROM omnikpi_demo.touchpoints WHERE touched_at >= :day_start AND touched_at < :day_end;
 INSERT INTO omnikpi_demo.orders
 SELECT order_id + :shift, customer_id, channel, ordered_at + :round * interval '1 day', amount, fulfillment,
 	ready_at + :round * interval '1 day', collected_at + :round * interval '1 day',
 	returned_at + :round * interval '1 day', return_channel
-FROM omnikpi_demo.orders WHERE ordered_at >= :day_start AND ordered_at < :day_end AND customer_id % :every = 0;
+FROM omnikpi_demo.orders WHERE ordered_at >= :day_start AND ordered_at < :day_end;
 INSERT INTO omnikpi_demo.conversions
 SELECT journey_id + :shift, converted_at + :round * interval '1 day', value
-FROM omnikpi_demo.conversions c WHERE converted_at >= :day_start AND converted_at < :day_end
-	AND EXISTS (SELECT FROM omnikpi_demo.orders o WHERE o.order_id = c.journey_id AND o.customer_id % :every = 0);
+FROM omnikpi_demo.conversions c WHERE converted_at >= :day_start AND converted_at < :day_end;
 UPDATE bench_size SET new_day_rows = (SELECT count(*) FROM omnikpi_demo.interactions
 									  WHERE occurred_at >= :day_start + :round * interval '1 day'
 										AND occurred_at < :day_end + :round * interval '1 day')
@@ -219,12 +243,12 @@ SELECT format('`make bench-refresh` on %s: %s cores (%s), %s; the whole run took
 			  '(1-minute load average %s).',
 			  to_char(now(), 'YYYY-MM-DD'), :'cores', :'cpu', split_part(version(), ' on ', 1), :'wall', :'load');
 SELECT '';
-SELECT 'Data: the demo company (`demo/generate.sql`, seed 1), generated afresh at each size; '
-	'all four sources, the materialized form of every KPI view and the plain form over them.  '
-	'A new day is a copy of 2026-09-30 in all four sources, one day later per round, with new ids, of every '
-	'k-th customer (k = size ÷ the smallest size), so that it is about as large at every size.  The demo always '
-	'spans twelve months, so a larger size is denser history: the days already in the late window hold k times '
-	'as many rows too.';
+SELECT 'Data: the demo company (`demo/generate.sql`, seed 1) at 10 million interactions, twelve months '
+	'(about 27,000 interactions a day); each size is the last days of it that hold about that many interactions, '
+	'in all four sources, so that every size has the same density and a larger size is a longer history.  '
+	'Over it, the materialized form of every KPI view and the plain form.  A new day is a copy of 2026-09-30 '
+	'in all four sources, one day later per round, with new ids: the same new day, and the same days in the '
+	'late window, at every size.';
 SELECT '';
 SELECT '## Refreshing';
 SELECT '';
@@ -233,9 +257,11 @@ SELECT format('Per size: the first build (`create_kpi_views(..., materialized =>
 			  'late window 3 days), then one `CALL omnikpi.refresh_kpi_views(''omnikpi_kpi'', full_rebuild => true)`.  '
 			  'Times in ms, taken by the server around the CALL.', :'rounds');
 SELECT '';
-SELECT '| interactions | new day (interactions) | first build | incremental, median (min–max) | full rebuild | incremental ÷ full |';
-SELECT '|---:|---:|---:|---:|---:|---:|';
-SELECT format('| %s | %s | %s | %s (%s–%s) | %s | %s%% |', pg_temp.rows(b.size), pg_temp.rows(b.new_day_rows),
+SELECT '| interactions | history | new day (interactions) | first build | incremental, median (min–max) | full rebuild | incremental ÷ full |';
+SELECT '|---:|---|---:|---:|---:|---:|---:|';
+SELECT format('| %s | %s | %s | %s | %s (%s–%s) | %s | %s%% |', pg_temp.rows(b.interactions),
+			  format('%s to 2026-09-30', b.first_day),
+			  pg_temp.rows(b.new_day_rows),
 			  pg_temp.ms(c.median), pg_temp.ms(i.median), pg_temp.ms(i.min), pg_temp.ms(i.max), pg_temp.ms(f.median),
 			  to_char(100 * i.median / f.median, 'FM990.0'))
 FROM bench_size b

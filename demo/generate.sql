@@ -631,6 +631,11 @@ CREATE INDEX ON :"schema".interactions (customer_id, occurred_at);
 ALTER TABLE :"schema".orders ADD PRIMARY KEY (order_id);
 CREATE INDEX ON :"schema".orders (ordered_at);
 CREATE INDEX ON :"schema".orders (customer_id, ordered_at);
+-- an order changes again when it is ready, collected or returned: the
+-- refresh of the materialized form finds those in its window by these
+CREATE INDEX ON :"schema".orders (ready_at);
+CREATE INDEX ON :"schema".orders (collected_at);
+CREATE INDEX ON :"schema".orders (returned_at);
 ALTER TABLE :"schema".touchpoints ADD PRIMARY KEY (touch_id);
 CREATE INDEX ON :"schema".touchpoints (journey_id, touched_at);
 CREATE INDEX ON :"schema".touchpoints (touched_at);

@@ -2261,14 +2261,15 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 
 INSERT INTO omnikpi.kpi_entity_tables (table_name, keyed_by, position, indexes, touched, touched_by_optional, matches,
 									   inputs, optional_input, recompute, marks_key, marks) VALUES
-('customer_orders', 'customer_id', 10, '{order_id,last_event_at,ordered_at,month}',
+('customer_orders', 'customer_id', 10, '{order_id,customer_id,last_event_at,ordered_at,month}',
  -- an order changes when one of its times moves into the window; one made
  -- after $1 may have a new or late contact before it (ROPO)
  $t$SELECT customer_id, order_id FROM pg_temp.kpi_window_orders
 UNION
 SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2$t$,
  $t$UNION SELECT customer_id, order_id FROM %1$I.customer_orders WHERE ordered_at >= $1$t$,
- $m$e.order_id = t.order_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $m$e.order_id = t.order_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
+	AND e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT o.* FROM %1$I.source_orders AS o
 	JOIN pg_temp.kpi_touched AS t ON o.order_id = t.order_id AND o.customer_id IS NOT DISTINCT FROM t.customer_id
 	WHERE o.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched)))$i$],
@@ -2279,12 +2280,13 @@ SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2
 UNION
 SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= $1$t$,
  NULL,
- $m$e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $m$e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
+	AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
 	FROM %1$I.interaction_journeys AS e
 	JOIN pg_temp.kpi_touched AS t ON e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
-	WHERE c.occurred_at < $1
+	WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))
 	UNION ALL
 	SELECT customer_id, journey_id, channel, occurred_at, phase, context_carried
 	FROM pg_temp.kpi_window_interactions
@@ -2307,12 +2309,13 @@ LEFT JOIN (
 	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
 	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
- $m$e.customer_id = t.customer_id AND e.started_at >= t.since$m$,
+ $m$e.customer_id = t.customer_id AND e.started_at >= t.since
+	AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
 	FROM %1$I.interaction_journeys AS e
 	JOIN pg_temp.kpi_touched AS t ON e.customer_id = t.customer_id AND e.started_at >= t.since
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
-	WHERE c.occurred_at < $1
+	WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))
 	UNION ALL
 	SELECT customer_id, journey_id, channel, occurred_at, phase, context_carried
 	FROM pg_temp.kpi_window_interactions
@@ -2328,12 +2331,13 @@ JOIN pg_temp.kpi_touched AS t USING (customer_id)$r$,
 UNION
 SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at >= $1$t$,
  NULL,
- $m$e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $m$e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
+	AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT e.customer_id, e.issue_id, c.channel, c.occurred_at, c.resolved
 	FROM %1$I.interaction_issues AS e
 	JOIN pg_temp.kpi_touched AS t ON e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.resolutions) AS c(channel, occurred_at, resolved)
-	WHERE c.occurred_at < $1
+	WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))
 	UNION ALL
 	SELECT customer_id, issue_id, channel, occurred_at, resolved
 	FROM pg_temp.kpi_window_interactions
@@ -2345,9 +2349,10 @@ UNION
 SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $1$t$,
  -- a changed order changes its customer's revenue
  $t$UNION SELECT customer_id FROM pg_temp.kpi_changes_customer_orders WHERE customer_id IS NOT NULL$t$,
- $m$e.customer_id = t.customer_id$m$,
+ $m$e.customer_id = t.customer_id AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT customer_id, channel, occurred_at FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL)$i$],
- $i$(SELECT o.customer_id, o.amount FROM %1$I.customer_orders AS o JOIN pg_temp.kpi_touched AS t USING (customer_id))$i$,
+ $i$(SELECT o.customer_id, o.amount FROM %1$I.customer_orders AS o JOIN pg_temp.kpi_touched AS t USING (customer_id)
+	WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))$i$,
  -- The stored profile before the window's first day, $1's: its channels
  -- first used before $1, its days before that day, its active months
  -- before that day's month (later ones come only from days less than 90
@@ -2359,7 +2364,8 @@ bounds AS (
 stored AS (
 	SELECT e.*, coalesce(width_bucket(b.first_day - 1, e.contact_days), 0) AS kept_days,
 		coalesce(width_bucket(b.first_month - 1, e.active_months), 0) AS kept_months
-	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b),
+	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b
+	WHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),
 channel_firsts AS (
 	SELECT s.customer_id, c.channel, c.first_at
 	FROM stored AS s CROSS JOIN LATERAL unnest(s.channels, s.channel_first_times) AS c(channel, first_at)
@@ -2428,7 +2434,7 @@ WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3,
 UNION
 SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4)$t$,
  NULL,
- $m$e.journey_id = t.journey_id$m$,
+ $m$e.journey_id = t.journey_id AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$m$,
  ARRAY[$i$(SELECT p.* FROM %1$I.source_touchpoints AS p
 	WHERE p.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched)))$i$,
 	   $i$(SELECT c.* FROM %1$I.source_conversions AS c
@@ -2459,7 +2465,8 @@ LEFT JOIN (
 	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
 	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
- $m$e.customer_id = t.customer_id AND (e.cycle IS NULL OR e.cycle > t.base_cycle)$m$,
+ $m$e.customer_id = t.customer_id AND (e.cycle IS NULL OR e.cycle > t.base_cycle)
+	AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
  -- the conversion at since is read again so that the next cycle starts
  -- after it; its own path (cycle 1 here) is left out below
  ARRAY[$i$(SELECT p.* FROM %1$I.source_touchpoints AS p
@@ -3033,6 +3040,9 @@ CREATE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, 
 	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	-- rows are compared by their text form (below): floats in their
+	-- shortest exact form, so that two different values never print alike
+	SET extra_float_digits = 1
 AS $fn$
 DECLARE
 	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
@@ -3043,7 +3053,8 @@ DECLARE
 	new_rows text;
 	columns text;
 BEGIN
-	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_changes_' || entity.table_name]);
+	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
+											'kpi_changed_rows', 'kpi_changes_' || entity.table_name]);
 	EXECUTE 'CREATE TEMP TABLE kpi_touched ON COMMIT DROP AS '
 		|| format(entity.touched || CASE WHEN given ? entity.optional_source THEN E'\n' || entity.touched_by_optional ELSE '' END,
 				  VARIADIC args)
@@ -3066,16 +3077,39 @@ BEGIN
 	IF entity.recompute IS NOT NULL THEN
 		new_rows := format(entity.recompute, VARIADIC args || inputs || new_rows);
 	END IF;
-	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
-		SELECT -1 AS sign, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s
-		UNION ALL
-		SELECT 1, n.* FROM (%s) AS n', 'kpi_changes_' || entity.table_name, relation, entity.matches, new_rows)
-		USING since[1], since[2], since[3], since[4];
-	EXECUTE format('ANALYZE %s', changes);
-	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t WHERE %s', relation, entity.matches)
-		USING since[1], since[2], since[3], since[4];
+	-- Only the rows that change are replaced and reach the summaries: most
+	-- touched entities come out the same (a journey that only reaches into
+	-- the window, say), and rewriting them would cost index updates that
+	-- grow with the stored history.  Rows are compared as a multiset of
+	-- their text forms: a form whose count differs between the stored rows
+	-- and the new ones has all its stored rows replaced by all its new ones;
+	-- the others stay, so the result is the new rows, duplicates and NULLs
+	-- included.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+				   relation, entity.matches);
+	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
+		USING since[1], since[2], since[3], since[4];
+	CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
+	SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
+						UNION ALL
+						SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
+	GROUP BY c.form HAVING sum(c.sign) <> 0;
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows WHERE form IN (SELECT form FROM pg_temp.kpi_changed_rows)
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows WHERE form IN (SELECT form FROM pg_temp.kpi_changed_rows)',
+				   'kpi_changes_' || entity.table_name, columns);
+	-- its size and signs only: statistics of its array columns cost more
+	-- than the plans that read it gain
+	EXECUTE format('ANALYZE %s (sign)', changes);
+	-- The test of the form stays a filter (a hashed subplan, by IS TRUE):
+	-- as a join, the planner, which expects few rows from key = ANY (...),
+	-- would scan the touched rows once per changed row.
+	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t
+		WHERE %s AND (e::text IN (SELECT form FROM pg_temp.kpi_changed_rows)) IS TRUE', relation, entity.matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
@@ -3180,6 +3214,10 @@ CREATE FUNCTION omnikpi.refresh_materialized_form(target_schema name, full_rebui
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	-- JIT compiles a statement whose estimated cost passes a threshold, and
+	-- the estimates grow with the stored history: an incremental refresh
+	-- paid a second or more per statement that took less to run.
+	SET jit = off
 AS $fn$
 DECLARE
 	sources text[] := ARRAY['interactions', 'orders', 'touchpoints', 'conversions'];
@@ -3209,10 +3247,11 @@ BEGIN
 	FOR state IN EXECUTE format('SELECT * FROM %I.kpi_refresh_state ORDER BY source', target_schema) LOOP
 		settings := state.settings;
 		i := array_position(sources, state.source);
-		EXECUTE format('SELECT greatest(%s) FROM %I.%I',
-					   (SELECT string_agg(format('max(%I)', c.column_name), ', ' ORDER BY c.position)
-						FROM omnikpi.source_columns c WHERE c.source = state.source AND c.kind = 'time'),
-					   target_schema, 'source_' || state.source)
+		-- one max() per column, so that each can be read from an index on it
+		EXECUTE format('SELECT greatest(%s)',
+					   (SELECT string_agg(format('(SELECT max(%I) FROM %I.%I)', c.column_name, target_schema,
+												 'source_' || state.source), ', ' ORDER BY c.position)
+						FROM omnikpi.source_columns c WHERE c.source = state.source AND c.kind = 'time'))
 			INTO source_newest;
 		newest[i] := CASE WHEN source_newest > now() THEN now() ELSE source_newest END;
 		rebuild := rebuild OR state.watermark IS NULL;
