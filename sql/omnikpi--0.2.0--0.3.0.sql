@@ -63,7 +63,7 @@ DECLARE
 	columns text;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
-											'kpi_changed_rows', 'kpi_changes_' || entity.table_name]);
+											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
 	EXECUTE 'CREATE TEMP TABLE kpi_touched ON COMMIT DROP AS '
 		|| format(entity.touched || CASE WHEN given ? entity.optional_source THEN E'\n' || entity.touched_by_optional ELSE '' END,
 				  VARIADIC args)
@@ -86,14 +86,16 @@ BEGIN
 	IF entity.recompute IS NOT NULL THEN
 		new_rows := format(entity.recompute, VARIADIC args || inputs || new_rows);
 	END IF;
-	-- Only the rows that change are replaced and reach the summaries: most
-	-- touched entities come out the same (a journey that only reaches into
-	-- the window, say), and rewriting them would cost index updates that
-	-- grow with the stored history.  Rows are compared as a multiset of
-	-- their text forms: a form whose count differs between the stored rows
-	-- and the new ones has all its stored rows replaced by all its new ones;
-	-- the others stay, so the result is the new rows, duplicates and NULLs
-	-- included.
+	-- Only the entities that change are replaced and reach the summaries:
+	-- most touched entities come out the same (a journey that only reaches
+	-- into the window, say), and rewriting them would cost index updates
+	-- that grow with the stored history.  Rows are compared as a multiset of
+	-- their text forms; a touched key with a form whose count differs
+	-- between its stored rows and its new ones has all its stored rows
+	-- replaced by all its new ones, so the result is the new rows,
+	-- duplicates and NULLs included.  The stored rows are deleted by key,
+	-- not by form: on Citus an UPDATE or DELETE of a distributed table may
+	-- not call a STABLE function such as a row's text form on its columns.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
@@ -106,19 +108,27 @@ BEGIN
 						UNION ALL
 						SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
 	GROUP BY c.form HAVING sum(c.sign) <> 0;
+	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
+			ON %1$s
+		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+	ANALYZE pg_temp.kpi_changed_keys;
+	-- the old rows are those the DELETE below removes; the new rows, those
+	-- of the changed keys and any changed one no key claims
 	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
-		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows WHERE form IN (SELECT form FROM pg_temp.kpi_changed_rows)
+		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
 		UNION ALL
-		SELECT 1, %2$s FROM pg_temp.kpi_new_rows WHERE form IN (SELECT form FROM pg_temp.kpi_changed_rows)',
-				   'kpi_changes_' || entity.table_name, columns);
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
+			OR (e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
+				AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s))',
+				   'kpi_changes_' || entity.table_name, columns, entity.matches);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
-	-- The test of the form stays a filter (a hashed subplan, by IS TRUE):
-	-- as a join, the planner, which expects few rows from key = ANY (...),
-	-- would scan the touched rows once per changed row.
-	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_touched AS t
-		WHERE %s AND (e::text IN (SELECT form FROM pg_temp.kpi_changed_rows)) IS TRUE', relation, entity.matches);
+	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, entity.matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
