@@ -5,7 +5,8 @@
 # (`ALTER EXTENSION omnikpi UPDATE TO` each version in turn, the path a user
 # who updated at every release took) gives the same objects as a fresh
 # install of the current one, while the user's objects built on the old
-# version keep working with unchanged results, and the privileges and
+# version keep working with unchanged results, a materialized form the old
+# version made refreshes to the plain views' numbers, and the privileges and
 # comments a DBA set on omnikpi's objects survive the updates
 # (test/upgrade/dba_settings.sql).  Run by test/run.sh with the throw-away
 # cluster's PG* variables exported.
@@ -85,6 +86,15 @@ while read -r from; do
 	db=omnikpi_from_${from//./_}
 	omnikpi_psql -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 	omnikpi_psql -d "$db" -q -c "CREATE EXTENSION omnikpi VERSION '$from'" -f - <<<"$user_objects" >/dev/null
+	# From the version with a materialized form on, its form over the same
+	# source, refreshed once by the old version.
+	materialized=$(omnikpi_psql -d "$db" -At -c "SELECT bool_or('materialized' = ANY (proargnames)) FROM pg_proc WHERE proname = 'create_kpi_views'")
+	if [ "$materialized" = t ]; then
+		omnikpi_psql -d "$db" -q -f - <<<"CREATE SCHEMA kpi_m;
+SET client_min_messages = warning;
+SELECT count(*) FROM omnikpi.create_kpi_views('kpi_m', interactions => 'shop.interactions', materialized => true);
+CALL omnikpi.refresh_kpi_views('kpi_m');" >/dev/null
+	fi
 	before=$(omnikpi_psql -d "$db" -At -f - <<<"$user_results")
 	# Every relation the old version made in kpi: its views and, from 0.2.0 on,
 	# the kpi_objects record drop_kpi_views drops last.
@@ -104,6 +114,25 @@ while read -r from; do
 		status=1
 	else
 		echo "$from updated to $current: the user's summaries and views give the same $(wc -l <<<"$before") result lines"
+	fi
+	# The updated version refreshes the materialized form the old one made:
+	# after a new day, a changed and a deleted row, every KPI table equals the
+	# plain view again.
+	if [ "$materialized" = t ]; then
+		differing=$(omnikpi_psql -d "$db" -At -f - <<<"SET client_min_messages = warning;
+INSERT INTO shop.interactions
+SELECT customer_id, journey_id, channel, occurred_at + interval '1 day', phase, 1, effort, nps, context_carried, issue_id, resolved
+FROM shop.interactions WHERE occurred_at >= (SELECT max(occurred_at) FROM shop.interactions) - interval '1 day';
+UPDATE shop.interactions SET satisfaction = 5 WHERE customer_id = 3 AND occurred_at >= (SELECT max(occurred_at) FROM shop.interactions) - interval '2 days';
+DELETE FROM shop.interactions WHERE customer_id = 4 AND occurred_at >= (SELECT max(occurred_at) FROM shop.interactions) - interval '2 days';
+CALL omnikpi.refresh_kpi_views('kpi_m');
+SELECT string_agg(relation, ', ') FROM omnikpi.kpi_view_differences('kpi', 'kpi_m') WHERE differing_rows > 0 OR NOT same_columns;")
+		if [ -n "$differing" ]; then
+			echo "FAILED: after the update from $from, a refresh of the materialized form it made differs from the plain views in: $differing" >&2
+			status=1
+		else
+			echo "$from updated to $current: a refresh of the materialized form it made equals the plain views"
+		fi
 	fi
 	# The updated version manages what the old one made.
 	dropped=$(omnikpi_psql -d "$db" -At -c "SELECT count(*) FROM omnikpi.drop_kpi_views('kpi')")
