@@ -3052,6 +3052,13 @@ DECLARE
 	inputs text[] := '{}';
 	new_rows text;
 	columns text;
+	-- matches without its index lookup of the touched keys (e.x = ANY
+	-- (ARRAY(SELECT x FROM pg_temp.kpi_touched))), for pairing the rows of
+	-- temporary tables, which have no index: there that conjunct would be a
+	-- linear search of every touched key per row, and the equality to t
+	-- that comes with it already implies it
+	pairs text := regexp_replace(entity.matches,
+								 '\s+AND\s+e\.(\w+) = ANY \(ARRAY\(SELECT \1 FROM pg_temp\.kpi_touched\)\)', '', 'g');
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
@@ -3103,7 +3110,7 @@ BEGIN
 		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
 		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
 			ON %1$s
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', pairs, columns);
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
 	-- of the changed keys and any changed one no key claims
@@ -3115,7 +3122,7 @@ BEGIN
 		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
 			OR (e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
 				AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s))',
-				   'kpi_changes_' || entity.table_name, columns, entity.matches);
+				   'kpi_changes_' || entity.table_name, columns, pairs);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
