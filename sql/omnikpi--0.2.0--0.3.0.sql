@@ -122,15 +122,19 @@ BEGIN
 		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', pairs, columns);
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
-	-- of the changed keys and any changed one no key claims
+	-- of the changed keys and any changed one no key claims (two branches,
+	-- not one OR: under an OR the test of the form is a subplan, searched
+	-- row by row when the forms do not fit in work_mem for hashing)
 	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
 		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
 		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
 		UNION ALL
 		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
 		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
-			OR (e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
-				AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s))',
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
+			AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
 				   'kpi_changes_' || entity.table_name, columns, pairs);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
