@@ -49,6 +49,12 @@ markov_check_add(const StateBody *body, int table, int32 key_len)
 	Size		name_bytes = channels->total_length +
 		(table == MARKOV_TABLE_CHANNELS ? key_len : 0);
 
+	/*
+	 * Every new key of every row comes here: far below the limits (a stored
+	 * form of at most 2^26 bytes), skip computing the stored size.
+	 */
+	if (likely(nchannels + ntuples + ntransitions < (1 << 20) && name_bytes < (1 << 24)))
+		return;
 	if (nchannels > PG_INT32_MAX / 8 || ntuples > PG_INT32_MAX / 8 ||
 		ntransitions > PG_INT32_MAX / 8 ||
 		omnikpi_markov_flat_size(markov_header(body)->order, nchannels, ntuples, ntransitions,
