@@ -12,37 +12,39 @@
 -- get it when create_kpi_views runs again), a touched entity whose row comes
 -- out the same is neither rewritten nor added to the summaries, and the
 -- refresh runs without JIT.
+-- The lookup of the touched keys' stored rows is a column of its own
+-- (index_lookup), beside matches, which pairs the temporary tables' rows.
 -- Functions and operators named with their schema: the update runs with
 -- the DBA's search_path.
+ALTER TABLE omnikpi.kpi_entity_tables ADD COLUMN index_lookup text;
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))',
+	index_lookup = 'e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))',
 	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
 		'WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))')]
 WHERE table_name = 'interaction_journeys' AND keyed_by = 'journey_id';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
+	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
 	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
 		'WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))')]
 WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))',
+	index_lookup = 'e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))',
 	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
 						   'WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))')]
 WHERE table_name = 'interaction_issues';
 UPDATE omnikpi.kpi_entity_tables SET
 	indexes = '{order_id,customer_id,last_event_at,ordered_at,month}',
-	matches = matches OPERATOR(pg_catalog.||) E'\n\tAND e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))'
+	index_lookup = 'e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'customer_orders';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches OPERATOR(pg_catalog.||) ' AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
+	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
 	optional_input = pg_catalog.replace(optional_input, 'USING (customer_id))',
 							 E'USING (customer_id)\n\tWHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))'),
 	recompute = pg_catalog.replace(recompute, 'USING (customer_id) CROSS JOIN bounds AS b),',
 						E'USING (customer_id) CROSS JOIN bounds AS b\n\tWHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),')
 WHERE table_name = 'customer_profiles';
 UPDATE omnikpi.kpi_entity_tables SET
-	matches = matches OPERATOR(pg_catalog.||) CASE keyed_by WHEN 'journey_id' THEN ' AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
-									   ELSE E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))' END
+	index_lookup = pg_catalog.format('e.%1$s = ANY (ARRAY(SELECT %1$s FROM pg_temp.kpi_touched))', keyed_by)
 WHERE table_name = 'attribution_paths';
 -- The contacts that can precede a touched order (ROPO) are read through
 -- the source's index on the customer, from the earliest touched order's
@@ -52,6 +54,7 @@ UPDATE omnikpi.kpi_entity_tables SET
 	WHERE i.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched WHERE customer_id IS NOT NULL))
 	  AND i.occurred_at >= (SELECT min(o.ordered_at) FROM pg_temp.kpi_input_1 AS o) - %2$L::interval - interval '7 days')$i$
 WHERE table_name = 'customer_orders';
+ALTER TABLE omnikpi.kpi_entity_tables ALTER COLUMN index_lookup SET NOT NULL;
 
 CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
 	RETURNS text
@@ -69,13 +72,9 @@ DECLARE
 	inputs text[] := '{}';
 	new_rows text;
 	columns text;
-	-- matches without its index lookup of the touched keys (e.x = ANY
-	-- (ARRAY(SELECT x FROM pg_temp.kpi_touched))), for pairing the rows of
-	-- temporary tables, which have no index: there that conjunct would be a
-	-- linear search of every touched key per row, and the equality to t
-	-- that comes with it already implies it
-	pairs text := regexp_replace(entity.matches,
-								 '\s+AND\s+e\.(\w+) = ANY \(ARRAY\(SELECT \1 FROM pg_temp\.kpi_touched\)\)', '', 'g');
+	-- the stored rows of the touched keys, found through the key's index;
+	-- the temporary tables are paired by matches alone
+	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
@@ -115,7 +114,7 @@ BEGIN
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
 		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-				   relation, entity.matches);
+				   relation, stored_matches);
 	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
 		USING since[1], since[2], since[3], since[4];
 	CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
@@ -127,7 +126,7 @@ BEGIN
 		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
 		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
 			ON %1$s
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', pairs, columns);
+		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
 	-- of the changed keys and any changed one no key claims (two branches,
@@ -143,11 +142,11 @@ BEGIN
 		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
 		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
 			AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, pairs);
+				   'kpi_changes_' || entity.table_name, columns, entity.matches);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
-	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, entity.matches);
+	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, stored_matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',

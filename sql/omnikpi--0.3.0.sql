@@ -2131,6 +2131,12 @@ GROUP BY 1, 2$v$);
 --      recompute when that is set (%15$s: the template's rows);
 --   3. replaces the stored rows that matches pairs with a touched key (a
 --      condition over the stored row e and the key t) by the new rows.
+-- The stored rows of the touched keys are read and deleted by matches and
+-- index_lookup together: index_lookup (a condition over e alone, the key
+-- = ANY (the touched keys)) lets the key's index find them, whatever the
+-- plan of the join.  The refresh's temporary tables, which have no index,
+-- are paired by matches alone: there the lookup would be a linear search of
+-- the touched keys per row, and matches' equality to t implies it.
 -- An entity table with marks has a second table, <table>_marks: per key
 -- (marks_key) the latest time of a source row that no entity row need show
 -- (a conversion without touches), given by marks, a SELECT over the rows
@@ -2151,6 +2157,7 @@ CREATE TABLE omnikpi.kpi_entity_tables (
 	recompute text,
 	marks_key name,
 	marks text,
+	index_lookup text NOT NULL,
 	PRIMARY KEY (table_name, keyed_by),
 	FOREIGN KEY (table_name, keyed_by) REFERENCES omnikpi.kpi_layer_views (view_name, keyed_by)
 );
@@ -2260,7 +2267,7 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 -- ---------------------------------------------------------------------------
 
 INSERT INTO omnikpi.kpi_entity_tables (table_name, keyed_by, position, indexes, touched, touched_by_optional, matches,
-									   inputs, optional_input, recompute, marks_key, marks) VALUES
+									   index_lookup, inputs, optional_input, recompute, marks_key, marks) VALUES
 ('customer_orders', 'customer_id', 10, '{order_id,customer_id,last_event_at,ordered_at,month}',
  -- an order changes when one of its times moves into the window; one made
  -- after $1 may have a new or late contact before it (ROPO)
@@ -2268,8 +2275,8 @@ INSERT INTO omnikpi.kpi_entity_tables (table_name, keyed_by, position, indexes, 
 UNION
 SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2$t$,
  $t$UNION SELECT customer_id, order_id FROM %1$I.customer_orders WHERE ordered_at >= $1$t$,
- $m$e.order_id = t.order_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
-	AND e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.order_id = t.order_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $l$e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT o.* FROM %1$I.source_orders AS o
 	JOIN pg_temp.kpi_touched AS t ON o.order_id = t.order_id AND o.customer_id IS NOT DISTINCT FROM t.customer_id
 	WHERE o.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched)))$i$],
@@ -2287,8 +2294,8 @@ SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2
 UNION
 SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= $1$t$,
  NULL,
- $m$e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
-	AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $l$e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
 	FROM %1$I.interaction_journeys AS e
 	JOIN pg_temp.kpi_touched AS t ON e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
@@ -2316,8 +2323,8 @@ LEFT JOIN (
 	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
 	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
- $m$e.customer_id = t.customer_id AND e.started_at >= t.since
-	AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.customer_id = t.customer_id AND e.started_at >= t.since$m$,
+ $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
 	FROM %1$I.interaction_journeys AS e
 	JOIN pg_temp.kpi_touched AS t ON e.customer_id = t.customer_id AND e.started_at >= t.since
@@ -2338,8 +2345,8 @@ JOIN pg_temp.kpi_touched AS t USING (customer_id)$r$,
 UNION
 SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at >= $1$t$,
  NULL,
- $m$e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
-	AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
+ $l$e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT e.customer_id, e.issue_id, c.channel, c.occurred_at, c.resolved
 	FROM %1$I.interaction_issues AS e
 	JOIN pg_temp.kpi_touched AS t ON e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
@@ -2356,7 +2363,8 @@ UNION
 SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $1$t$,
  -- a changed order changes its customer's revenue
  $t$UNION SELECT customer_id FROM pg_temp.kpi_changes_customer_orders WHERE customer_id IS NOT NULL$t$,
- $m$e.customer_id = t.customer_id AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.customer_id = t.customer_id$m$,
+ $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT customer_id, channel, occurred_at FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL)$i$],
  $i$(SELECT o.customer_id, o.amount FROM %1$I.customer_orders AS o JOIN pg_temp.kpi_touched AS t USING (customer_id)
 	WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))$i$,
@@ -2441,7 +2449,8 @@ WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3,
 UNION
 SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4)$t$,
  NULL,
- $m$e.journey_id = t.journey_id AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.journey_id = t.journey_id$m$,
+ $l$e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT p.* FROM %1$I.source_touchpoints AS p
 	WHERE p.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched)))$i$,
 	   $i$(SELECT c.* FROM %1$I.source_conversions AS c
@@ -2472,8 +2481,8 @@ LEFT JOIN (
 	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
 	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$,
  NULL,
- $m$e.customer_id = t.customer_id AND (e.cycle IS NULL OR e.cycle > t.base_cycle)
-	AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$m$,
+ $m$e.customer_id = t.customer_id AND (e.cycle IS NULL OR e.cycle > t.base_cycle)$m$,
+ $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
  -- the conversion at since is read again so that the next cycle starts
  -- after it; its own path (cycle 1 here) is left out below
  ARRAY[$i$(SELECT p.* FROM %1$I.source_touchpoints AS p
@@ -3059,13 +3068,9 @@ DECLARE
 	inputs text[] := '{}';
 	new_rows text;
 	columns text;
-	-- matches without its index lookup of the touched keys (e.x = ANY
-	-- (ARRAY(SELECT x FROM pg_temp.kpi_touched))), for pairing the rows of
-	-- temporary tables, which have no index: there that conjunct would be a
-	-- linear search of every touched key per row, and the equality to t
-	-- that comes with it already implies it
-	pairs text := regexp_replace(entity.matches,
-								 '\s+AND\s+e\.(\w+) = ANY \(ARRAY\(SELECT \1 FROM pg_temp\.kpi_touched\)\)', '', 'g');
+	-- the stored rows of the touched keys, found through the key's index;
+	-- the temporary tables are paired by matches alone
+	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
@@ -3105,7 +3110,7 @@ BEGIN
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
 		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-				   relation, entity.matches);
+				   relation, stored_matches);
 	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
 		USING since[1], since[2], since[3], since[4];
 	CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
@@ -3117,7 +3122,7 @@ BEGIN
 		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
 		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
 			ON %1$s
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', pairs, columns);
+		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
 	-- of the changed keys and any changed one no key claims (two branches,
@@ -3133,11 +3138,11 @@ BEGIN
 		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
 		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
 			AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, pairs);
+				   'kpi_changes_' || entity.table_name, columns, entity.matches);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
-	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, entity.matches);
+	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, stored_matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
 		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
