@@ -38,6 +38,10 @@
 
 #include "port/pg_bitutils.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*
  * The largest table that is scanned rather than hashed: comparing the first
  * words of 16 entries costs about as much as hashing and probing, and a
@@ -134,14 +138,13 @@ key_load32(const char *p)
 static const char key_no_bytes[8] = {0};
 
 /*
- * at when enough, else key_no_bytes: chosen by a multiplication, because
- * the compiler turns a conditional expression here into a branch.
+ * at when use is all ones, key_no_bytes when it is zero: chosen by a mask,
+ * because the compiler turns a conditional expression here into a branch.
  */
 static inline const char *
-key_bytes_or_none(bool enough, const char *at)
+key_bytes_or_none(uintptr_t use, const char *at)
 {
-	return (const char *) ((uintptr_t) key_no_bytes +
-						   ((uintptr_t) at - (uintptr_t) key_no_bytes) * enough);
+	return (const char *) ((uintptr_t) key_no_bytes + (((uintptr_t) at - (uintptr_t) key_no_bytes) & use));
 }
 
 /*
@@ -153,31 +156,30 @@ key_bytes_or_none(bool enough, const char *at)
  *
  * Written without branches: all three forms are read, from the key where
  * it is long enough and from key_no_bytes where not, and the length picks
- * one by multiplying.  Channel names of 3 to 11 bytes in random row order made the tests
- * of the length mispredicted branches on about one row in three, a cost an
- * instruction count does not show (callgrind --branch-sim=yes does).
+ * one by masks.  Channel names of 3 to 11 bytes in random row order made
+ * the tests of the length mispredicted branches on about one row in three,
+ * a cost an instruction count does not show (callgrind --branch-sim=yes
+ * does).
  */
 static inline void
 key_probe_init(KeyProbe *probe, const char *key, int32 len)
 {
-	bool		has8 = len >= 8;
-	bool		has4 = len >= 4;
-	bool		has1 = len > 0;
+	uint64		has8 = (uint64) 0 - (uint64) (len >= 8);
+	uint64		has4 = (uint64) 0 - (uint64) (len >= 4);
+	uint64		has1 = (uint64) 0 - (uint64) (len > 0);
 	const char *from8 = key_bytes_or_none(has8, key);
 	const char *from4 = key_bytes_or_none(has4, key);
 	const char *from1 = key_bytes_or_none(has1, key);
-	int32		last8 = (len - 8) * has8;
-	int32		last4 = (len - 4) * has4;
-	uint64		words8 = key_load64(from8);
-	uint64		words4 = key_load32(from4) | (uint64) key_load32(from4 + last4) << 32;
+	uint64		words4 = key_load32(from4) |
+		(uint64) key_load32(from4 + ((len - 4) & (int32) has4)) << 32;
 	uint64		bytes = (uint64) (unsigned char) from1[0] |
 		(uint64) (unsigned char) from1[len / 2] << 8 |
-		(uint64) (unsigned char) from1[len - has1] << 16;
+		(uint64) (unsigned char) from1[(len - 1) & (int32) has1] << 16;
 
 	probe->key = key;
 	probe->len = len;
-	probe->w0 = words8 * has8 + (words4 * has4 + bytes * !has4) * !has8;
-	probe->w1 = key_load64(from8 + last8);
+	probe->w0 = (key_load64(from8) & has8) | (words4 & ~has8 & has4) | (bytes & ~has4);
+	probe->w1 = key_load64(from8 + ((len - 8) & (int32) has8));
 }
 
 /*
@@ -217,7 +219,22 @@ key_table_find(KeyTable *table, const KeyProbe *probe)
 
 	if (table->nslots != 0)
 		return key_table_find_hashed(table, *probe);
-	for (i = 0; i < table->nentries; i++)
+	i = 0;
+#ifdef __SSE2__
+	{
+		/* two entries at a time: both halves of a word equal */
+		__m128i		want = _mm_set1_epi64x((long long) probe->w0);
+
+		for (; i + 2 <= table->nentries; i += 2)
+		{
+			__m128i		halves = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *) (w0 + i)), want);
+			__m128i		words = _mm_and_si128(halves, _mm_shuffle_epi32(halves, _MM_SHUFFLE(2, 3, 0, 1)));
+
+			agree |= (uint32) _mm_movemask_pd(_mm_castsi128_pd(words)) << i;
+		}
+	}
+#endif
+	for (; i < table->nentries; i++)
 		agree |= (uint32) (w0[i] == probe->w0) << i;
 	if (likely(agree != 0 && (agree & (agree - 1)) == 0))
 	{
