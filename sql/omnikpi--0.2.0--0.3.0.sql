@@ -44,6 +44,14 @@ UPDATE omnikpi.kpi_entity_tables SET
 	matches = matches OPERATOR(pg_catalog.||) CASE keyed_by WHEN 'journey_id' THEN ' AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
 									   ELSE E'\n\tAND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))' END
 WHERE table_name = 'attribution_paths';
+-- The contacts that can precede a touched order (ROPO) are read through
+-- the source's index on the customer, from the earliest touched order's
+-- window on, instead of joining every contact of the history.
+UPDATE omnikpi.kpi_entity_tables SET
+	optional_input = $i$(SELECT i.* FROM %1$I.source_interactions AS i
+	WHERE i.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched WHERE customer_id IS NOT NULL))
+	  AND i.occurred_at >= (SELECT min(o.ordered_at) FROM pg_temp.kpi_input_1 AS o) - %2$L::interval - interval '7 days')$i$
+WHERE table_name = 'customer_orders';
 
 CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
 	RETURNS text

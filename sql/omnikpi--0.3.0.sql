@@ -2273,7 +2273,14 @@ SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2
  ARRAY[$i$(SELECT o.* FROM %1$I.source_orders AS o
 	JOIN pg_temp.kpi_touched AS t ON o.order_id = t.order_id AND o.customer_id IS NOT DISTINCT FROM t.customer_id
 	WHERE o.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched)))$i$],
- $i$%1$I.source_interactions$i$,
+ -- the contacts that can precede a touched order: its customer's, from the
+ -- earliest touched order's ROPO window on, found through the source's
+ -- index instead of a join with every contact of the history (the window
+ -- is counted here in the session's calendar, in the template in that of
+ -- the time zone; a week more covers the difference)
+ $i$(SELECT i.* FROM %1$I.source_interactions AS i
+	WHERE i.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched WHERE customer_id IS NOT NULL))
+	  AND i.occurred_at >= (SELECT min(o.ordered_at) FROM pg_temp.kpi_input_1 AS o) - %2$L::interval - interval '7 days')$i$,
  NULL, NULL, NULL),
 ('interaction_journeys', 'journey_id', 20, '{journey_id,"customer_id, started_at",ended_at,month}',
  $t$SELECT customer_id, journey_id FROM pg_temp.kpi_window_interactions WHERE journey_id IS NOT NULL

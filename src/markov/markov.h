@@ -122,11 +122,21 @@ typedef struct MarkovChannel
 	int32		single_state;	/* the state of the channel's 1-tuple, or 0 before there is one */
 } MarkovChannel;
 
+/*
+ * A transition's payload, 16 bytes: hash aggregation keeps every group's
+ * transitions at once.  A step into a channel keeps the state it leads to,
+ * found once when the transition is made; a step that ends the journey leads
+ * to the end it names and keeps the conversion value instead, the only
+ * transitions that have one (zero into (null)).
+ */
 typedef struct MarkovCount
 {
-	int32		to;
 	double		count;
-	double		value;
+	union
+	{
+		int32		to;			/* a step into a channel: the state it leads to */
+		double		value;		/* a step that ends the journey: the conversion value */
+	}			u;
 } MarkovCount;
 
 extern const StateFamily omnikpi_markov_family;

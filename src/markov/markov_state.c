@@ -49,6 +49,12 @@ markov_check_add(const StateBody *body, int table, int32 key_len)
 	Size		name_bytes = channels->total_length +
 		(table == MARKOV_TABLE_CHANNELS ? key_len : 0);
 
+	/*
+	 * Every new key of every row comes here: far below the limits (a stored
+	 * form of at most 2^26 bytes), skip computing the stored size.
+	 */
+	if (likely(nchannels + ntuples + ntransitions < (1 << 20) && name_bytes < (1 << 24)))
+		return;
 	if (nchannels > PG_INT32_MAX / 8 || ntuples > PG_INT32_MAX / 8 ||
 		ntransitions > PG_INT32_MAX / 8 ||
 		omnikpi_markov_flat_size(markov_header(body)->order, nchannels, ntuples, ntransitions,
@@ -179,18 +185,38 @@ transition_count(StateRef *ref, int32 from, int32 step, bool *created)
 		/* the target first: finding it may add a tuple and move the body */
 		to = step_target(ref, from, step);
 		i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
-		((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->to = to;
+		/* an end's payload keeps its value, zeroed by the table */
+		if (step >= MARKOV_FIRST_TUPLE)
+			((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->u.to = to;
 	}
 	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
 }
 
-/* Add count and value to a transition; 22003 when a sum leaves the doubles. */
+/* The state a transition by step leads to. */
+static inline int32
+count_target(const MarkovCount *transition, int32 step)
+{
+	return step >= MARKOV_FIRST_TUPLE ? transition->u.to : step;
+}
+
+/* Add count to a transition by a step into a channel; 22003 when the sum leaves the doubles. */
 static inline void
-count_add(MarkovCount *transition, double count, double value)
+count_add(MarkovCount *transition, double count)
 {
 	transition->count += count;
-	transition->value += value;
-	if (unlikely(!isfinite(transition->count) || !isfinite(transition->value)))
+	if (unlikely(!isfinite(transition->count)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("transition count or conversion value of a Markov model is out of range")));
+}
+
+/* Add count and value to a transition that ends the journey; 22003 as above. */
+static inline void
+end_count_add(MarkovCount *transition, double count, double value)
+{
+	transition->count += count;
+	transition->u.value += value;
+	if (unlikely(!isfinite(transition->count) || !isfinite(transition->u.value)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("transition count or conversion value of a Markov model is out of range")));
@@ -218,10 +244,18 @@ omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double 
 		step = channels[len - 1] + MARKOV_FIRST_TUPLE;
 	}
 	transition = transition_count(ref, from, step, &created);
-	Assert(transition->to == to);
+	Assert(count_target(transition, step) == to);
 	if (!created && markov_header(ref->body)->reject_duplicates)
 		return false;
-	count_add(transition, count, value);
+	if (step < MARKOV_FIRST_TUPLE)
+		end_count_add(transition, count, value);
+	else
+	{
+		/* the type's input and receive reject a value anywhere else */
+		if (value != 0.0)
+			elog(ERROR, "markov_model: a transition into a channel state carries a conversion value");
+		count_add(transition, count);
+	}
 	return true;
 }
 
@@ -266,17 +300,17 @@ omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions
 			continue;
 		previous_channel = channel;
 		transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE, &created);
-		count_add(transition, weight, 0.0);
-		current = transition->to;
+		count_add(transition, weight);
+		current = transition->u.to;
 		if ((walk.i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (current == MARKOV_START)
 		return;
 	if (conversions > 0)
-		count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
+		end_count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
 	if (non_conversions > 0)
-		count_add(transition_count(ref, current, MARKOV_NULL, &created), non_conversions, 0.0);
+		end_count_add(transition_count(ref, current, MARKOV_NULL, &created), non_conversions, 0.0);
 	assert_state_valid(ref->body);
 }
 
@@ -478,12 +512,14 @@ markov_store(const StateBody *body, void *result, Size size)
 		char		buffer[KEY_INLINE_BYTES];
 		int32		len;
 		uint64		key;
+		int32		step;
 
 		memcpy(&key, key_table_key(transition_table, i, buffer, &len), sizeof(key));
+		step = (int32) (uint32) key;
 		transitions[i].from = state_rank[(int32) (key >> 32)];
-		transitions[i].to = state_rank[count->to];
+		transitions[i].to = state_rank[count_target(count, step)];
 		transitions[i].count = count->count;
-		transitions[i].value = count->value;
+		transitions[i].value = step >= MARKOV_FIRST_TUPLE ? 0.0 : count->u.value;
 	}
 	sort_transitions(transitions, transition_table->nentries);
 
