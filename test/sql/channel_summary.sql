@@ -172,6 +172,23 @@ SELECT rollup(s) FROM (VALUES ('{"version":1,"scale":[0,10],"channels":{}}'::cha
 SELECT channel_summary('web', 'NaN'::float8);
 \echo :LAST_ERROR_SQLSTATE
 
+-- Names alike: every length from 0 to 11 (each a prefix of the next), two
+-- of 16 bytes with the same first eight, two of 22 with the same first and
+-- last eight, 16 channels in all, interleaved row by row: each keeps its
+-- own rows, as GROUP BY counts them.
+WITH names(c) AS (
+	SELECT left('call_center', n) FROM generate_series(0, 11) n
+	UNION ALL VALUES ('call_center_east'), ('call_center_west'),
+					 ('call_center_east_annex'), ('call_center_west_annex')
+), touches AS (
+	SELECT c, g FROM names, generate_series(1, 3) g
+), summary AS (
+	SELECT channel_summary(c, g ORDER BY g, c DESC) AS s FROM touches
+)
+SELECT channel_count(s) AS channels,
+	   (SELECT bool_and(n = 3 AND mean = 2) FROM channels(s)) AS each_its_own
+FROM summary;
+
 -- Malformed text input: each is 22P02 with the place and the reason.
 SELECT ''::channel_summary;
 SELECT '{"version":2,"channels":{}}'::channel_summary;
