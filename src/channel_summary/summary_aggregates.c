@@ -35,7 +35,7 @@ transition_slow(FunctionCallInfo fcinfo, const SummaryScale *scale, const char *
 
 	if (scale->known)
 		(void) omnikpi_rating_scale_arg(scale->min, scale->max);
-	omnikpi_state_writable(&ref, fcinfo, &omnikpi_summary_family);
+	omnikpi_state_writable(&ref, fcinfo, &omnikpi_summary_family, false);
 	if (PG_ARGISNULL(0))
 		summary_set_scale(ref.body, *scale);
 	else if (!summary_state_on_scale(ref.body, *scale))

@@ -44,7 +44,7 @@ stored_size(int64 nchannels, Size name_bytes)
 void
 omnikpi_summary_state_new(StateRef *ref, FunctionCallInfo fcinfo, SummaryScale scale)
 {
-	omnikpi_state_new_value(ref, &omnikpi_summary_family, fcinfo);
+	omnikpi_state_new_value(ref, &omnikpi_summary_family, fcinfo, false);
 	summary_set_scale(ref->body, scale);
 }
 
@@ -284,5 +284,6 @@ summary_store(const StateBody *body, void *result, Size size)
  */
 const StateFamily omnikpi_summary_family = {
 	"channel_summary", SUMMARY_FAMILY_ID, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},
-	summary_stored_size, summary_store, summary_check_add, summary_take_parameters, summary_merge
+	summary_stored_size, summary_store, summary_check_add, summary_take_parameters, summary_merge,
+	NULL
 };

@@ -8,6 +8,7 @@
 #include "utils/memutils.h"
 
 #include "common/aggregate_state.h"
+#include "common/journey_journal.h"
 #include "common/messages.h"
 
 /* A working state that outgrew STATE_PROMOTE_BYTES, in a context of its own. */
@@ -57,23 +58,59 @@ headers_size(const StateFamily *family)
 	return sizeof(StateBody) + MAXALIGN(family->header_size);
 }
 
-/* A new body with the family's empty tables, zeroed, in cxt. */
+/*
+ * A journaling body: the headers, then where its tables would start
+ * (table_offset[0]) the journal's bytes used (uint32) and its records.
+ */
+static inline uint32 *
+journal_used(const StateBody *body)
+{
+	Assert(body->journaling);
+	return (uint32 *) ((char *) body + body->table_offset[0]);
+}
+
+static inline char *
+journal_records(const StateBody *body)
+{
+	return (char *) (journal_used(body) + 1);
+}
+
+/* Bytes of a journaling body up to the end of its last record. */
+static inline Size
+journal_end(const StateBody *body)
+{
+	return body->table_offset[0] + sizeof(uint32) + *journal_used(body);
+}
+
+/*
+ * A new body, zeroed, in cxt: a journal without records, or the family's
+ * empty tables.
+ */
 static StateBody *
-new_body(const StateFamily *family, MemoryContext cxt)
+new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 {
 	Size		size = headers_size(family);
 	StateBody  *body;
 	int			k;
 
-	for (k = 0; k < family->ntables; k++)
-		size += key_table_size(family->initial_entries[k], family->initial_key_bytes[k],
-							   family->payload_size[k]);
+	if (journal)
+		size += sizeof(uint32);
+	else
+		for (k = 0; k < family->ntables; k++)
+			size += key_table_size(family->initial_entries[k], family->initial_key_bytes[k],
+								   family->payload_size[k]);
 	body = MemoryContextAllocZero(cxt, size);
 	SET_VARSIZE(body, size);	/* far below MaxAllocSize */
 	body->format = STATE_WORKING_FORMAT;
 	body->family = family->id;
+	body->journaling = journal;
 	body->size = size;
 	size = headers_size(family);
+	if (journal)
+	{
+		body->table_offset[0] = size;
+		return body;
+	}
 	for (k = 0; k < family->ntables; k++)
 	{
 		body->table_offset[k] = size;
@@ -86,25 +123,30 @@ new_body(const StateFamily *family, MemoryContext cxt)
 }
 
 /*
- * A new empty state to return as the transition value.  It is allocated in
- * the per-call context: the executor copies it into the aggregate context.
- * The caller sets the family's header (scale, order).
+ * A new empty state to return as the transition value, a journal when
+ * journal is true and the family keeps one.  It is allocated in the
+ * per-call context: the executor copies it into the aggregate context.  The
+ * caller sets the family's header (scale, order).
  */
 void
-omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallInfo fcinfo)
+omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallInfo fcinfo,
+						bool journal)
 {
 	(void) omnikpi_aggregate_context(fcinfo);
-	omnikpi_state_new_private(ref, family, CurrentMemoryContext);
+	ref->body = new_body(family, CurrentMemoryContext, journal && family->add_journey != NULL);
+	ref->family = family;
+	ref->promoted = NULL;
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
+	ref->owned = true;
 	ref->created = true;
 }
 
-/* A new empty state in home, for input functions and moving windows. */
+/* A new empty state with tables in home, for input functions and moving windows. */
 void
 omnikpi_state_new_private(StateRef *ref, const StateFamily *family, MemoryContext home)
 {
-	ref->body = new_body(family, home);
+	ref->body = new_body(family, home, false);
 	ref->family = family;
 	ref->promoted = NULL;
 	ref->home = home;
@@ -160,18 +202,70 @@ omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int argno, const St
 }
 
 /*
- * The state of argument 0 ready to update: ours as it is, else a new one,
- * empty when the argument is NULL (the caller sets the family's header),
- * or else holding what the argument holds (a stored value).
+ * Add the journeys of a journaling body to the tables of ref's state, whose
+ * header is set from the journal's: the journeys in the order they came,
+ * so the tables hold the same sums as if they had been added row by row.
+ */
+static void
+replay(StateRef *ref, const StateBody *journaled)
+{
+	const StateFamily *family = ref->family;
+	const char *at = journal_records(journaled);
+	const char *end = at + *journal_used(journaled);
+
+	Assert(journaled->journaling && !ref->body->journaling);
+	memcpy(omnikpi_state_header(ref->body), omnikpi_state_header(journaled), family->header_size);
+	while (at < end)
+	{
+		JourneyTouches touches;
+		JourneyRow	row;
+
+		omnikpi_touches_init(&touches, omnikpi_journal_touch_count(at));
+		at = omnikpi_journal_read(at, &touches, &row);
+		family->add_journey(ref, &touches, &row);
+		omnikpi_touches_free(&touches);
+	}
+	Assert(at == end);
+}
+
+/*
+ * A journaling value becomes a state with tables, built in the per-call
+ * context in one go; the executor takes the new pointer and frees the
+ * journal, or it is freed here when it is ours.
+ */
+static void
+build_tables(StateRef *ref)
+{
+	StateBody  *journaled = ref->body;
+	bool		owned = ref->owned;
+
+	Assert(ref->home == NULL && ref->promoted == NULL);
+	ref->body = new_body(ref->family, CurrentMemoryContext, false);
+	ref->owned = true;
+	replay(ref, journaled);
+	if (owned)
+		pfree(journaled);
+}
+
+/*
+ * The state of argument 0 ready to update: ours as it is (with its tables
+ * built unless journal is true), else a new one, empty when the argument
+ * is NULL (a journal when journal is true; the caller sets the family's
+ * header), or else holding what the argument holds (a stored value).
  */
 void
-omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily *family)
+omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily *family,
+					   bool journal)
 {
 	void	   *stored;
 
 	if (omnikpi_state_of_arg(ref, fcinfo, 0, family))
+	{
+		if (ref->body->journaling && !journal)
+			build_tables(ref);
 		return;
-	omnikpi_state_new_value(ref, family, fcinfo);
+	}
+	omnikpi_state_new_value(ref, family, fcinfo, journal && PG_ARGISNULL(0));
 	if (PG_ARGISNULL(0))
 		return;
 	stored = omnikpi_state_stored(PG_GETARG_DATUM(0), family);
@@ -289,9 +383,72 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 }
 
 /*
+ * Room for bytes more at the end of a journal, which stays within
+ * STATE_JOURNAL_BYTES (the caller checked); returns where they go.  A new
+ * state takes just its first journey (most never see a second), a growing
+ * one the next power of two, which the aggregate context's chunks of a
+ * power of two hold without waste.
+ */
+static char *
+journal_room(StateRef *ref, Size bytes)
+{
+	Size		end = journal_end(ref->body);
+
+	Assert(end + bytes <= STATE_JOURNAL_BYTES);
+	if (end + bytes > ref->body->size)
+	{
+		Size		size = ref->created ? end + bytes :
+			Min(pg_nextpower2_32(end + bytes), STATE_JOURNAL_BYTES);
+		StateBody  *body = allocate_grown(ref, size);
+
+		memcpy(body, ref->body, end);
+		memset((char *) body + end, 0, size - end);
+		body->size = size;
+		SET_VARSIZE(body, size);
+		if (ref->home != NULL || ref->owned)
+			pfree(ref->body);
+		ref->owned = ref->home == NULL;
+		ref->body = body;
+	}
+	*journal_used(ref->body) += bytes;
+	return (char *) ref->body + end;
+}
+
+/*
+ * Add the journey of a row of a journey aggregate to its family's state:
+ * to the journal while it stays within STATE_JOURNAL_BYTES, else to the
+ * tables, built first when the state was journaling.  collapse: a channel
+ * touched twice in a row counts once.  A path without a channel adds
+ * nothing.
+ */
+void
+omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
+{
+	JourneyTouches touches;
+
+	omnikpi_touches_of_path(&touches, row->path, collapse);
+	if (touches.n > 0 && ref->body->journaling)
+	{
+		Size		bytes = omnikpi_journal_record_size(&touches, row);
+
+		if (journal_end(ref->body) + bytes <= STATE_JOURNAL_BYTES)
+			omnikpi_journal_write(journal_room(ref, bytes), &touches, row);
+		else
+		{
+			build_tables(ref);
+			ref->family->add_journey(ref, &touches, row);
+		}
+	}
+	else if (touches.n > 0)
+		ref->family->add_journey(ref, &touches, row);
+	omnikpi_touches_free(&touches);
+}
+
+/*
  * Room in every table k for entries[k] more keys that take key_bytes[k] of
- * its key area, made at once: the keys of a new state's first journey,
- * added one by one, would double each table in turn, a rebuild each.
+ * its key area, made at once: the keys of the first journey of a state
+ * with tables, added one by one, would double each table in turn, a
+ * rebuild each.
  */
 void
 omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes)
@@ -332,7 +489,8 @@ compact_created(StateRef *ref)
 	bool		spare = false;
 	int			k;
 
-	if (!ref->created || ref->promoted != NULL || ref->home != NULL)
+	/* a new journal grew to just its first journey */
+	if (!ref->created || ref->promoted != NULL || ref->home != NULL || ref->body->journaling)
 		return;
 	for (k = 0; k < ref->family->ntables; k++)
 	{
@@ -385,13 +543,28 @@ omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe)
 						 probe);
 }
 
-/* The stored form of a working state, palloc'd. */
+/*
+ * The stored form of a working state, palloc'd.  A journal's tables are
+ * built for it, in the current context, and freed.
+ */
 void *
 omnikpi_state_store(const StateBody *body, const StateFamily *family)
 {
-	Size		size = family->stored_size(body);
-	void	   *stored = palloc(size);
+	Size		size;
+	void	   *stored;
 
+	if (body->journaling)
+	{
+		StateRef	built;
+
+		omnikpi_state_new_private(&built, family, CurrentMemoryContext);
+		replay(&built, body);
+		stored = omnikpi_state_store(built.body, family);
+		omnikpi_state_free(&built);
+		return stored;
+	}
+	size = family->stored_size(body);
+	stored = palloc(size);
 	family->store(body, stored, size);
 	return stored;
 }
@@ -438,7 +611,7 @@ omnikpi_state_combine(FunctionCallInfo fcinfo, const StateFamily *family)
 	if (PG_ARGISNULL(1))
 		return omnikpi_state_unchanged(fcinfo);
 	other = omnikpi_state_stored(PG_GETARG_DATUM(1), family);
-	omnikpi_state_writable(&ref, fcinfo, family);
+	omnikpi_state_writable(&ref, fcinfo, family, false);
 	if (PG_ARGISNULL(0))
 		family->take_parameters(ref.body, other);
 	family->merge(&ref, other);
@@ -452,4 +625,48 @@ omnikpi_state_final(FunctionCallInfo fcinfo, const StateFamily *family)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(omnikpi_state_stored(PG_GETARG_DATUM(0), family));
+}
+
+/*
+ * The number of channels of a working state: its channel table's entries,
+ * or a journal's distinct names, counted in a table made for them.
+ */
+int32
+omnikpi_state_channel_count(const StateBody *body)
+{
+	uint32		used;
+	const char *at;
+	const char *end;
+	KeyTable   *names;
+	int32		count;
+
+	if (!body->journaling)
+		return omnikpi_state_table(body, STATE_TABLE_CHANNELS)->nentries;
+	/* no more names than bytes of journal, and no more bytes of names */
+	used = Max(*journal_used(body), 1);
+	names = palloc(key_table_size(used, used, 0));
+	key_table_init(names, used, used, 0);
+	at = journal_records(body);
+	end = at + *journal_used(body);
+	while (at < end)
+	{
+		JourneyTouches touches;
+		JourneyRow	row;
+		int32		i;
+
+		omnikpi_touches_init(&touches, omnikpi_journal_touch_count(at));
+		at = omnikpi_journal_read(at, &touches, &row);
+		for (i = 0; i < touches.n; i++)
+		{
+			KeyProbe	probe;
+
+			key_probe_init(&probe, touches.names[i], touches.lens[i]);
+			if (key_table_find(names, &probe) < 0)
+				key_table_add(names, &probe);
+		}
+		omnikpi_touches_free(&touches);
+	}
+	count = names->nentries;
+	pfree(names);
+	return count;
 }

@@ -15,14 +15,20 @@
  *     costs nothing there;
  *   - a row updates it in place and returns the same pointer, which the
  *     executor keeps as it is;
+ *   - a state of the journey families (markov_model, journey_paths) starts
+ *     as a journal (common/journey_journal.h): its header, then its
+ *     journeys as they came, a few bytes a touch, and no tables.  Its
+ *     tables are built from the journal in one go when it is stored or
+ *     combined, or when the journal would pass STATE_JOURNAL_BYTES; from
+ *     then on its rows go to the tables;
  *   - its tables start empty (a family may give them a first size) and
- *     take room when their first key comes; when a table is full, the
- *     state is rebuilt larger in the per-call context and the new pointer
- *     returned: the executor copies it into the aggregate context and frees
- *     the old one, one copy per doubling;
+ *     take room when their first key comes; when a table or the journal is
+ *     full, the state is rebuilt larger in the per-call context and the new
+ *     pointer returned: the executor copies it into the aggregate context
+ *     and frees the old one, one copy per doubling;
  *   - a state created by a call leaves it with no spare room, so a group
- *     of one small journey keeps a few hundred bytes, not the room of its
- *     last doubling;
+ *     of one small journey keeps about as many bytes as its path, not the
+ *     room of its last doubling;
  *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
  *     object with a context of its own, which then grows in place; such
  *     states take a megabyte each, so there are few of them;
@@ -41,6 +47,7 @@
 #include "fmgr.h"
 #include "utils/expandeddatum.h"
 
+#include "common/journey_input.h"
 #include "common/key_table.h"
 
 /* The format byte of a working state; every stored form has a small number there. */
@@ -49,8 +56,17 @@
 /* Every family's first table holds its channels. */
 #define STATE_TABLE_CHANNELS	0
 /*
- * A new state reserves room for the keys of its first journey up to this
- * many touches at once; a longer journey's tables grow as its keys come.
+ * The largest journaling state, in bytes: a journey that would take it
+ * past this builds its tables.  A journal takes about a byte a touch more
+ * than the path's names; a markov_model of a few dozen journeys on a
+ * handful of channels takes 4 to 8 kB of tables, so below this the journal
+ * is the smaller.
+ */
+#define STATE_JOURNAL_BYTES		4096
+/*
+ * The first journey of a state with empty tables reserves room for its
+ * keys up to this many touches at once; a longer journey's tables grow as
+ * its keys come.
  */
 #define STATE_RESERVE_TOUCHES	16
 /* A working state larger than this becomes an expanded object. */
@@ -79,10 +95,11 @@ typedef struct StateBody
 	int32		vl_len_;		/* varlena header, while the body is a value */
 	uint8		format;			/* STATE_WORKING_FORMAT: stored forms put theirs here */
 	uint8		family;			/* StateFamily.id */
-	uint16		reserved;
+	bool		journaling;		/* a journal follows the headers, no tables */
+	uint8		reserved;
 	uint32		size;			/* bytes allocated */
 	uint32		table_offset[STATE_MAX_TABLES];	/* from the start of the body */
-	/* the family's header follows, then its tables */
+	/* the family's header follows, then its tables or its journal */
 } StateBody;
 
 struct StateRef;
@@ -106,6 +123,9 @@ typedef struct StateFamily
 	void		(*take_parameters) (StateBody *body, const void *stored);
 	/* add a stored value to a state; rejects one of other parameters */
 	void		(*merge) (struct StateRef *ref, const void *stored);
+	/* the journey families: add a journey to the tables; NULL: the state never journals */
+	void		(*add_journey) (struct StateRef *ref, const JourneyTouches *touches,
+								const JourneyRow *row);
 } StateFamily;
 
 /* Where a state lives and how it grows. */
@@ -124,19 +144,21 @@ extern const ExpandedObjectMethods omnikpi_promoted_state_methods;
 
 extern MemoryContext omnikpi_aggregate_context(FunctionCallInfo fcinfo);
 extern void omnikpi_state_new_value(StateRef *ref, const StateFamily *family,
-									FunctionCallInfo fcinfo);
+									FunctionCallInfo fcinfo, bool journal);
 extern void omnikpi_state_new_private(StateRef *ref, const StateFamily *family,
 									  MemoryContext home);
 extern void omnikpi_state_free(StateRef *ref);
 extern bool omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int argno,
 								 const StateFamily *family);
 extern void omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo,
-								   const StateFamily *family);
+								   const StateFamily *family, bool journal);
 extern Datum omnikpi_state_value(StateRef *ref);
 extern KeyTable *omnikpi_state_make_room(StateRef *ref, int table, int32 entries,
 										 Size key_bytes);
 extern int32 omnikpi_state_add_key(StateRef *ref, int table, const KeyProbe *probe);
 extern void omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes);
+extern void omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse);
+extern int32 omnikpi_state_channel_count(const StateBody *body);
 extern StateBody *omnikpi_state_promoted_body(Datum d, const StateFamily *family);
 extern void *omnikpi_state_stored(Datum d, const StateFamily *family);
 extern void *omnikpi_state_store(const StateBody *body, const StateFamily *family);
@@ -208,7 +230,8 @@ omnikpi_state_assert_valid(const StateBody *body, const StateFamily *family)
 	int			k;
 
 	Assert(body->format == STATE_WORKING_FORMAT && body->family == family->id);
-	for (k = 0; k < family->ntables; k++)
+	Assert(!body->journaling || family->add_journey != NULL);
+	for (k = 0; k < family->ntables && !body->journaling; k++)
 	{
 		const KeyTable *table = omnikpi_state_table(body, k);
 

@@ -96,3 +96,60 @@ omnikpi_path_has_channel(ArrayType *path)
 			return true;
 	return false;
 }
+
+/* Room for capacity touches: on the stack up to JOURNEY_STACK_TOUCHES. */
+void
+omnikpi_touches_init(JourneyTouches *touches, int32 capacity)
+{
+	touches->n = 0;
+	if (capacity <= JOURNEY_STACK_TOUCHES)
+	{
+		touches->names = touches->stack_names;
+		touches->lens = touches->stack_lens;
+		return;
+	}
+	touches->names = palloc_extended((Size) capacity * sizeof(const char *), MCXT_ALLOC_HUGE);
+	touches->lens = palloc_extended((Size) capacity * sizeof(int32), MCXT_ALLOC_HUGE);
+}
+
+/*
+ * The touches of a path: its channels that are not NULL, and with collapse
+ * a channel touched twice in a row once (compared by its bytes, as the
+ * families' channel tables compare names).
+ */
+void
+omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse)
+{
+	PathWalk	walk;
+
+	omnikpi_path_walk_start(&walk, path);
+	omnikpi_touches_init(touches, walk.nitems);
+	while (walk.i < walk.nitems)
+	{
+		const text *element = omnikpi_path_walk_next(&walk);
+		const char *name;
+		int32		len;
+		int32		n = touches->n;
+
+		if (element == NULL)
+			continue;
+		name = VARDATA_ANY(element);
+		len = VARSIZE_ANY_EXHDR(element);
+		if (collapse && n > 0 && touches->lens[n - 1] == len &&
+			memcmp(touches->names[n - 1], name, len) == 0)
+			continue;
+		touches->names[n] = name;
+		touches->lens[n] = len;
+		touches->n = n + 1;
+	}
+}
+
+void
+omnikpi_touches_free(JourneyTouches *touches)
+{
+	if (touches->names != touches->stack_names)
+	{
+		pfree(touches->names);
+		pfree(touches->lens);
+	}
+}

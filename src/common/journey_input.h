@@ -47,9 +47,30 @@ typedef struct PathWalk
 	int			i;
 } PathWalk;
 
+/* Touches read on the stack; a longer path takes a palloc. */
+#define JOURNEY_STACK_TOUCHES	64
+
+/*
+ * A journey's channel names in time order, NULLs skipped and, when asked,
+ * a channel touched twice in a row kept once: what a family adds, read from
+ * a row's path or from a state's journal (common/journey_journal.h).  The
+ * names point into the path or the journal, which must outlive them.
+ */
+typedef struct JourneyTouches
+{
+	int32		n;
+	const char **names;
+	int32	   *lens;
+	const char *stack_names[JOURNEY_STACK_TOUCHES];
+	int32		stack_lens[JOURNEY_STACK_TOUCHES];
+} JourneyTouches;
+
 extern bool omnikpi_journey_row(FunctionCallInfo fcinfo, JourneyShape shape, JourneyRow *row);
 extern void omnikpi_path_walk_start(PathWalk *walk, ArrayType *path);
 extern bool omnikpi_path_has_channel(ArrayType *path);
+extern void omnikpi_touches_init(JourneyTouches *touches, int32 capacity);
+extern void omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse);
+extern void omnikpi_touches_free(JourneyTouches *touches);
 
 /*
  * The next channel (a text), or NULL for a NULL element; the caller counts

@@ -14,24 +14,14 @@
 #include "common/journey_input.h"
 #include "journey_paths/journey_paths.h"
 
-/* Steps of a path read on the stack; longer paths take a palloc. */
-#define PATH_STACK_STEPS	64
-
 /*
  * Add one row's path with its counts to the state, collapsing consecutive
  * repeats and skipping NULL channels.  A path without channels is skipped.
- * The channel lookups and the path lookup are probes of the state's tables:
- * nothing is added for a path seen before.
  */
 static Datum
 add_path(FunctionCallInfo fcinfo, JourneyShape shape)
 {
 	JourneyRow	row;
-	PathStats	stats;
-	int32		stack_steps[PATH_STACK_STEPS];
-	int32	   *steps = stack_steps;
-	int32		len = 0;
-	PathWalk	walk;
 	StateRef	ref;
 
 	if (!omnikpi_journey_row(fcinfo, shape, &row))
@@ -41,37 +31,9 @@ add_path(FunctionCallInfo fcinfo, JourneyShape shape)
 		/* a journey without channels leaves a group without journeys NULL */
 		if (!omnikpi_path_has_channel(row.path))
 			return omnikpi_state_unchanged(fcinfo);
-		omnikpi_state_writable(&ref, fcinfo, &omnikpi_jp_family);
+		omnikpi_state_writable(&ref, fcinfo, &omnikpi_jp_family, true);
 	}
-	omnikpi_path_walk_start(&walk, row.path);
-	if (ref.created)
-	{
-		/* each touch adds at most a channel; the journey one path of a step per touch */
-		int32		touches = Min(walk.nitems, STATE_RESERVE_TOUCHES);
-		int32		entries[] = {touches, 1};
-		Size		key_bytes[] = {0, key_area_bytes(touches * sizeof(int32))};
-
-		omnikpi_state_reserve(&ref, entries, key_bytes);
-	}
-	if (walk.nitems > PATH_STACK_STEPS)
-		steps = palloc_extended(walk.nitems * sizeof(int32), MCXT_ALLOC_HUGE);
-	while (walk.i < walk.nitems)
-	{
-		const text *element = omnikpi_path_walk_next(&walk);
-		int32		channel;
-
-		if (element == NULL)
-			continue;
-		channel = omnikpi_jp_state_channel(&ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
-		if (len > 0 && steps[len - 1] == channel)
-			continue;
-		steps[len++] = channel;
-	}
-	stats.conversions = row.conversions;
-	stats.non_conversions = row.non_conversions;
-	stats.value = row.value;
-	if (len > 0)
-		omnikpi_jp_state_add(&ref, steps, len, &stats, false);
+	omnikpi_state_add_journey(&ref, &row, true);
 	return omnikpi_state_value(&ref);
 }
 

@@ -125,6 +125,41 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 	return true;
 }
 
+/*
+ * Add one journey (at least one touch, repeats collapsed): the channel
+ * lookups and the path lookup are probes of the state's tables, and
+ * nothing is added for a path seen before.
+ */
+static void
+jp_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
+{
+	int32		stack_steps[JOURNEY_STACK_TOUCHES];
+	int32	   *steps = stack_steps;
+	PathStats	stats;
+	int32		i;
+
+	Assert(touches->n >= 1);
+	if (omnikpi_state_table(ref->body, JP_TABLE_CHANNELS)->nentries == 0)
+	{
+		/* each touch adds at most a channel; the journey one path of a step per touch */
+		int32		reserve = Min(touches->n, STATE_RESERVE_TOUCHES);
+		int32		entries[] = {reserve, 1};
+		Size		key_bytes[] = {0, key_area_bytes(reserve * sizeof(int32))};
+
+		omnikpi_state_reserve(ref, entries, key_bytes);
+	}
+	if (touches->n > JOURNEY_STACK_TOUCHES)
+		steps = palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	for (i = 0; i < touches->n; i++)
+		steps[i] = omnikpi_jp_state_channel(ref, touches->names[i], touches->lens[i]);
+	stats.conversions = row->conversions;
+	stats.non_conversions = row->non_conversions;
+	stats.value = row->value;
+	omnikpi_jp_state_add(ref, steps, touches->n, &stats, false);
+	if (steps != stack_steps)
+		pfree(steps);
+}
+
 /* A summary has no parameters to take from a stored one. */
 static void
 jp_take_parameters(StateBody *body, const void *stored)
@@ -303,5 +338,5 @@ jp_store(const StateBody *body, void *result, Size size)
  */
 const StateFamily omnikpi_jp_family = {
 	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {0, 0}, {0, 0},
-	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge
+	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge, jp_add_journey
 };

@@ -67,7 +67,7 @@ add_journey(FunctionCallInfo fcinfo, int order, bool keep_repeats, const Journey
 		/* a path without channels before any other row: still no state */
 		if (!omnikpi_path_has_channel(row->path))
 			return omnikpi_state_unchanged(fcinfo);
-		omnikpi_state_writable(&ref, fcinfo, &omnikpi_markov_family);
+		omnikpi_state_writable(&ref, fcinfo, &omnikpi_markov_family, true);
 		if (PG_ARGISNULL(0))
 		{
 			markov_header(ref.body)->order = order;
@@ -75,8 +75,7 @@ add_journey(FunctionCallInfo fcinfo, int order, bool keep_repeats, const Journey
 		}
 	}
 	omnikpi_markov_check_parameters(ref.body, order, keep_repeats);
-	omnikpi_markov_state_add_path(&ref, row->path, row->conversions, row->non_conversions,
-								  row->value);
+	omnikpi_state_add_journey(&ref, row, !keep_repeats);
 	return omnikpi_state_value(&ref);
 }
 

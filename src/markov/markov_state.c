@@ -13,7 +13,6 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "common/journey_input.h"
 #include "common/messages.h"
 #include "markov/markov.h"
 
@@ -260,57 +259,46 @@ omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double 
 }
 
 /*
- * Add one journey: every transition along its path with weight conversions +
+ * Add one journey (at least one touch, repeats collapsed unless the model
+ * keeps them): every transition along its path with weight conversions +
  * non_conversions, then the last state's move to (conversion) with
- * conversions and value, and to (null) with non_conversions.  NULL channels
- * are skipped; consecutive repeats collapse unless the model keeps them.
- * A path without a channel adds nothing.
+ * conversions and value, and to (null) with non_conversions.
  */
-void
-omnikpi_markov_state_add_path(StateRef *ref, ArrayType *path, double conversions,
-							  double non_conversions, double value)
+static void
+markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
 {
-	PathWalk	walk;
-	int32		previous_channel = -1;
 	int32		current = MARKOV_START;
-	double		weight = conversions + non_conversions;
-	bool		keep_repeats = markov_header(ref->body)->keep_repeats;
+	double		weight = row->conversions + row->non_conversions;
 	bool		created;
+	int32		i;
 
-	omnikpi_path_walk_start(&walk, path);
-	if (ref->created)
+	Assert(touches->n >= 1);
+	if (omnikpi_state_table(ref->body, MARKOV_TABLE_CHANNELS)->nentries == 0)
 	{
 		/* each touch adds at most a channel, a state and a transition; the end one more */
-		int32		touches = Min(walk.nitems, STATE_RESERVE_TOUCHES);
-		int32		entries[] = {touches, touches, touches + 1};
+		int32		reserve = Min(touches->n, STATE_RESERVE_TOUCHES);
+		int32		entries[] = {reserve, reserve, reserve + 1};
 		Size		key_bytes[] = {0, 0, 0};
 
 		omnikpi_state_reserve(ref, entries, key_bytes);
 	}
-	while (walk.i < walk.nitems)
+	for (i = 0; i < touches->n; i++)
 	{
-		const text *element = omnikpi_path_walk_next(&walk);
-		int32		channel;
-		MarkovCount *transition;
+		int32		channel = omnikpi_markov_state_channel(ref, touches->names[i], touches->lens[i]);
+		MarkovCount *transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE,
+												   &created);
 
-		if (element == NULL)
-			continue;
-		channel = omnikpi_markov_state_channel(ref, VARDATA_ANY(element), VARSIZE_ANY_EXHDR(element));
-		if (channel == previous_channel && !keep_repeats)
-			continue;
-		previous_channel = channel;
-		transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE, &created);
 		count_add(transition, weight);
 		current = transition->u.to;
-		if ((walk.i & 1023) == 1023)
+		if ((i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
-	if (current == MARKOV_START)
-		return;
-	if (conversions > 0)
-		end_count_add(transition_count(ref, current, MARKOV_CONVERSION, &created), conversions, value);
-	if (non_conversions > 0)
-		end_count_add(transition_count(ref, current, MARKOV_NULL, &created), non_conversions, 0.0);
+	if (row->conversions > 0)
+		end_count_add(transition_count(ref, current, MARKOV_CONVERSION, &created),
+					  row->conversions, row->value);
+	if (row->non_conversions > 0)
+		end_count_add(transition_count(ref, current, MARKOV_NULL, &created),
+					  row->non_conversions, 0.0);
 	assert_state_valid(ref->body);
 }
 
@@ -545,5 +533,6 @@ markov_store(const StateBody *body, void *result, Size size)
 const StateFamily omnikpi_markov_family = {
 	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
 	{0, 0, 0}, {0, 0, 0},
-	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge
+	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge,
+	markov_add_journey
 };
