@@ -53,9 +53,9 @@ SELECT hash_bytes_per_group('SELECT k, channel_summary(channel, rating) FROM sma
 -- only for what the journey holds.  20,000 groups of one journey of three
 -- channels; the state's bytes are the group's memory beyond what count()
 -- takes in the same plan.  A markov_model state is about 512 bytes, a
--- journey_paths one about 256; states that start with room for several
--- entries in every table, or keep the room of their last doubling, take a
--- kilobyte or more.
+-- journey_paths one about 256 (as a journal, below, both take less than
+-- 128); states that start with room for several entries in every table,
+-- or keep the room of their last doubling, take a kilobyte or more.
 CREATE TABLE one_journey_groups AS
 SELECT g AS k, ARRAY['web', 'email', 'store'] AS path, g % 7 = 0 AS converted
 FROM generate_series(1, 20000) g;
@@ -82,6 +82,14 @@ ANALYZE eleven_touch_groups;
 SELECT hash_bytes_per_group('SELECT k, markov_model(path, converted) FROM eleven_touch_groups GROUP BY k')
 	   - hash_bytes_per_group('SELECT k, count(path) FROM eleven_touch_groups GROUP BY k') < 1536
 	   AS markov_model_eleven_touches;
+-- The aggregate's own states of one journey are journals now (below);
+-- rollup() builds tables from the stored models, one 1 kB chunk a group.
+CREATE TABLE eleven_touch_models AS
+SELECT k, markov_model(path, converted) AS model FROM eleven_touch_groups GROUP BY k;
+ANALYZE eleven_touch_models;
+SELECT hash_bytes_per_group('SELECT k, rollup(model) FROM eleven_touch_models GROUP BY k')
+	   - hash_bytes_per_group('SELECT k, count(model) FROM eleven_touch_models GROUP BY k') < 1536
+	   AS markov_model_eleven_touches_tables;
 
 -- A markov_model state keeps its journeys as they came until it gets big
 -- (test/sql/journal_states.sql): 20,000 groups of four journeys of three
