@@ -134,7 +134,9 @@ static void
 jp_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
 {
 	int32		stack_steps[JOURNEY_STACK_TOUCHES];
-	int32	   *steps = stack_steps;
+	bool		long_path = touches->n > JOURNEY_STACK_TOUCHES;
+	int32	   *steps = long_path ?
+		palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE) : stack_steps;
 	PathStats	stats;
 	int32		i;
 
@@ -148,15 +150,13 @@ jp_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *r
 
 		omnikpi_state_reserve(ref, entries, key_bytes);
 	}
-	if (touches->n > JOURNEY_STACK_TOUCHES)
-		steps = palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE);
 	for (i = 0; i < touches->n; i++)
 		steps[i] = omnikpi_jp_state_channel(ref, touches->names[i], touches->lens[i]);
 	stats.conversions = row->conversions;
 	stats.non_conversions = row->non_conversions;
 	stats.value = row->value;
 	omnikpi_jp_state_add(ref, steps, touches->n, &stats, false);
-	if (steps != stack_steps)
+	if (long_path)
 		pfree(steps);
 }
 
