@@ -122,6 +122,19 @@ new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	return body;
 }
 
+/* A new empty private state in cxt, a journal or with tables. */
+static void
+new_state(StateRef *ref, const StateFamily *family, MemoryContext cxt, bool journal)
+{
+	ref->body = new_body(family, cxt, journal);
+	ref->family = family;
+	ref->promoted = NULL;
+	ref->home = cxt;
+	ref->fcinfo = NULL;
+	ref->owned = true;
+	ref->created = false;
+}
+
 /*
  * A new empty state to return as the transition value, a journal when
  * journal is true and the family keeps one.  It is allocated in the
@@ -133,12 +146,9 @@ omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallIn
 						bool journal)
 {
 	(void) omnikpi_aggregate_context(fcinfo);
-	ref->body = new_body(family, CurrentMemoryContext, journal && family->add_journey != NULL);
-	ref->family = family;
-	ref->promoted = NULL;
+	new_state(ref, family, CurrentMemoryContext, journal && family->add_journey != NULL);
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
-	ref->owned = true;
 	ref->created = true;
 }
 
@@ -146,13 +156,7 @@ omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallIn
 void
 omnikpi_state_new_private(StateRef *ref, const StateFamily *family, MemoryContext home)
 {
-	ref->body = new_body(family, home, false);
-	ref->family = family;
-	ref->promoted = NULL;
-	ref->home = home;
-	ref->fcinfo = NULL;
-	ref->owned = true;
-	ref->created = false;
+	new_state(ref, family, home, false);
 }
 
 /* Free a private state. */
