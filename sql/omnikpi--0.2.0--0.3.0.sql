@@ -57,25 +57,36 @@ WHERE table_name = 'customer_orders';
 ALTER TABLE omnikpi.kpi_entity_tables ALTER COLUMN index_lookup SET NOT NULL;
 
 -- A touched customer's profile is refreshed without reading its whole
--- order history or printing it: its orders and revenue are counted again
--- only when one of its orders changed (or it had no profile), and a stored
--- profile is paired with its new row by customer_id (row_key) and compared
--- by binary image instead of text form.  customer_month_summary adds up
--- only the months from the one before the window on ($1, the window's
--- start, which add_to_summary now passes to its templates).
+-- order history or printing it: its orders and revenue are the stored ones
+-- plus the net changes of its orders (counted again only when it lost an
+-- order with an amount or had no profile), its active months from the
+-- window's month on come from its last day before the window and the
+-- window's days, and a stored profile is paired with its new row by
+-- customer_id (row_key) and compared by binary image instead of text form.
+-- customer_month_summary adds up only the months from the one before the
+-- window on ($1, the window's start, which add_to_summary now passes to
+-- its templates).
 ALTER TABLE omnikpi.kpi_entity_tables ADD COLUMN row_key name[];
 UPDATE omnikpi.kpi_entity_tables SET row_key = '{customer_id}',
-	optional_input = $i$(WITH recounted AS (
-	SELECT customer_id FROM pg_temp.kpi_changes_customer_orders WHERE customer_id IS NOT NULL
+	optional_input = $i$(WITH changed AS (
+	SELECT customer_id, amount_text::numeric AS amount, sum(sign) AS sign
+	FROM (SELECT customer_id, amount::text AS amount_text, sign FROM pg_temp.kpi_changes_customer_orders) AS c
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id, amount_text
+	HAVING sum(sign) <> 0),
+recounted AS (
+	SELECT customer_id FROM changed WHERE sign < 0 AND amount IS NOT NULL
 	UNION
 	(SELECT customer_id FROM pg_temp.kpi_touched
 	 EXCEPT
 	 SELECT customer_id FROM %1$I.customer_profiles
 	 WHERE customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))))
-SELECT o.customer_id, o.order_id, o.amount FROM %1$I.customer_orders AS o
-WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted))
+SELECT customer_id, amount, sign FROM changed WHERE customer_id NOT IN (SELECT customer_id FROM recounted)
 UNION ALL
-SELECT customer_id, NULL, NULL FROM recounted)$i$,
+SELECT customer_id, NULL, 0 FROM recounted
+UNION ALL
+SELECT o.customer_id, o.amount, 1 FROM %1$I.customer_orders AS o
+WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$,
 	recompute = $r$WITH window_contacts AS (
 	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
 bounds AS (
@@ -128,25 +139,26 @@ recent_active AS (
 		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
 	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
 	GROUP BY r.customer_id),
-recounted_orders AS (
-	SELECT customer_id, count(order_id) AS orders, sum(amount) AS revenue
+order_changes AS (
+	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
 	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	GROUP BY customer_id)
 SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
 	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
 	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
-	CASE WHEN o.customer_id IS NULL THEN coalesce(s.orders, 0) ELSE o.orders END AS orders,
-	CASE WHEN o.customer_id IS NULL THEN s.revenue ELSE o.revenue END AS revenue,
+	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
+	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
+		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
 	c.channel_first_times, a.day_last_times
 FROM channel_use AS c
 JOIN activity AS a USING (customer_id)
 LEFT JOIN recent_active AS r USING (customer_id)
-LEFT JOIN recounted_orders AS o USING (customer_id)
+LEFT JOIN order_changes AS o USING (customer_id)
 LEFT JOIN stored AS s USING (customer_id)
 WHERE cardinality(a.contact_days) > 0$r$
 WHERE table_name = 'customer_profiles';
-UPDATE omnikpi.kpi_layer_views SET absent_input = $r$(SELECT customer_id, NULL::text AS order_id, NULL::numeric AS amount FROM %13$s AS source_rows WHERE false)$r$
+UPDATE omnikpi.kpi_layer_views SET absent_input = $r$(SELECT customer_id, NULL::numeric AS amount, NULL::bigint AS sign FROM %13$s AS source_rows WHERE false)$r$
 WHERE view_name = 'customer_profiles';
 UPDATE omnikpi.kpi_summary_tables SET definition = $v$WITH marked AS (
 	-- each active month of a customer from there on, with the one before and after it

@@ -1857,7 +1857,8 @@ SELECT customer_id, issue_id,
 FROM contacts
 GROUP BY customer_id, issue_id$v$),
 ('customer_profiles', 'customer_id', '{interactions}', 'orders',
- $r$(SELECT customer_id, NULL::text AS order_id, NULL::numeric AS amount FROM %13$s AS source_rows WHERE false)$r$,
+ -- (sign: the refresh of the materialized form reads the orders' changes here)
+ $r$(SELECT customer_id, NULL::numeric AS amount, NULL::bigint AS sign FROM %13$s AS source_rows WHERE false)$r$,
  'Customers with a contact, one row each: first and last contact, acquisition channel (of the first contact), the channels used, the days and months with a contact, the months they count as active, orders and revenue; read by the customer KPIs',
  ARRAY['customer_id', 'the customer',
 	   'first_at', 'the first contact',
@@ -2374,29 +2375,38 @@ SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $1$t$,
  $m$e.customer_id = t.customer_id$m$,
  $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT customer_id, channel, occurred_at FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL)$i$],
- -- The orders of the customers whose orders are counted again: those with
- -- a changed order (customer_orders' changes of this refresh) and those
- -- without a stored profile; and a row without an order_id for each, so
- -- that one whose orders are all gone is counted again too.  The other
- -- touched profiles keep their stored orders and revenue, so that a
- -- refresh reads no customer's whole order history to learn what did not
- -- change.
- $i$(WITH recounted AS (
-	SELECT customer_id FROM pg_temp.kpi_changes_customer_orders WHERE customer_id IS NOT NULL
+ -- The changes of the customers' orders (customer_orders' changes of this
+ -- refresh), netted per customer and amount (an order whose ROPO flag
+ -- changed keeps its amount), as rows of an amount and a count (sign) to
+ -- add to the stored profile; and the orders of the customers that must be
+ -- counted again instead (a row of sign 0, then each order with sign 1):
+ -- those that lost an order with an amount (the sum of the rest could have
+ -- fewer digits, or none) and those without a stored profile.  So a refresh
+ -- reads no customer's whole order history to learn what did not change.
+ $i$(WITH changed AS (
+	SELECT customer_id, amount_text::numeric AS amount, sum(sign) AS sign
+	FROM (SELECT customer_id, amount::text AS amount_text, sign FROM pg_temp.kpi_changes_customer_orders) AS c
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id, amount_text
+	HAVING sum(sign) <> 0),
+recounted AS (
+	SELECT customer_id FROM changed WHERE sign < 0 AND amount IS NOT NULL
 	UNION
 	(SELECT customer_id FROM pg_temp.kpi_touched
 	 EXCEPT
 	 SELECT customer_id FROM %1$I.customer_profiles
 	 WHERE customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))))
-SELECT o.customer_id, o.order_id, o.amount FROM %1$I.customer_orders AS o
-WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted))
+SELECT customer_id, amount, sign FROM changed WHERE customer_id NOT IN (SELECT customer_id FROM recounted)
 UNION ALL
-SELECT customer_id, NULL, NULL FROM recounted)$i$,
+SELECT customer_id, NULL, 0 FROM recounted
+UNION ALL
+SELECT o.customer_id, o.amount, 1 FROM %1$I.customer_orders AS o
+WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$,
  -- The stored profile before the window's first day, $1's: its channels
  -- first used before $1, its days before that day, its active months
  -- before that day's month (later ones come only from days less than 90
  -- days before it, or in the window), merged with the window's contacts;
- -- its orders and revenue, unless they were counted again (%14$s).
+ -- its orders and revenue plus the changes of %14$s, or counted again.
  $r$WITH window_contacts AS (
 	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
 bounds AS (
@@ -2449,21 +2459,22 @@ recent_active AS (
 		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
 	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
 	GROUP BY r.customer_id),
-recounted_orders AS (
-	SELECT customer_id, count(order_id) AS orders, sum(amount) AS revenue
+order_changes AS (
+	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
 	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	GROUP BY customer_id)
 SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
 	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
 	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
-	CASE WHEN o.customer_id IS NULL THEN coalesce(s.orders, 0) ELSE o.orders END AS orders,
-	CASE WHEN o.customer_id IS NULL THEN s.revenue ELSE o.revenue END AS revenue,
+	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
+	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
+		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
 	c.channel_first_times, a.day_last_times
 FROM channel_use AS c
 JOIN activity AS a USING (customer_id)
 LEFT JOIN recent_active AS r USING (customer_id)
-LEFT JOIN recounted_orders AS o USING (customer_id)
+LEFT JOIN order_changes AS o USING (customer_id)
 LEFT JOIN stored AS s USING (customer_id)
 WHERE cardinality(a.contact_days) > 0$r$,
  NULL, NULL, '{customer_id}'),
