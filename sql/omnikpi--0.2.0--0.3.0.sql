@@ -186,8 +186,9 @@ CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, enti
 	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
-	-- rows are compared by their text form (below): floats in their
-	-- shortest exact form, so that two different values never print alike
+	-- rows without a row_key are compared by their text form (below):
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
 	SET extra_float_digits = 1
 AS $fn$
 DECLARE
