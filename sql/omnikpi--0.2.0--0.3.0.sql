@@ -344,6 +344,44 @@ INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$
 END
 $fn$;
 
+-- The watermark of a source is the newest time, up to the refresh, of the
+-- column that dates its rows (an order's ordered_at): neither returns
+-- recorded ahead of orders loaded late nor a row dated in the future move
+-- the window past rows that arrive inside it.  The refresh state's comments
+-- say so (schemas made before keep theirs until create_kpi_views runs again).
+CREATE OR REPLACE FUNCTION omnikpi.create_refresh_state(target_schema name, given jsonb, settings jsonb)
+	RETURNS regclass
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	relation regclass;
+BEGIN
+	EXECUTE format($t$CREATE TABLE %I.kpi_refresh_state (
+		source text PRIMARY KEY,
+		time_zone text NOT NULL,
+		watermark timestamptz,
+		recomputed_from date,
+		full_rebuild boolean,
+		refreshed_at timestamptz,
+		settings jsonb NOT NULL)$t$, target_schema);
+	relation := format('%I.kpi_refresh_state', target_schema)::regclass;
+	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
+				   'refresh state of the materialized KPI views, per source: the watermark (the newest time of its rows the last refresh saw, up to the time of that refresh) from which omnikpi.refresh_kpi_views recomputes, minus its late_window');
+	PERFORM omnikpi.comment_columns(relation, ARRAY[
+		'source', 'the source: interactions, orders, touchpoints or conversions',
+		'time_zone', 'the time zone days are cut in (create_kpi_views'' time_zone, by default the zone of the session that called it)',
+		'watermark', 'newest time, up to the last refresh, of the column that dates the source''s rows (occurred_at, ordered_at, touched_at or converted_at; an order''s later times do not count); the next refresh recomputes the rows with any time from the day of watermark - late_window on',
+		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
+		'full_rebuild', 'whether the last refresh recomputed everything',
+		'refreshed_at', 'when the last refresh ran',
+		'settings', 'the settings of create_kpi_views the refresh computes with (the same in every row)']);
+	EXECUTE format('INSERT INTO %s (source, time_zone, settings) SELECT s, $1, $2 FROM jsonb_object_keys($3) AS s', relation)
+		USING settings #>> '{template_arguments,7}', settings, given;
+	RETURN relation;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION omnikpi.refresh_materialized_form(target_schema name, full_rebuild boolean, late_window interval)
 	RETURNS void
 	LANGUAGE plpgsql
@@ -374,20 +412,23 @@ DECLARE
 	failure_hint text;
 BEGIN
 	PERFORM omnikpi.lock_kpi_schema(target_schema);
-	-- The newest time of each source, read before anything is recomputed so
-	-- that the watermark never claims rows the recomputation did not see.  A
-	-- row dated in the future cannot move it past now(); the days after the
-	-- watermark are recomputed every time anyway.
+	-- The watermark of each source, read before anything is recomputed so
+	-- that it never claims rows the recomputation did not see: the newest
+	-- time up to now() of the column that dates a row's arrival, the one
+	-- time every row has (an order's ordered_at).  Not the newest of an
+	-- order's times: returns recorded as they happen run ahead of orders
+	-- loaded days late, and would move the window past an order that
+	-- arrives inside it.  Not a row dated in the future either, which would
+	-- move it to now() ahead of a source that runs behind; such a row is
+	-- after the window's start, so every refresh reads it anyway.
 	FOR state IN EXECUTE format('SELECT * FROM %I.kpi_refresh_state ORDER BY source', target_schema) LOOP
 		settings := state.settings;
 		i := array_position(sources, state.source);
-		-- one max() per column, so that each can be read from an index on it
-		EXECUTE format('SELECT greatest(%s)',
-					   (SELECT string_agg(format('(SELECT max(%I) FROM %I.%I)', c.column_name, target_schema,
-												 'source_' || state.source), ', ' ORDER BY c.position)
-						FROM omnikpi.source_columns c WHERE c.source = state.source AND c.kind = 'time'))
+		EXECUTE (SELECT format('SELECT max(%1$I) FROM %2$I.%3$I WHERE %1$I <= now()', c.column_name, target_schema,
+							   'source_' || state.source)
+				 FROM omnikpi.source_columns c WHERE c.source = state.source AND c.kind = 'time' AND c.row_needs_value)
 			INTO source_newest;
-		newest[i] := CASE WHEN source_newest > now() THEN now() ELSE source_newest END;
+		newest[i] := source_newest;
 		rebuild := rebuild OR state.watermark IS NULL;
 		since[i] := state.watermark - late_window;
 	END LOOP;
