@@ -56,12 +56,139 @@ UPDATE omnikpi.kpi_entity_tables SET
 WHERE table_name = 'customer_orders';
 ALTER TABLE omnikpi.kpi_entity_tables ALTER COLUMN index_lookup SET NOT NULL;
 
+-- A touched customer's profile is refreshed without reading its whole
+-- order history or printing it: its orders and revenue are the stored ones
+-- plus the net changes of its orders (counted again only when it lost an
+-- order with an amount or had no profile), its active months from the
+-- window's month on come from its last day before the window and the
+-- window's days, and a stored profile is paired with its new row by
+-- customer_id (row_key) and compared by binary image instead of text form.
+-- customer_month_summary adds up only the months from the one before the
+-- window on ($1, the window's start, which add_to_summary now passes to
+-- its templates).
+ALTER TABLE omnikpi.kpi_entity_tables ADD COLUMN row_key name[];
+UPDATE omnikpi.kpi_entity_tables SET row_key = '{customer_id}',
+	optional_input = $i$(WITH changed AS (
+	SELECT customer_id, amount_text::numeric AS amount, sum(sign) AS sign
+	FROM (SELECT customer_id, amount::text AS amount_text, sign FROM pg_temp.kpi_changes_customer_orders) AS c
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id, amount_text
+	HAVING sum(sign) <> 0),
+recounted AS (
+	SELECT customer_id FROM changed WHERE sign < 0 AND amount IS NOT NULL
+	UNION
+	(SELECT customer_id FROM pg_temp.kpi_touched
+	 EXCEPT
+	 SELECT customer_id FROM %1$I.customer_profiles
+	 WHERE customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))))
+SELECT customer_id, amount, sign FROM changed WHERE customer_id NOT IN (SELECT customer_id FROM recounted)
+UNION ALL
+SELECT customer_id, NULL, 0 FROM recounted
+UNION ALL
+SELECT o.customer_id, o.amount, 1 FROM %1$I.customer_orders AS o
+WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$,
+	recompute = $r$WITH window_contacts AS (
+	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
+bounds AS (
+	SELECT ($1 AT TIME ZONE %8$L)::date AS first_day, date_trunc('month', $1 AT TIME ZONE %8$L)::date AS first_month),
+stored AS (
+	SELECT e.*, coalesce(width_bucket(b.first_day - 1, e.contact_days), 0) AS kept_days,
+		coalesce(width_bucket(b.first_month - 1, e.active_months), 0) AS kept_months
+	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b
+	WHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),
+channel_firsts AS (
+	SELECT s.customer_id, c.channel, c.first_at
+	FROM stored AS s CROSS JOIN LATERAL unnest(s.channels, s.channel_first_times) AS c(channel, first_at)
+	WHERE c.first_at < $1
+	UNION ALL
+	SELECT customer_id, channel, min(occurred_at) FROM window_contacts GROUP BY 1, 2),
+channel_use AS (
+	SELECT customer_id, min(first_at) AS first_at,
+		(array_agg(channel ORDER BY first_at, channel))[1] AS acquisition_channel,
+		array_agg(channel ORDER BY channel) AS channels,
+		array_agg(first_at ORDER BY channel) AS channel_first_times
+	FROM (SELECT customer_id, channel, min(first_at) AS first_at FROM channel_firsts GROUP BY 1, 2) AS c
+	GROUP BY customer_id),
+window_days AS (
+	SELECT customer_id, array_agg(day ORDER BY day) AS days, array_agg(last_at ORDER BY day) AS last_times
+	FROM (SELECT customer_id, day, max(occurred_at) AS last_at FROM window_contacts GROUP BY 1, 2) AS d
+	GROUP BY customer_id),
+activity AS (
+	SELECT customer_id, s.contact_days[1:s.kept_days] || w.days AS contact_days,
+		s.day_last_times[1:s.kept_days] || w.last_times AS day_last_times,
+		-- months with a contact: the stored count, less the months only the
+		-- days from the window's first day on had, plus the window's
+		coalesce(s.contact_months, 0)
+			- (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(s.contact_days[s.kept_days + 1:]) AS d)
+			+ (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(w.days) AS d)
+			+ coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
+					   = date_trunc('month', s.contact_days[s.kept_days + 1]::timestamp), false)::integer
+			- coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
+					   = date_trunc('month', w.days[1]::timestamp), false)::integer
+			AS contact_months,
+		s.active_months[1:s.kept_months] AS kept_active_months, coalesce(s.kept_days, 0) AS kept_days
+	FROM stored AS s FULL JOIN window_days AS w USING (customer_id)),
+recent_active AS (
+	-- active months from the window's month on come from the last day
+	-- before the window (all days before it lie in that month or earlier,
+	-- so the latest reaches furthest) and the window's days
+	SELECT r.customer_id, array_agg(DISTINCT m.month ORDER BY m.month) FILTER (WHERE m.month >= r.first_month) AS months
+	FROM (SELECT a.customer_id, b.first_month, max(d) AS last_day
+		  FROM activity AS a CROSS JOIN bounds AS b
+		  CROSS JOIN LATERAL unnest(a.contact_days[greatest(a.kept_days, 1):]) AS d
+		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
+	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
+	GROUP BY r.customer_id),
+order_changes AS (
+	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
+	FROM %14$s AS source_rows
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id)
+SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
+	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
+	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
+	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
+	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
+		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
+	c.channel_first_times, a.day_last_times
+FROM channel_use AS c
+JOIN activity AS a USING (customer_id)
+LEFT JOIN recent_active AS r USING (customer_id)
+LEFT JOIN order_changes AS o USING (customer_id)
+LEFT JOIN stored AS s USING (customer_id)
+WHERE cardinality(a.contact_days) > 0$r$
+WHERE table_name = 'customer_profiles';
+UPDATE omnikpi.kpi_layer_views SET absent_input = $r$(SELECT customer_id, NULL::numeric AS amount, NULL::bigint AS sign FROM %13$s AS source_rows WHERE false)$r$
+WHERE view_name = 'customer_profiles';
+UPDATE omnikpi.kpi_summary_tables SET definition = $v$WITH marked AS (
+	-- each active month of a customer from there on, with the one before and after it
+	SELECT c.sign, c.active_months[m.n] AS month, c.active_months[m.n - 1] AS previous_month,
+		c.active_months[m.n + 1] AS next_month
+	FROM %16$s AS c
+	CROSS JOIN LATERAL generate_series(
+		coalesce(width_bucket((date_trunc('month', $1 AT TIME ZONE %8$L) - interval '1 month')::date - 1, c.active_months), 0) + 1,
+		cardinality(c.active_months)) AS m(n)),
+entries AS (
+	SELECT month, sign, sign AS active, sign * (previous_month IS NULL)::integer AS new,
+		sign * coalesce(previous_month = (month - interval '1 month')::date, false)::integer AS retained, 0 AS churned
+	FROM marked
+	UNION ALL
+	SELECT (month + interval '1 month')::date, sign, 0, 0, 0, sign
+	FROM marked
+	WHERE next_month IS DISTINCT FROM (month + interval '1 month')::date)
+SELECT month, sum(sign) AS entries, sum(active) AS active_customers, sum(new) AS new_customers,
+	sum(retained) AS retained_customers, sum(churned) AS churned_customers
+FROM entries
+GROUP BY month$v$
+WHERE table_name = 'customer_month_summary';
+
 CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
 	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
-	-- rows are compared by their text form (below): floats in their
-	-- shortest exact form, so that two different values never print alike
+	-- rows without a row_key are compared by their text form (below):
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
 	SET extra_float_digits = 1
 AS $fn$
 DECLARE
@@ -75,6 +202,8 @@ DECLARE
 	-- the stored rows of the touched keys, found through the key's index;
 	-- the temporary tables are paired by matches alone
 	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
+	-- the test a new row no touched key claims must pass to be inserted
+	unclaimed text;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
@@ -103,30 +232,53 @@ BEGIN
 	-- Only the entities that change are replaced and reach the summaries:
 	-- most touched entities come out the same (a journey that only reaches
 	-- into the window, say), and rewriting them would cost index updates
-	-- that grow with the stored history.  Rows are compared as a multiset of
-	-- their text forms; a touched key with a form whose count differs
-	-- between its stored rows and its new ones has all its stored rows
+	-- that grow with the stored history.  A touched key with a stored or new
+	-- row that has no equal on the other side has all its stored rows
 	-- replaced by all its new ones, so the result is the new rows,
-	-- duplicates and NULLs included.  The stored rows are deleted by key,
-	-- not by form: on Citus an UPDATE or DELETE of a distributed table may
-	-- not call a STABLE function such as a row's text form on its columns.
+	-- duplicates and NULLs included.  Rows with a row_key are paired by it
+	-- and compared by their binary images (record_image_eq, as REFRESH
+	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
+	-- text does), which costs neither printing nor hashing their arrays; the
+	-- others are compared as a multiset of their text forms.  The stored rows
+	-- are deleted by key, not by form: on Citus an UPDATE or DELETE of a
+	-- distributed table may not call a STABLE function such as a row's text
+	-- form on its columns.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-				   relation, stored_matches);
-	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
-		USING since[1], since[2], since[3], since[4];
-	CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
-	SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
-						UNION ALL
-						SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
-	GROUP BY c.form HAVING sum(c.sign) <> 0;
-	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
-			ON %1$s
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+	IF entity.row_key IS NULL THEN
+		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+			SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+					   relation, stored_matches);
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
+			USING since[1], since[2], since[3], since[4];
+		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
+		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
+							UNION ALL
+							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
+		GROUP BY c.form HAVING sum(c.sign) <> 0;
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
+				ON %1$s
+			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
+	ELSE
+		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+			SELECT e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s', relation, stored_matches);
+		-- the table's own column types, which the binary images need
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
+		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
+			USING since[1], since[2], since[3], since[4];
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
+				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
+				ON %1$s', entity.matches,
+					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
+					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
+					   entity.row_key[1]);
+		unclaimed := '';
+	END IF;
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
 	-- of the changed keys and any changed one no key claims (two branches,
@@ -140,9 +292,8 @@ BEGIN
 		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
 		UNION ALL
 		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
-			AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, entity.matches);
+		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
+				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
@@ -155,6 +306,41 @@ BEGIN
 			|| format(entity.marks, VARIADIC args || inputs);
 	END IF;
 	RETURN changes;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION omnikpi.add_to_summary(target_schema name, summary record, settings jsonb, changes text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
+	relation regclass := format('%I.%I', target_schema, summary.table_name)::regclass;
+	-- the window starts of the refresh (settings' window_starts), the
+	-- template's $1 to $4
+	since timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'window_starts'))::timestamptz[];
+	measures name[];
+BEGIN
+	SELECT array_agg(a.attname ORDER BY a.attnum) INTO measures
+	FROM pg_attribute a
+	WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (summary.key_columns);
+	EXECUTE format($q$WITH delta AS (%s),
+changed AS (
+	INSERT INTO %s AS s SELECT * FROM delta WHERE (%s) IS DISTINCT FROM (%s)
+	ON CONFLICT (%s) DO UPDATE SET %s
+	RETURNING %s AS month)
+INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$,
+		format(summary.definition, VARIADIC args || ARRAY[NULL, NULL, NULL, changes]),
+		relation,
+		(SELECT string_agg(format('%I', m), ', ') FROM unnest(measures) m),
+		(SELECT string_agg('0', ', ') FROM unnest(measures) m),
+		(SELECT string_agg(format('%I', k), ', ') FROM unnest(summary.key_columns) k),
+		(SELECT string_agg(format('%1$I = s.%1$I + EXCLUDED.%1$I', m), ', ') FROM unnest(measures) m),
+		coalesce(quote_ident(summary.period_column), 'NULL::date'),
+		summary.table_name)
+		USING since[1], since[2], since[3], since[4];
+	EXECUTE format('DELETE FROM %s WHERE %I = 0', relation, summary.count_column);
 END
 $fn$;
 
@@ -329,7 +515,8 @@ BEGIN
 						 WHERE s.kind = 'delta' AND s.reads = ARRAY[step.table_name]
 						 ORDER BY s.position LOOP
 				current_table := state.table_name;
-				PERFORM omnikpi.add_to_summary(target_schema, state, settings, changes);
+				PERFORM omnikpi.add_to_summary(target_schema, state, settings || jsonb_build_object('window_starts', since),
+											   changes);
 			END LOOP;
 		END LOOP;
 

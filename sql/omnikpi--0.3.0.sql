@@ -1857,7 +1857,8 @@ SELECT customer_id, issue_id,
 FROM contacts
 GROUP BY customer_id, issue_id$v$),
 ('customer_profiles', 'customer_id', '{interactions}', 'orders',
- $r$(SELECT customer_id, NULL::numeric AS amount FROM %13$s AS source_rows WHERE false)$r$,
+ -- (sign: the refresh of the materialized form reads the orders' changes here)
+ $r$(SELECT customer_id, NULL::numeric AS amount, NULL::bigint AS sign FROM %13$s AS source_rows WHERE false)$r$,
  'Customers with a contact, one row each: first and last contact, acquisition channel (of the first contact), the channels used, the days and months with a contact, the months they count as active, orders and revenue; read by the customer KPIs',
  ARRAY['customer_id', 'the customer',
 	   'first_at', 'the first contact',
@@ -2144,6 +2145,11 @@ GROUP BY 1, 2$v$);
 -- finds a key whose mark lies in the window.  Templates take the arguments
 -- of omnikpi.template_arguments.  A full rebuild runs the bare template
 -- over the source views instead.
+-- A touched key's stored rows are replaced only when its new rows differ.
+-- With row_key (columns that are never NULL and name one row of the table,
+-- which matches may alone refer to), a stored and a new row are paired by
+-- it and compared by their binary images; without it, the rows are compared
+-- as a multiset of their text forms.
 CREATE TABLE omnikpi.kpi_entity_tables (
 	table_name name NOT NULL,
 	keyed_by text NOT NULL,
@@ -2158,6 +2164,7 @@ CREATE TABLE omnikpi.kpi_entity_tables (
 	marks_key name,
 	marks text,
 	index_lookup text NOT NULL,
+	row_key name[],
 	PRIMARY KEY (table_name, keyed_by),
 	FOREIGN KEY (table_name, keyed_by) REFERENCES omnikpi.kpi_layer_views (view_name, keyed_by)
 );
@@ -2168,7 +2175,8 @@ GRANT SELECT ON omnikpi.kpi_entity_tables TO PUBLIC;
 -- The summary tables over entity tables and states: their columns, their
 -- key, and either (kind delta) the contribution of entity rows, a SELECT
 -- over %16$s (rows of the entity table with a column sign, -1 for a touched
--- entity's old row and 1 for its new one) that gives the key columns and
+-- entity's old row and 1 for its new one; parameters $1 to $4, the window
+-- starts as for the entity tables) that gives the key columns and
 -- the signed sums of the other columns, added to the stored sums; or (kind
 -- period) the SELECT over the tables in reads that gives every row, run for
 -- the months that changed in those tables.  count_column: a row whose count
@@ -2259,7 +2267,8 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 --     part before the window (channels first used before it, days before
 --     it, active months before its month) and the customer's contacts in
 --     it, so that a profile's cost follows what changed, not the
---     customer's history.
+--     customer's history; its orders and revenue are kept, or counted
+--     again from customer_orders when one of its orders changed.
 -- Changes to rows older than the window are not seen (as for the daily
 -- tables) until a full rebuild or a refresh whose window reaches them.
 -- Orders wait for interactions (ROPO) and profiles for orders (revenue), so
@@ -2267,7 +2276,7 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 -- ---------------------------------------------------------------------------
 
 INSERT INTO omnikpi.kpi_entity_tables (table_name, keyed_by, position, indexes, touched, touched_by_optional, matches,
-									   index_lookup, inputs, optional_input, recompute, marks_key, marks) VALUES
+									   index_lookup, inputs, optional_input, recompute, marks_key, marks, row_key) VALUES
 ('customer_orders', 'customer_id', 10, '{order_id,customer_id,last_event_at,ordered_at,month}',
  -- an order changes when one of its times moves into the window; one made
  -- after $1 may have a new or late contact before it (ROPO)
@@ -2288,7 +2297,7 @@ SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2
  $i$(SELECT i.* FROM %1$I.source_interactions AS i
 	WHERE i.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched WHERE customer_id IS NOT NULL))
 	  AND i.occurred_at >= (SELECT min(o.ordered_at) FROM pg_temp.kpi_input_1 AS o) - %2$L::interval - interval '7 days')$i$,
- NULL, NULL, NULL),
+ NULL, NULL, NULL, NULL),
 ('interaction_journeys', 'journey_id', 20, '{journey_id,"customer_id, started_at",ended_at,month}',
  $t$SELECT customer_id, journey_id FROM pg_temp.kpi_window_interactions WHERE journey_id IS NOT NULL
 UNION
@@ -2305,7 +2314,7 @@ SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= 
 	SELECT customer_id, journey_id, channel, occurred_at, phase, context_carried
 	FROM pg_temp.kpi_window_interactions
 	WHERE journey_id IS NOT NULL)$i$],
- NULL, NULL, NULL, NULL),
+ NULL, NULL, NULL, NULL, NULL),
 ('interaction_journeys', 'customer_id', 20, '{"customer_id, started_at",ended_at,month}',
  -- since: the start of the customer's last journey before the window, which
  -- a contact in the window may extend; the journeys before it stay.  Each
@@ -2339,7 +2348,7 @@ LEFT JOIN (
 	j.month, j.contacts, j.channels, j.contact_times, j.phases, j.context_carried
 FROM (%15$s) AS j
 JOIN pg_temp.kpi_touched AS t USING (customer_id)$r$,
- NULL, NULL),
+ NULL, NULL, NULL),
 ('interaction_issues', 'customer_id', 30, '{issue_id,last_contact_at,month}',
  $t$SELECT customer_id, issue_id FROM pg_temp.kpi_window_interactions WHERE issue_id IS NOT NULL
 UNION
@@ -2356,7 +2365,7 @@ SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at 
 	SELECT customer_id, issue_id, channel, occurred_at, resolved
 	FROM pg_temp.kpi_window_interactions
 	WHERE issue_id IS NOT NULL)$i$],
- NULL, NULL, NULL, NULL),
+ NULL, NULL, NULL, NULL, NULL),
 ('customer_profiles', 'customer_id', 40, '{customer_id,last_at}',
  $t$SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
 UNION
@@ -2366,12 +2375,38 @@ SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $1$t$,
  $m$e.customer_id = t.customer_id$m$,
  $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT customer_id, channel, occurred_at FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL)$i$],
- $i$(SELECT o.customer_id, o.amount FROM %1$I.customer_orders AS o JOIN pg_temp.kpi_touched AS t USING (customer_id)
-	WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))$i$,
+ -- The changes of the customers' orders (customer_orders' changes of this
+ -- refresh), netted per customer and amount (an order whose ROPO flag
+ -- changed keeps its amount), as rows of an amount and a count (sign) to
+ -- add to the stored profile; and the orders of the customers that must be
+ -- counted again instead (a row of sign 0, then each order with sign 1):
+ -- those that lost an order with an amount (the sum of the rest could have
+ -- fewer digits, or none) and those without a stored profile.  So a refresh
+ -- reads no customer's whole order history to learn what did not change.
+ $i$(WITH changed AS (
+	SELECT customer_id, amount_text::numeric AS amount, sum(sign) AS sign
+	FROM (SELECT customer_id, amount::text AS amount_text, sign FROM pg_temp.kpi_changes_customer_orders) AS c
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id, amount_text
+	HAVING sum(sign) <> 0),
+recounted AS (
+	SELECT customer_id FROM changed WHERE sign < 0 AND amount IS NOT NULL
+	UNION
+	(SELECT customer_id FROM pg_temp.kpi_touched
+	 EXCEPT
+	 SELECT customer_id FROM %1$I.customer_profiles
+	 WHERE customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))))
+SELECT customer_id, amount, sign FROM changed WHERE customer_id NOT IN (SELECT customer_id FROM recounted)
+UNION ALL
+SELECT customer_id, NULL, 0 FROM recounted
+UNION ALL
+SELECT o.customer_id, o.amount, 1 FROM %1$I.customer_orders AS o
+WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$,
  -- The stored profile before the window's first day, $1's: its channels
  -- first used before $1, its days before that day, its active months
  -- before that day's month (later ones come only from days less than 90
- -- days before it, or in the window), merged with the window's contacts.
+ -- days before it, or in the window), merged with the window's contacts;
+ -- its orders and revenue plus the changes of %14$s, or counted again.
  $r$WITH window_contacts AS (
 	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
 bounds AS (
@@ -2411,33 +2446,38 @@ activity AS (
 			- coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
 					   = date_trunc('month', w.days[1]::timestamp), false)::integer
 			AS contact_months,
-		s.active_months[1:s.kept_months] AS kept_active_months
+		s.active_months[1:s.kept_months] AS kept_active_months, coalesce(s.kept_days, 0) AS kept_days
 	FROM stored AS s FULL JOIN window_days AS w USING (customer_id)),
 recent_active AS (
-	-- active months from the window's month on come from the days of the
-	-- 90 days before it or later
+	-- active months from the window's month on come from the last day
+	-- before the window (all days before it lie in that month or earlier,
+	-- so the latest reaches furthest) and the window's days
 	SELECT r.customer_id, array_agg(DISTINCT m.month ORDER BY m.month) FILTER (WHERE m.month >= r.first_month) AS months
 	FROM (SELECT a.customer_id, b.first_month, max(d) AS last_day
 		  FROM activity AS a CROSS JOIN bounds AS b
-		  CROSS JOIN LATERAL unnest(a.contact_days[coalesce(width_bucket(b.first_month - 91, a.contact_days), 0) + 1:]) AS d
+		  CROSS JOIN LATERAL unnest(a.contact_days[greatest(a.kept_days, 1):]) AS d
 		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
 	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
 	GROUP BY r.customer_id),
-orders AS (
-	SELECT customer_id, count(*) AS orders, sum(amount) AS revenue
+order_changes AS (
+	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
 	FROM %14$s AS source_rows
 	WHERE customer_id IS NOT NULL
 	GROUP BY customer_id)
 SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
 	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
 	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
-	coalesce(o.orders, 0) AS orders, o.revenue, c.channel_first_times, a.day_last_times
+	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
+	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
+		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
+	c.channel_first_times, a.day_last_times
 FROM channel_use AS c
 JOIN activity AS a USING (customer_id)
 LEFT JOIN recent_active AS r USING (customer_id)
-LEFT JOIN orders AS o USING (customer_id)
+LEFT JOIN order_changes AS o USING (customer_id)
+LEFT JOIN stored AS s USING (customer_id)
 WHERE cardinality(a.contact_days) > 0$r$,
- NULL, NULL),
+ NULL, NULL, '{customer_id}'),
 ('attribution_paths', 'journey_id', 50,
  '{journey_id,"(coalesce(converted_at, touch_times[cardinality(touch_times)]))"}',
  $t$SELECT journey_id FROM pg_temp.kpi_window_touchpoints WHERE journey_id IS NOT NULL
@@ -2460,7 +2500,8 @@ SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= l
  -- a conversion before every touch of its journey has no path, but its
  -- deletion changes the journey's paths
  $k$SELECT journey_id, max(converted_at) AS last_converted_at FROM %14$s AS c
-WHERE journey_id IS NOT NULL GROUP BY journey_id$k$),
+WHERE journey_id IS NOT NULL GROUP BY journey_id$k$,
+ NULL),
 ('attribution_paths', 'customer_id', 50,
  '{"customer_id, cycle","(coalesce(converted_at, touch_times[cardinality(touch_times)]))"}',
  -- since: the customer's last conversion with a path before the window; the
@@ -2502,7 +2543,8 @@ WHERE t.since IS NULL OR p.cycle IS NULL OR p.cycle > 1$r$,
  -- deletion changes the customer's next path; the conversions read are
  -- those from since on, so their latest is the customer's
  $k$SELECT customer_id, max(converted_at) AS last_converted_at FROM %14$s AS c
-WHERE customer_id IS NOT NULL GROUP BY customer_id$k$);
+WHERE customer_id IS NOT NULL GROUP BY customer_id$k$,
+ NULL);
 -- ---------------------------------------------------------------------------
 -- The summary tables of the materialized form over the entity tables.
 --
@@ -2596,11 +2638,20 @@ GROUP BY 1, 2$v$),
 	   'new_customers', 'active customers never active before',
 	   'retained_customers', 'customers active this month and the previous one',
 	   'churned_customers', 'customers active the previous month but not this one'],
+ -- Only the months from the one before the interactions' window on ($1's
+ -- month): a refresh keeps a touched profile's active months before the
+ -- window's month, so the entries of the earlier ones (a churn entry looks
+ -- one month ahead) are the same in its old and new rows and cancel; a
+ -- profile that comes or goes has no month before it.  On a rebuild, $1 is
+ -- -infinity: every month.
  $v$WITH marked AS (
-	-- each active month of a customer, with the one before and after it
-	SELECT c.sign, m.month, c.active_months[m.n - 1] AS previous_month, c.active_months[m.n + 1] AS next_month
+	-- each active month of a customer from there on, with the one before and after it
+	SELECT c.sign, c.active_months[m.n] AS month, c.active_months[m.n - 1] AS previous_month,
+		c.active_months[m.n + 1] AS next_month
 	FROM %16$s AS c
-	CROSS JOIN LATERAL unnest(c.active_months) WITH ORDINALITY AS m(month, n)),
+	CROSS JOIN LATERAL generate_series(
+		coalesce(width_bucket((date_trunc('month', $1 AT TIME ZONE %8$L) - interval '1 month')::date - 1, c.active_months), 0) + 1,
+		cardinality(c.active_months)) AS m(n)),
 entries AS (
 	SELECT month, sign, sign AS active, sign * (previous_month IS NULL)::integer AS new,
 		sign * coalesce(previous_month = (month - interval '1 month')::date, false)::integer AS retained, 0 AS churned
@@ -3056,8 +3107,9 @@ CREATE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, 
 	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
-	-- rows are compared by their text form (below): floats in their
-	-- shortest exact form, so that two different values never print alike
+	-- rows without a row_key are compared by their text form (below):
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
 	SET extra_float_digits = 1
 AS $fn$
 DECLARE
@@ -3071,6 +3123,8 @@ DECLARE
 	-- the stored rows of the touched keys, found through the key's index;
 	-- the temporary tables are paired by matches alone
 	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
+	-- the test a new row no touched key claims must pass to be inserted
+	unclaimed text;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
@@ -3099,30 +3153,53 @@ BEGIN
 	-- Only the entities that change are replaced and reach the summaries:
 	-- most touched entities come out the same (a journey that only reaches
 	-- into the window, say), and rewriting them would cost index updates
-	-- that grow with the stored history.  Rows are compared as a multiset of
-	-- their text forms; a touched key with a form whose count differs
-	-- between its stored rows and its new ones has all its stored rows
+	-- that grow with the stored history.  A touched key with a stored or new
+	-- row that has no equal on the other side has all its stored rows
 	-- replaced by all its new ones, so the result is the new rows,
-	-- duplicates and NULLs included.  The stored rows are deleted by key,
-	-- not by form: on Citus an UPDATE or DELETE of a distributed table may
-	-- not call a STABLE function such as a row's text form on its columns.
+	-- duplicates and NULLs included.  Rows with a row_key are paired by it
+	-- and compared by their binary images (record_image_eq, as REFRESH
+	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
+	-- text does), which costs neither printing nor hashing their arrays; the
+	-- others are compared as a multiset of their text forms.  The stored rows
+	-- are deleted by key, not by form: on Citus an UPDATE or DELETE of a
+	-- distributed table may not call a STABLE function such as a row's text
+	-- form on its columns.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-		SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-				   relation, stored_matches);
-	EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
-		USING since[1], since[2], since[3], since[4];
-	CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
-	SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
-						UNION ALL
-						SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
-	GROUP BY c.form HAVING sum(c.sign) <> 0;
-	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-		SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-		JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
-			ON %1$s
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+	IF entity.row_key IS NULL THEN
+		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+			SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+					   relation, stored_matches);
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
+			USING since[1], since[2], since[3], since[4];
+		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
+		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
+							UNION ALL
+							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
+		GROUP BY c.form HAVING sum(c.sign) <> 0;
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
+				ON %1$s
+			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
+	ELSE
+		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+			SELECT e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s', relation, stored_matches);
+		-- the table's own column types, which the binary images need
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
+		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
+			USING since[1], since[2], since[3], since[4];
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
+				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
+				ON %1$s', entity.matches,
+					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
+					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
+					   entity.row_key[1]);
+		unclaimed := '';
+	END IF;
 	ANALYZE pg_temp.kpi_changed_keys;
 	-- the old rows are those the DELETE below removes; the new rows, those
 	-- of the changed keys and any changed one no key claims (two branches,
@@ -3136,9 +3213,8 @@ BEGIN
 		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
 		UNION ALL
 		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)
-			AND NOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, entity.matches);
+		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
+				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
@@ -3157,7 +3233,8 @@ COMMENT ON FUNCTION omnikpi.refresh_entity_table(name, record, jsonb, timestampt
 	'recomputes the touched rows of an entity table of the materialized form and returns the temporary table of its changes (old rows signed -1, new rows 1)';
 
 -- Adds the contributions of signed entity rows (changes) to a delta summary
--- table, and notes the months that changed.
+-- table, and notes the months that changed.  settings carries the window
+-- starts of the refresh (window_starts, the parameters of the template).
 CREATE FUNCTION omnikpi.add_to_summary(target_schema name, summary record, settings jsonb, changes text)
 	RETURNS void
 	LANGUAGE plpgsql
@@ -3166,6 +3243,9 @@ AS $fn$
 DECLARE
 	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
 	relation regclass := format('%I.%I', target_schema, summary.table_name)::regclass;
+	-- the window starts of the refresh (settings' window_starts), the
+	-- template's $1 to $4
+	since timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'window_starts'))::timestamptz[];
 	measures name[];
 BEGIN
 	SELECT array_agg(a.attname ORDER BY a.attnum) INTO measures
@@ -3184,7 +3264,8 @@ INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$
 		(SELECT string_agg(format('%I', k), ', ') FROM unnest(summary.key_columns) k),
 		(SELECT string_agg(format('%1$I = s.%1$I + EXCLUDED.%1$I', m), ', ') FROM unnest(measures) m),
 		coalesce(quote_ident(summary.period_column), 'NULL::date'),
-		summary.table_name);
+		summary.table_name)
+		USING since[1], since[2], since[3], since[4];
 	EXECUTE format('DELETE FROM %s WHERE %I = 0', relation, summary.count_column);
 END
 $fn$;
@@ -3376,7 +3457,8 @@ BEGIN
 						 WHERE s.kind = 'delta' AND s.reads = ARRAY[step.table_name]
 						 ORDER BY s.position LOOP
 				current_table := state.table_name;
-				PERFORM omnikpi.add_to_summary(target_schema, state, settings, changes);
+				PERFORM omnikpi.add_to_summary(target_schema, state, settings || jsonb_build_object('window_starts', since),
+											   changes);
 			END LOOP;
 		END LOOP;
 

@@ -81,6 +81,12 @@ BEGIN
 END
 $$;
 SELECT pg_temp.add_rows(3000, '2026-01-01', '2026-03-20');
+-- Two customers for step 7: one whose only contact, in January, keeps them
+-- active through March; one with orders and no contact yet.
+INSERT INTO rnd.interactions (customer_id, journey_id, channel, occurred_at, phase)
+VALUES (502, 5020, 'web', '2026-01-02 10:00', 'awareness');
+INSERT INTO rnd.orders (order_id, customer_id, channel, ordered_at, amount, fulfillment)
+VALUES (-1, 501, 'web', '2026-01-10 12:00', 30.5, 'delivery'), (-2, 501, 'store', '2026-02-10 12:00', NULL, 'in_store');
 
 -- Two forms, each materialized and plain over the same tables.
 CREATE SCHEMA rnd_ids;
@@ -216,6 +222,21 @@ SELECT * FROM pg_temp.compare('full rebuild');
 -- ... and the incremental refreshes after it agree again.
 SELECT pg_temp.add_rows(120, '2026-03-29', '2026-03-30');
 SELECT * FROM pg_temp.refresh_and_compare('after the rebuild');
+
+-- 7. A new month, then a refresh whose window starts in it: the January
+-- customer comes back (the churn their March left in April is undone: a
+-- refresh adds up only the months from the one before its window on), and
+-- the customer with orders gets a first contact, so a profile that counts
+-- all their orders (a refresh counts a touched profile's orders again only
+-- when one changed or it had no profile).
+SELECT pg_temp.add_rows(120, '2026-04-01', '2026-04-05');
+SELECT * FROM pg_temp.refresh_and_compare('a new month');
+INSERT INTO rnd.interactions (customer_id, journey_id, channel, occurred_at, phase)
+VALUES (501, 5010, 'store', '2026-04-06 10:00', 'decision'), (502, 5020, 'app', '2026-04-06 11:00', 'loyalty');
+SELECT pg_temp.add_rows(120, '2026-04-06', '2026-04-07');
+SELECT * FROM pg_temp.refresh_and_compare('a customer back, one new');
+SELECT customer_id, orders, revenue, active_months[cardinality(active_months) - 3:]
+FROM rnd_ids.customer_profiles WHERE customer_id IN (501, 502) ORDER BY customer_id;
 
 SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('rnd_ids');
 SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('rnd_derived');
