@@ -194,6 +194,7 @@ AS $fn$
 DECLARE
 	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
 	given jsonb := settings -> 'given';
+	stored_from timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'stored_from'))::timestamptz[];
 	relation text := format('%I.%I', target_schema, entity.table_name);
 	changes text := format('pg_temp.%I', 'kpi_changes_' || entity.table_name);
 	inputs text[] := '{}';
@@ -202,15 +203,13 @@ DECLARE
 	-- the stored rows of the touched keys, found through the key's index;
 	-- the temporary tables are paired by matches alone
 	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
-	-- the test a new row no touched key claims must pass to be inserted
-	unclaimed text;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
 	EXECUTE 'CREATE TEMP TABLE kpi_touched ON COMMIT DROP AS '
 		|| format(entity.touched || CASE WHEN given ? entity.optional_source THEN E'\n' || entity.touched_by_optional ELSE '' END,
 				  VARIADIC args)
-		USING since[1], since[2], since[3], since[4];
+		USING since[1], since[2], since[3], since[4], stored_from[1], stored_from[2], stored_from[3], stored_from[4];
 	ANALYZE pg_temp.kpi_touched;
 	-- the rows the template reads, for the touched keys only
 	FOR i IN 1 .. cardinality(entity.inputs) LOOP
@@ -229,78 +228,26 @@ BEGIN
 	IF entity.recompute IS NOT NULL THEN
 		new_rows := format(entity.recompute, VARIADIC args || inputs || new_rows);
 	END IF;
-	-- Only the entities that change are replaced and reach the summaries:
-	-- most touched entities come out the same (a journey that only reaches
-	-- into the window, say), and rewriting them would cost index updates
-	-- that grow with the stored history.  A touched key with a stored or new
-	-- row that has no equal on the other side has all its stored rows
-	-- replaced by all its new ones, so the result is the new rows,
-	-- duplicates and NULLs included.  Rows with a row_key are paired by it
-	-- and compared by their binary images (record_image_eq, as REFRESH
-	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
-	-- text does), which costs neither printing nor hashing their arrays; the
-	-- others are compared as a multiset of their text forms.  The stored rows
-	-- are deleted by key, not by form: on Citus an UPDATE or DELETE of a
-	-- distributed table may not call a STABLE function such as a row's text
-	-- form on its columns.
+	-- The old and new rows of the touched keys, compared by
+	-- compare_entity_rows: rows without a row_key by their text forms,
+	-- printed here.  The stored rows are deleted by key, not by form: on
+	-- Citus an UPDATE or DELETE of a distributed table may not call a STABLE
+	-- function such as a row's text form on its columns.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-	IF entity.row_key IS NULL THEN
-		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-			SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-					   relation, stored_matches);
-		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
-			USING since[1], since[2], since[3], since[4];
-		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
-		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
-							UNION ALL
-							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
-		GROUP BY c.form HAVING sum(c.sign) <> 0;
-		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
-				ON %1$s
-			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
-		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
-	ELSE
-		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-			SELECT e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s', relation, stored_matches);
-		-- the table's own column types, which the binary images need
-		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
-		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
-			USING since[1], since[2], since[3], since[4];
-		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
-				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
-				ON %1$s', entity.matches,
-					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
-					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
-					   entity.row_key[1]);
-		unclaimed := '';
-	END IF;
-	ANALYZE pg_temp.kpi_changed_keys;
-	-- the old rows are those the DELETE below removes; the new rows, those
-	-- of the changed keys and any changed one no key claims (two branches,
-	-- not one OR: under an OR the test of the form is a subplan, searched
-	-- row by row when the forms do not fit in work_mem for hashing)
-	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
-		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
-		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
-		UNION ALL
-		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
-		UNION ALL
-		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
+	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+		SELECT %s e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+				   CASE WHEN entity.row_key IS NULL THEN 'e::text AS form,' ELSE '' END, relation, stored_matches);
+	PERFORM omnikpi.compute_entity_rows(entity, relation, columns, new_rows, since);
+	PERFORM omnikpi.compare_entity_rows(entity, columns);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
 	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, stored_matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
-		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
+		-- through the key's index: the marks grow with the history
+		EXECUTE format('DELETE FROM %I.%I AS m WHERE m.%I = ANY (ARRAY(SELECT t.%I FROM pg_temp.kpi_touched AS t))',
 					   target_schema, entity.table_name || '_marks', entity.marks_key, entity.marks_key);
 		EXECUTE format('INSERT INTO %I.%I ', target_schema, entity.table_name || '_marks')
 			|| format(entity.marks, VARIADIC args || inputs);
@@ -321,16 +268,22 @@ DECLARE
 	-- template's $1 to $4
 	since timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'window_starts'))::timestamptz[];
 	measures name[];
+	emptied tid[];
 BEGIN
 	SELECT array_agg(a.attname ORDER BY a.attnum) INTO measures
 	FROM pg_attribute a
 	WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (summary.key_columns);
+	-- The rows whose count fell to 0 go, found by the row ids the upsert
+	-- returns: a DELETE by the count would scan the whole table, which grows
+	-- with the history.
 	EXECUTE format($q$WITH delta AS (%s),
 changed AS (
 	INSERT INTO %s AS s SELECT * FROM delta WHERE (%s) IS DISTINCT FROM (%s)
 	ON CONFLICT (%s) DO UPDATE SET %s
-	RETURNING %s AS month)
-INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$,
+	RETURNING %s AS month, s.ctid AS row_id, s.%I = 0 AS emptied),
+noted AS (
+	INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed)
+SELECT array_agg(row_id) FILTER (WHERE emptied) FROM changed$q$,
 		format(summary.definition, VARIADIC args || ARRAY[NULL, NULL, NULL, changes]),
 		relation,
 		(SELECT string_agg(format('%I', m), ', ') FROM unnest(measures) m),
@@ -338,9 +291,11 @@ INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$
 		(SELECT string_agg(format('%I', k), ', ') FROM unnest(summary.key_columns) k),
 		(SELECT string_agg(format('%1$I = s.%1$I + EXCLUDED.%1$I', m), ', ') FROM unnest(measures) m),
 		coalesce(quote_ident(summary.period_column), 'NULL::date'),
+		summary.count_column,
 		summary.table_name)
+		INTO emptied
 		USING since[1], since[2], since[3], since[4];
-	EXECUTE format('DELETE FROM %s WHERE %I = 0', relation, summary.count_column);
+	EXECUTE format('DELETE FROM %s WHERE ctid = ANY ($1) AND %I = 0', relation, summary.count_column) USING emptied;
 END
 $fn$;
 
@@ -364,7 +319,8 @@ BEGIN
 		recomputed_from date,
 		full_rebuild boolean,
 		refreshed_at timestamptz,
-		settings jsonb NOT NULL)$t$, target_schema);
+		settings jsonb NOT NULL,
+		window_from timestamptz)$t$, target_schema);
 	relation := format('%I.kpi_refresh_state', target_schema)::regclass;
 	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
 				   'refresh state of the materialized KPI views, per source: the watermark (the newest time of its rows the last refresh saw, up to the time of that refresh) from which omnikpi.refresh_kpi_views recomputes, minus its late_window');
@@ -375,7 +331,8 @@ BEGIN
 		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
 		'full_rebuild', 'whether the last refresh recomputed everything',
 		'refreshed_at', 'when the last refresh ran',
-		'settings', 'the settings of create_kpi_views the refresh computes with (the same in every row)']);
+		'settings', 'the settings of create_kpi_views the refresh computes with (the same in every row)',
+		'window_from', 'start of the window whose rows kpi_refresh_window keeps (NULL: none kept; the next refresh then recomputes every entity with a row in its window)']);
 	EXECUTE format('INSERT INTO %s (source, time_zone, settings) SELECT s, $1, $2 FROM jsonb_object_keys($3) AS s', relation)
 		USING settings #>> '{template_arguments,7}', settings, given;
 	RETURN relation;
@@ -395,6 +352,11 @@ DECLARE
 	sources text[] := ARRAY['interactions', 'orders', 'touchpoints', 'conversions'];
 	since timestamptz[] := ARRAY['infinity', 'infinity', 'infinity', 'infinity'];
 	newest timestamptz[] := ARRAY[NULL, NULL, NULL, NULL];
+	-- the start of the window whose rows kpi_refresh_window keeps, per source
+	kept_from timestamptz[] := ARRAY[NULL, NULL, NULL, NULL];
+	-- where the touched keys come from stored rows too (refresh_entity_table)
+	stored_from timestamptz[] := ARRAY['infinity', 'infinity', 'infinity', 'infinity'];
+	window_table regclass;
 	source_newest timestamptz;
 	state record;
 	settings jsonb;
@@ -431,6 +393,8 @@ BEGIN
 		newest[i] := source_newest;
 		rebuild := rebuild OR state.watermark IS NULL;
 		since[i] := state.watermark - late_window;
+		-- a schema made before kpi_refresh_window has no window_from
+		kept_from[i] := (to_jsonb(state) ->> 'window_from')::timestamptz;
 	END LOOP;
 	args := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
 	zone := args[8];
@@ -439,9 +403,12 @@ BEGIN
 						 WHEN rebuild THEN '-infinity'
 						 ELSE ((since[i] AT TIME ZONE zone)::date)::timestamp AT TIME ZONE zone END;
 	END LOOP;
+	SELECT o.relation INTO window_table FROM omnikpi.kpi_objects(target_schema) o
+	WHERE o.kind = 'refresh state' AND o.relation_name = 'kpi_refresh_window';
 
-	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed', 'kpi_window_interactions', 'kpi_window_orders',
-											'kpi_window_touchpoints', 'kpi_window_conversions']);
+	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed']
+		|| ARRAY(SELECT prefix || s FROM unnest(sources) s,
+					   unnest(ARRAY['kpi_window_', 'kpi_window_forms_', 'kpi_window_changed_', 'kpi_delta_']) prefix)::name[]);
 	CREATE TEMP TABLE kpi_changed (relation name, month date, and_later boolean) ON COMMIT DROP;
 	BEGIN
 		IF rebuild THEN
@@ -451,17 +418,26 @@ BEGIN
 				EXECUTE format('DELETE FROM %s', step.relation);
 			END LOOP;
 		ELSE
-			-- Each source's rows in its window, read once: an orders row is in
-			-- when any of its times is.
+			-- Each source's rows in its window, read once, and those of them
+			-- that changed since the last refresh: the entities touched are
+			-- those of the changed rows, not every one with a row in the window.
+			-- Without the last window's rows to compare with (a schema made
+			-- before kpi_refresh_window, or a window that now starts earlier),
+			-- every row of the window counts as changed, and the stored rows
+			-- from its start on are touched too (they may have lost a row).
 			FOR i IN 1 .. 4 LOOP
 				CONTINUE WHEN since[i] = 'infinity';
 				current_table := 'source_' || sources[i];
-				EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %I.%I WHERE %s',
-							   'kpi_window_' || sources[i], target_schema, 'source_' || sources[i],
-							   (SELECT string_agg(format('%I >= $1', c.column_name), ' OR ' ORDER BY c.position)
-								FROM omnikpi.source_columns c WHERE c.source = sources[i] AND c.kind = 'time'))
-					USING since[i];
-				EXECUTE format('ANALYZE pg_temp.%I', 'kpi_window_' || sources[i]);
+				PERFORM omnikpi.copy_window_rows(target_schema, sources[i], since[i]);
+				IF window_table IS NOT NULL AND kept_from[i] <= since[i] THEN
+					PERFORM omnikpi.window_changes(target_schema, sources[i], since[i], window_table);
+				ELSE
+					PERFORM omnikpi.window_changes(target_schema, sources[i], since[i], NULL);
+					EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM pg_temp.%I',
+								   'kpi_delta_' || sources[i], 'kpi_window_' || sources[i]);
+					PERFORM omnikpi.analyze_keys('kpi_delta_' || sources[i], sources[i]);
+					stored_from[i] := since[i];
+				END IF;
 			END LOOP;
 		END IF;
 
@@ -501,7 +477,8 @@ BEGIN
 				EXECUTE format('ANALYZE %I.%I', target_schema, step.table_name);
 				changes := format('(SELECT 1 AS sign, e.* FROM %I.%I AS e)', target_schema, step.table_name);
 			ELSE
-				changes := omnikpi.refresh_entity_table(target_schema, step, settings, since);
+				changes := omnikpi.refresh_entity_table(target_schema, step,
+														settings || jsonb_build_object('stored_from', stored_from), since);
 			END IF;
 			EXECUTE format('INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, %s, false FROM %s AS changes',
 						   step.table_name,
@@ -536,6 +513,28 @@ BEGIN
 			PERFORM omnikpi.recompute_periods(target_schema, step.table_name, step.reads, step.period_column,
 											  step.definition, settings, rebuild);
 		END LOOP;
+
+		-- 4. the window's rows, kept for the next refresh to compare with.
+		-- After a full rebuild, those of the window the next refresh will
+		-- most likely have (from the day of the new watermark - late_window).
+		IF window_table IS NOT NULL THEN
+			FOR i IN 1 .. 4 LOOP
+				CONTINUE WHEN since[i] = 'infinity';
+				current_table := 'kpi_refresh_window';
+				IF rebuild THEN
+					-- NULL when the source has no rows: none kept
+					kept_from[i] := ((newest[i] - late_window) AT TIME ZONE zone)::date::timestamp AT TIME ZONE zone;
+					IF kept_from[i] IS NOT NULL THEN
+						PERFORM omnikpi.copy_window_rows(target_schema, sources[i], kept_from[i]);
+						PERFORM omnikpi.window_changes(target_schema, sources[i], kept_from[i], NULL);
+					END IF;
+				ELSE
+					kept_from[i] := since[i];
+				END IF;
+				PERFORM omnikpi.keep_window(sources[i], kept_from[i], window_table,
+											NOT rebuild AND stored_from[i] = 'infinity');
+			END LOOP;
+		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- A failure (a rating outside the scale, say) is raised again with
 		-- its message, detail and hint, but not the generated statement; the
@@ -554,6 +553,10 @@ BEGIN
 		EXECUTE format('UPDATE %I.kpi_refresh_state SET watermark = $1, recomputed_from = $2, full_rebuild = $3,
 						refreshed_at = now() WHERE source = $4', target_schema)
 			USING newest[i], CASE WHEN rebuild THEN '-infinity' ELSE (since[i] AT TIME ZONE zone)::date END, rebuild, sources[i];
+		IF window_table IS NOT NULL THEN
+			EXECUTE format('UPDATE %I.kpi_refresh_state SET window_from = $1 WHERE source = $2', target_schema)
+				USING kept_from[i], sources[i];
+		END IF;
 	END LOOP;
 	DROP TABLE pg_temp.kpi_changed;
 END
@@ -940,6 +943,10 @@ BEGIN
 			view_name := 'kpi_refresh_state';
 			status := 'created';
 			RETURN NEXT;
+			made := made || omnikpi.create_refresh_window(target_schema);
+			made_kinds := made_kinds || 'refresh state'::text;
+			view_name := 'kpi_refresh_window';
+			RETURN NEXT;
 		END IF;
 
 		FOR kpi IN SELECT v.* FROM omnikpi.kpi_views v ORDER BY v.position LOOP
@@ -993,9 +1000,10 @@ BEGIN
 		-- what went, here or above, leaves the record: its OID may be reused
 		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
 					   record_table);
-		-- the refresh finds the tables to fill by the record
+		-- the refresh finds the tables to fill by the record; it keeps the
+		-- window of refresh_kpi_views' default late_window for the next one
 		IF materialized THEN
-			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '0');
+			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '3 days');
 		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- the same error, without the generated statement in its context
@@ -1093,3 +1101,610 @@ LEFT JOIN (
 	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
 	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$
 WHERE table_name = 'attribution_paths' AND keyed_by = 'customer_id';
+
+-- A refresh recomputes only the entities whose source rows changed since the
+-- last refresh, not every one with a row in the late window: it keeps the
+-- window's rows (kpi_refresh_window, made by create_kpi_views from now on;
+-- kpi_refresh_state gains window_from) and compares the next window with
+-- them.  The touched keys come from the changed rows
+-- (pg_temp.kpi_delta_<source>), and from the stored rows only when there is
+-- no kept window to compare with ($5 to $8); the window's rows an entity
+-- reads are those of the touched keys; an order is touched by a changed
+-- contact before it; a profile whose channels the window cannot change
+-- keeps them.  Schemas made before keep refreshing as before until
+-- create_kpi_views makes them again.
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$SELECT customer_id, order_id FROM pg_temp.kpi_delta_orders
+UNION
+SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $6$t$,
+	touched_by_optional = $t$UNION
+SELECT customer_id, order_id FROM %1$I.customer_orders
+WHERE ordered_at >= greatest($1, (SELECT min(occurred_at) FROM pg_temp.kpi_delta_interactions))
+  AND customer_id IN (SELECT customer_id FROM pg_temp.kpi_delta_interactions)
+UNION
+SELECT customer_id, order_id FROM %1$I.customer_orders WHERE ordered_at >= $5$t$
+WHERE table_name = 'customer_orders' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$SELECT customer_id, journey_id FROM pg_temp.kpi_delta_interactions WHERE journey_id IS NOT NULL
+UNION
+SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= $5$t$,
+	inputs = ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
+	FROM %1$I.interaction_journeys AS e
+	JOIN pg_temp.kpi_touched AS t ON e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
+	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
+	WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))
+	UNION ALL
+	SELECT w.customer_id, w.journey_id, w.channel, w.occurred_at, w.phase, w.context_carried
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.journey_id = t.journey_id AND w.customer_id IS NOT DISTINCT FROM t.customer_id)$i$]
+WHERE table_name = 'interaction_journeys' AND keyed_by = 'journey_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_delta_interactions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $5)
+SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (j.customer_id) j.customer_id, j.started_at, j.journey_no FROM %1$I.interaction_journeys AS j
+	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
+	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$,
+	inputs = ARRAY[$i$(SELECT e.customer_id, e.journey_id, c.channel, c.occurred_at, c.phase, c.context_carried
+	FROM %1$I.interaction_journeys AS e
+	JOIN pg_temp.kpi_touched AS t ON e.customer_id = t.customer_id AND e.started_at >= t.since
+	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
+	WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))
+	UNION ALL
+	SELECT w.customer_id, w.journey_id, w.channel, w.occurred_at, w.phase, w.context_carried
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.customer_id = t.customer_id)$i$]
+WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$SELECT customer_id, issue_id FROM pg_temp.kpi_delta_interactions WHERE issue_id IS NOT NULL
+UNION
+SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at >= $5$t$,
+	inputs = ARRAY[$i$(SELECT e.customer_id, e.issue_id, c.channel, c.occurred_at, c.resolved
+	FROM %1$I.interaction_issues AS e
+	JOIN pg_temp.kpi_touched AS t ON e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id
+	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.resolutions) AS c(channel, occurred_at, resolved)
+	WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))
+	UNION ALL
+	SELECT w.customer_id, w.issue_id, w.channel, w.occurred_at, w.resolved
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.issue_id = t.issue_id AND w.customer_id IS NOT DISTINCT FROM t.customer_id)$i$]
+WHERE table_name = 'interaction_issues' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$SELECT customer_id FROM pg_temp.kpi_delta_interactions WHERE customer_id IS NOT NULL
+UNION
+SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $5$t$,
+	inputs = ARRAY[$i$(SELECT w.customer_id, w.channel, w.occurred_at FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.customer_id = t.customer_id)$i$],
+	recompute = $r$WITH window_contacts AS (
+	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
+bounds AS (
+	SELECT ($1 AT TIME ZONE %8$L)::date AS first_day, date_trunc('month', $1 AT TIME ZONE %8$L)::date AS first_month),
+stored AS (
+	SELECT e.*, coalesce(width_bucket(b.first_day - 1, e.contact_days), 0) AS kept_days,
+		coalesce(width_bucket(b.first_month - 1, e.active_months), 0) AS kept_months
+	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b
+	WHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),
+window_channels AS (
+	SELECT customer_id, channel, min(occurred_at) AS first_at FROM window_contacts GROUP BY 1, 2),
+-- the customers whose channel use the window can change: without a stored
+-- profile, with a channel in the window the profile has not, or with one
+-- the profile first used in the window; the others keep theirs
+new_channels AS (
+	SELECT w.customer_id FROM window_channels AS w LEFT JOIN stored AS s USING (customer_id)
+	WHERE s.customer_id IS NULL OR w.channel <> ALL (s.channels)
+	UNION
+	SELECT s.customer_id FROM stored AS s WHERE EXISTS (SELECT FROM unnest(s.channel_first_times) AS t WHERE t >= $1)),
+channel_firsts AS (
+	SELECT s.customer_id, c.channel, c.first_at
+	FROM stored AS s CROSS JOIN LATERAL unnest(s.channels, s.channel_first_times) AS c(channel, first_at)
+	WHERE c.first_at < $1 AND s.customer_id IN (SELECT customer_id FROM new_channels)
+	UNION ALL
+	SELECT customer_id, channel, first_at FROM window_channels WHERE customer_id IN (SELECT customer_id FROM new_channels)),
+channel_use AS (
+	SELECT customer_id, min(first_at) AS first_at,
+		(array_agg(channel ORDER BY first_at, channel))[1] AS acquisition_channel,
+		array_agg(channel ORDER BY channel) AS channels,
+		array_agg(first_at ORDER BY channel) AS channel_first_times
+	FROM (SELECT customer_id, channel, min(first_at) AS first_at FROM channel_firsts GROUP BY 1, 2) AS c
+	GROUP BY customer_id
+	UNION ALL
+	SELECT customer_id, first_at, acquisition_channel, channels, channel_first_times
+	FROM stored WHERE customer_id NOT IN (SELECT customer_id FROM new_channels)),
+window_days AS (
+	SELECT customer_id, array_agg(day ORDER BY day) AS days, array_agg(last_at ORDER BY day) AS last_times
+	FROM (SELECT customer_id, day, max(occurred_at) AS last_at FROM window_contacts GROUP BY 1, 2) AS d
+	GROUP BY customer_id),
+activity AS (
+	SELECT customer_id, s.contact_days[1:s.kept_days] || w.days AS contact_days,
+		s.day_last_times[1:s.kept_days] || w.last_times AS day_last_times,
+		-- months with a contact: the stored count, less the months only the
+		-- days from the window's first day on had, plus the window's
+		coalesce(s.contact_months, 0)
+			- (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(s.contact_days[s.kept_days + 1:]) AS d)
+			+ (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(w.days) AS d)
+			+ coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
+					   = date_trunc('month', s.contact_days[s.kept_days + 1]::timestamp), false)::integer
+			- coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
+					   = date_trunc('month', w.days[1]::timestamp), false)::integer
+			AS contact_months,
+		s.active_months[1:s.kept_months] AS kept_active_months, coalesce(s.kept_days, 0) AS kept_days
+	FROM stored AS s FULL JOIN window_days AS w USING (customer_id)),
+recent_active AS (
+	-- active months from the window's month on come from the last day
+	-- before the window (all days before it lie in that month or earlier,
+	-- so the latest reaches furthest) and the window's days
+	SELECT r.customer_id, array_agg(DISTINCT m.month ORDER BY m.month) FILTER (WHERE m.month >= r.first_month) AS months
+	FROM (SELECT a.customer_id, b.first_month, max(d) AS last_day
+		  FROM activity AS a CROSS JOIN bounds AS b
+		  CROSS JOIN LATERAL unnest(a.contact_days[greatest(a.kept_days, 1):]) AS d
+		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
+	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
+	GROUP BY r.customer_id),
+order_changes AS (
+	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
+	FROM %14$s AS source_rows
+	WHERE customer_id IS NOT NULL
+	GROUP BY customer_id)
+SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
+	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
+	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
+	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
+	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
+		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
+	c.channel_first_times, a.day_last_times
+FROM channel_use AS c
+JOIN activity AS a USING (customer_id)
+LEFT JOIN recent_active AS r USING (customer_id)
+LEFT JOIN order_changes AS o USING (customer_id)
+LEFT JOIN stored AS s USING (customer_id)
+WHERE cardinality(a.contact_days) > 0$r$
+WHERE table_name = 'customer_profiles' AND keyed_by = 'customer_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$SELECT journey_id FROM pg_temp.kpi_delta_touchpoints WHERE journey_id IS NOT NULL
+UNION
+SELECT journey_id FROM pg_temp.kpi_delta_conversions WHERE journey_id IS NOT NULL
+UNION
+SELECT journey_id FROM %1$I.attribution_paths
+WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($7, $8)
+UNION
+SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($7, $8)$t$
+WHERE table_name = 'attribution_paths' AND keyed_by = 'journey_id';
+UPDATE omnikpi.kpi_entity_tables SET
+	touched = $t$WITH c AS (
+	SELECT customer_id FROM pg_temp.kpi_delta_touchpoints WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM pg_temp.kpi_delta_conversions WHERE customer_id IS NOT NULL
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths
+	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($7, $8)
+	UNION
+	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($7, $8))
+SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
+FROM c
+LEFT JOIN (
+	SELECT DISTINCT ON (p.customer_id) p.customer_id, p.converted_at, p.cycle FROM %1$I.attribution_paths AS p
+	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
+	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$
+WHERE table_name = 'attribution_paths' AND keyed_by = 'customer_id';
+-- fulfillment_by_channel_monthly reads only the months a refresh recomputes
+UPDATE omnikpi.kpi_materialized_views SET definition = $v$WITH classified AS NOT MATERIALIZED (
+	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
+	FROM %1$I.customer_orders
+	WHERE month >= $1 OR month = ANY ($2)),
+counts AS (
+	SELECT month, channel, count(*) AS orders, count(*) FILTER (WHERE bopis) AS bopis_orders
+	FROM classified
+	GROUP BY 1, 2),
+percentiles AS (
+	SELECT month, channel,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_median_hours,
+		(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_p90_hours,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours))::double precision AS pickup_wait_median_hours
+	FROM classified
+	WHERE bopis
+	GROUP BY 1, 2)
+SELECT c.month, c.channel, c.orders, c.bopis_orders,
+	(100.0 * c.bopis_orders / c.orders)::double precision AS bopis_share_pct,
+	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
+FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$
+WHERE view_name = 'fulfillment_by_channel_monthly';
+
+CREATE FUNCTION omnikpi.create_refresh_window(target_schema name) RETURNS regclass
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	relation regclass;
+BEGIN
+	EXECUTE format('CREATE TABLE %I.kpi_refresh_window (source text NOT NULL, latest_at timestamptz, form text NOT NULL)',
+				   target_schema);
+	relation := format('%I.kpi_refresh_window', target_schema)::regclass;
+	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
+				   'the sources'' rows in the window of the last refresh of the materialized KPI views, which the next refresh compares its window with to recompute only the entities whose rows changed; copies of the raw rows, never granted by grant_bi_access');
+	PERFORM omnikpi.comment_columns(relation, ARRAY[
+		'source', 'the source: interactions, orders, touchpoints or conversions',
+		'latest_at', 'the latest of the row''s times',
+		'form', 'the row of the source view, in its text form']);
+	RETURN relation;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.create_refresh_window(name) IS
+	'creates the table in which the refresh of the materialized form keeps the rows of its window';
+
+CREATE FUNCTION omnikpi.analyze_keys(temp_table name, source text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	EXECUTE format('ANALYZE pg_temp.%I (%s)', temp_table,
+				   (SELECT string_agg(format('%I', c.column_name), ', ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = analyze_keys.source AND c.kind IN ('id', 'time')));
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.analyze_keys(name, text) IS
+	'analyzes the key and time columns of a temporary table of source rows of the refresh of the materialized form';
+
+CREATE FUNCTION omnikpi.copy_window_rows(target_schema name, source text, since timestamptz) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %I.%I WHERE %s',
+				   'kpi_window_' || source, target_schema, 'source_' || source,
+				   (SELECT string_agg(format('%I >= $1', c.column_name), ' OR ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = copy_window_rows.source AND c.kind = 'time'))
+		USING since;
+	PERFORM omnikpi.analyze_keys('kpi_window_' || source, source);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.copy_window_rows(name, text, timestamptz) IS
+	'copies the rows of a source of the materialized form with a time from since on into a temporary table of the refresh';
+
+CREATE FUNCTION omnikpi.window_changes(target_schema name, source text, since timestamptz, window_table regclass)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = 'postgres'
+	SET TimeZone = 'UTC'
+	SET extra_float_digits = 1
+	SET bytea_output = 'hex'
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT greatest(%s) AS latest_at, w::text AS form FROM pg_temp.%I AS w',
+				   'kpi_window_forms_' || source,
+				   (SELECT string_agg(format('w.%I', c.column_name), ', ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = window_changes.source AND c.kind = 'time'),
+				   'kpi_window_' || source);
+	IF window_table IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT form FROM (SELECT form, 1 AS sign FROM pg_temp.%I
+						  UNION ALL
+						  SELECT form, -1 FROM %s WHERE source = $1 AND latest_at >= $2) AS f
+		GROUP BY form HAVING sum(sign) <> 0',
+				   'kpi_window_changed_' || source, 'kpi_window_forms_' || source, window_table)
+		USING source, since;
+	-- OFFSET 0 reads each changed form once, not once per column
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT (r.source_row).* FROM (SELECT c.form::%I.%I AS source_row FROM pg_temp.%I AS c OFFSET 0) AS r',
+				   'kpi_delta_' || source, target_schema, 'source_' || source, 'kpi_window_changed_' || source);
+	PERFORM omnikpi.analyze_keys('kpi_delta_' || source, source);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.window_changes(name, text, timestamptz, regclass) IS
+	'collects the rows of a source''s window that changed since the last refresh of the materialized form (new, updated and deleted), comparing them with the rows kpi_refresh_window kept';
+
+CREATE FUNCTION omnikpi.keep_window(source text, kept_from timestamptz, window_table regclass, changed_only boolean)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF changed_only THEN
+		EXECUTE format('DELETE FROM %s WHERE source = $1 AND (latest_at < $2 OR form IN (SELECT form FROM pg_temp.%I))',
+					   window_table, 'kpi_window_changed_' || source)
+			USING source, kept_from;
+		EXECUTE format('INSERT INTO %s (source, latest_at, form) SELECT $1, latest_at, form FROM pg_temp.%I
+						WHERE form IN (SELECT form FROM pg_temp.%I)',
+					   window_table, 'kpi_window_forms_' || source, 'kpi_window_changed_' || source)
+			USING source;
+		RETURN;
+	END IF;
+	-- DELETE, not TRUNCATE: a refresh needs no more privileges than that
+	EXECUTE format('DELETE FROM %s WHERE source = $1', window_table) USING source;
+	IF kept_from IS NOT NULL THEN
+		EXECUTE format('INSERT INTO %s (source, latest_at, form) SELECT $1, latest_at, form FROM pg_temp.%I',
+					   window_table, 'kpi_window_forms_' || source)
+			USING source;
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.keep_window(text, timestamptz, regclass, boolean) IS
+	'keeps the rows of a source''s window in kpi_refresh_window, for the next refresh of the materialized form to compare with';
+
+CREATE FUNCTION omnikpi.compute_entity_rows(entity record, relation text, columns text, new_rows text,
+											since timestamptz[])
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET enable_nestloop = off
+	-- rows without a row_key are compared by their text form (below):
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
+	SET extra_float_digits = 1
+AS $fn$
+BEGIN
+	IF entity.row_key IS NULL THEN
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
+			USING since[1], since[2], since[3], since[4];
+	ELSE
+		-- the table's own column types, which the binary images need
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
+		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
+			USING since[1], since[2], since[3], since[4];
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.compute_entity_rows(record, text, text, text, timestamptz[]) IS
+	'computes the new rows of the touched entities of a refresh of the materialized form';
+
+CREATE FUNCTION omnikpi.compare_entity_rows(entity record, columns text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET enable_nestloop = off
+AS $fn$
+DECLARE
+	-- the test a new row no touched key claims must pass to be inserted
+	unclaimed text;
+BEGIN
+	-- Only the entities that change are replaced and reach the summaries:
+	-- most touched entities come out the same (a journey that only reaches
+	-- into the window, say), and rewriting them would cost index updates
+	-- that grow with the stored history.  A touched key with a stored or new
+	-- row that has no equal on the other side has all its stored rows
+	-- replaced by all its new ones, so the result is the new rows,
+	-- duplicates and NULLs included.  Rows with a row_key are paired by it
+	-- and compared by their binary images (record_image_eq, as REFRESH
+	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
+	-- text does), which costs neither printing nor hashing their arrays; the
+	-- others are compared as a multiset of their text forms.
+	IF entity.row_key IS NULL THEN
+		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
+		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
+							UNION ALL
+							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
+		GROUP BY c.form HAVING sum(c.sign) <> 0;
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
+				ON %1$s
+			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
+	ELSE
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
+				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
+				ON %1$s', entity.matches,
+					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
+					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
+					   entity.row_key[1]);
+		unclaimed := '';
+	END IF;
+	ANALYZE pg_temp.kpi_changed_keys;
+	-- the old rows are those the DELETE of refresh_entity_table removes; the
+	-- new rows, those of the changed keys and any changed one no key claims
+	-- (two branches, not one OR: under an OR the test of the form is a
+	-- subplan, searched row by row when the forms do not fit in work_mem for
+	-- hashing)
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
+				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.compare_entity_rows(record, text) IS
+	'compares the old and new rows of the touched entities of a refresh of the materialized form and writes the changed keys and the signed changes';
+
+CREATE OR REPLACE FUNCTION omnikpi.recompute_periods(target_schema name, table_name name, reads name[], period_column name,
+										  definition text, settings jsonb, rebuild boolean)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
+	relation regclass := format('%I.%I', target_schema, table_name)::regclass;
+	unit text := CASE period_column WHEN 'quarter' THEN 'quarter' ELSE 'month' END;
+	touched boolean;
+	whole boolean;
+	lower date;
+	months date[];
+BEGIN
+	SELECT count(*) > 0, bool_or(c.month IS NULL) OR bool_or(c.and_later AND c.month = '-infinity'),
+		date_trunc(unit, min(c.month) FILTER (WHERE c.and_later))::date,
+		array_agg(DISTINCT date_trunc(unit, c.month)::date) FILTER (WHERE NOT c.and_later)
+	INTO touched, whole, lower, months
+	FROM pg_temp.kpi_changed c WHERE c.relation = ANY (reads);
+	IF NOT (touched OR rebuild) THEN
+		RETURN;
+	END IF;
+	definition := format(definition, VARIADIC args);
+	IF rebuild OR whole OR period_column IS NULL THEN
+		EXECUTE format('DELETE FROM %s', relation);
+		EXECUTE format('INSERT INTO %s SELECT * FROM (%s) AS d', relation, definition)
+			USING date '-infinity', '{}'::date[];
+		INSERT INTO pg_temp.kpi_changed VALUES (table_name, CASE WHEN period_column IS NOT NULL THEN date '-infinity' END, true);
+		RETURN;
+	END IF;
+	lower := coalesce(lower, 'infinity');
+	months := coalesce(months, '{}');
+	EXECUTE format('DELETE FROM %s WHERE %I >= $1 OR %I = ANY ($2)', relation, period_column, period_column)
+		USING lower, months;
+	EXECUTE format('INSERT INTO %s SELECT * FROM (%s) AS d WHERE d.%I >= $1 OR d.%I = ANY ($2)', relation, definition,
+				   period_column, period_column)
+		USING lower, months;
+	INSERT INTO pg_temp.kpi_changed
+	SELECT table_name, lower, true WHERE lower < 'infinity'
+	UNION ALL
+	SELECT table_name, m, false FROM unnest(months) m;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION omnikpi.grant_bi_access(role name, target_schema name, include_sources boolean DEFAULT false)
+	RETURNS TABLE (object text, privilege text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	role_id oid;
+	is_superuser boolean;
+	kpi record;
+	source regclass;
+	granted_sources oid[] := '{}';
+	skipped text[] := '{}';
+	found_kpi boolean := false;
+BEGIN
+	IF role IS NULL OR target_schema IS NULL OR include_sources IS NULL THEN
+		RAISE EXCEPTION 'role, target_schema and include_sources must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF lower(role) = 'public' THEN
+		RAISE EXCEPTION 'cannot grant BI access to PUBLIC'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Name the BI tool''s own role; grant that role to other roles to share the access.';
+	END IF;
+	SELECT r.oid, r.rolsuper INTO role_id, is_superuser FROM pg_catalog.pg_roles r WHERE r.rolname = grant_bi_access.role;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role "%" does not exist', role
+			USING ERRCODE = 'undefined_object',
+				  HINT = format('Create a read-only login role first, e.g. CREATE ROLE %I LOGIN PASSWORD ''...'';', role);
+	END IF;
+	IF is_superuser THEN
+		RAISE EXCEPTION 'role "%" is a superuser', role
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'A superuser can read and write everything, whatever is granted.',
+				  HINT = 'Give the BI tool a role of its own without SUPERUSER.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname = target_schema) THEN
+		RAISE EXCEPTION 'schema "%" does not exist', target_schema
+			USING ERRCODE = 'invalid_schema_name',
+				  HINT = 'Name the schema where omnikpi.create_kpi_views made the KPI views.';
+	END IF;
+
+	-- The KPI relations are those create_kpi_views made, as the schema's
+	-- record says (omnikpi.kpi_objects), but the record itself.  For each,
+	-- the relations the querying role needs SELECT on: itself, and through
+	-- every security_invoker view on the way, what that view reads.  A view
+	-- without security_invoker, a materialized view or a table reads the rest
+	-- with its owner's privileges, so the walk stops there.
+	FOR kpi IN
+		WITH RECURSIVE kpi_relations AS (
+			SELECT o.relation::oid AS oid, o.kind
+			FROM omnikpi.kpi_objects(target_schema) o
+			-- the refresh's copy of the window's raw rows is no KPI
+			WHERE o.kind <> 'record' AND NOT (o.kind = 'refresh state' AND o.relation_name = 'kpi_refresh_window')
+		), needs(root, rel) AS (
+			SELECT k.oid, k.oid FROM kpi_relations k
+			UNION
+			SELECT needs.root, d.refobjid
+			FROM needs
+			JOIN pg_catalog.pg_class v ON v.oid = needs.rel AND v.relkind = 'v'
+			JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid
+			JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+				AND d.objid = w.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+				AND d.refobjid <> v.oid
+			JOIN pg_catalog.pg_class t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p', 'v', 'm', 'f')
+			WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_options_to_table(v.reloptions) o
+						  WHERE o.option_name = 'security_invoker' AND o.option_value::boolean)
+		)
+		SELECT k.oid::regclass AS relation, k.kind,
+			-- what lies outside the KPI schema and the role cannot read yet
+			array_agg(DISTINCT n.rel) FILTER (
+				WHERE n.rel NOT IN (SELECT oid FROM kpi_relations)
+				  AND NOT pg_catalog.has_table_privilege(role_id, n.rel, 'SELECT')) AS sources
+		FROM kpi_relations k JOIN needs n ON n.root = k.oid
+		GROUP BY k.oid, k.kind
+		ORDER BY k.oid::regclass::text
+	LOOP
+		IF NOT found_kpi THEN
+			found_kpi := true;
+			IF NOT has_schema_privilege(target_schema, 'USAGE WITH GRANT OPTION') THEN
+				-- GRANT itself would only warn and grant nothing.
+				RAISE EXCEPTION 'permission denied to grant USAGE on schema %', target_schema
+					USING ERRCODE = 'insufficient_privilege',
+						  HINT = 'Run grant_bi_access as the owner of the KPI views (or a role they granted WITH GRANT OPTION).';
+			END IF;
+			EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', target_schema, role);
+			object := format('schema %I', target_schema);
+			privilege := 'USAGE';
+			RETURN NEXT;
+			-- For ad-hoc queries with omnikpi's functions (rollup() over a
+			-- daily summary, say); the views themselves do not need it.
+			IF NOT has_schema_privilege(role_id, '@extschema@', 'USAGE')
+			   AND has_schema_privilege('@extschema@', 'USAGE WITH GRANT OPTION') THEN
+				EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', '@extschema@', role);
+				object := format('schema %I', '@extschema@');
+				RETURN NEXT;
+			END IF;
+		END IF;
+		IF kpi.sources IS NOT NULL AND NOT include_sources THEN
+			-- A source view is no KPI: the materialized form's readers never
+			-- need it, and the plain views that do are counted themselves.
+			IF kpi.kind <> 'source view' THEN
+				skipped := skipped || kpi.relation::text;
+			END IF;
+			object := kpi.relation::text;
+			privilege := 'none: reads ' || (SELECT string_agg(s::regclass::text, ', ' ORDER BY s::regclass::text)
+											FROM unnest(kpi.sources) s)
+						 || ' as the querying role';
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		IF EXISTS (SELECT 1 FROM unnest(kpi.sources || kpi.relation::oid) r
+				   WHERE NOT has_table_privilege(r, 'SELECT WITH GRANT OPTION')) THEN
+			RAISE EXCEPTION 'permission denied to grant SELECT on %', kpi.relation
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = CASE WHEN kpi.sources IS NOT NULL THEN
+						  format('Reading it needs SELECT on %s too.', (SELECT string_agg(s::regclass::text, ', ' ORDER BY s::regclass::text) FROM unnest(kpi.sources) s)) END,
+					  HINT = 'Run grant_bi_access as the owner of the KPI views and their source tables.';
+		END IF;
+		FOREACH source IN ARRAY coalesce(kpi.sources, '{}') LOOP
+			CONTINUE WHEN source = ANY (granted_sources);
+			EXECUTE format('GRANT SELECT ON TABLE %s TO %I', source, role);
+			granted_sources := granted_sources || source::oid;
+			object := source::text;
+			privilege := 'SELECT (source)';
+			RETURN NEXT;
+		END LOOP;
+		EXECUTE format('GRANT SELECT ON TABLE %s TO %I', kpi.relation, role);
+		object := kpi.relation::text;
+		privilege := 'SELECT';
+		RETURN NEXT;
+	END LOOP;
+
+	IF NOT found_kpi THEN
+		RAISE EXCEPTION 'schema "%" holds no KPI views of omnikpi', target_schema
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Create them first with omnikpi.create_kpi_views.';
+	END IF;
+	IF skipped <> '{}' THEN
+		RAISE NOTICE 'role "%" was not granted % of schema "%"', role,
+			CASE WHEN cardinality(skipped) = 1 THEN 'one view' ELSE cardinality(skipped) || ' views' END, target_schema
+			USING DETAIL = 'Those views read the source tables with the privileges of the role that queries them (security_invoker), and the role cannot read those tables.',
+				  HINT = 'Materialized KPI views need no access to the source tables. To grant the plain views with SELECT on their source tables, call grant_bi_access again with include_sources => true.';
+	END IF;
+END
+$fn$;

@@ -2124,8 +2124,10 @@ GROUP BY 1, 2$v$);
 -- recompute of the interactions, orders, touchpoints and conversions), then
 -- per entity table
 --   1. collects the touched keys into pg_temp.kpi_touched (touched: a
---      SELECT over the window tables, the stored table and the parameters;
---      plus touched_by_optional when the layer's optional source was given);
+--      SELECT over the window's changed rows, pg_temp.kpi_delta_<source>,
+--      the stored table and the parameters, $5 to $8 being where the stored
+--      rows are touched too (infinity when the window was compared); plus
+--      touched_by_optional when the layer's optional source was given);
 --   2. computes the new rows of those keys with the layer's own template,
 --      reading as %13$s the rows of inputs[1] and as %14$s those of
 --      inputs[2] (or optional_input, or the layer's absent_input), or with
@@ -2202,7 +2204,9 @@ GRANT SELECT ON omnikpi.kpi_summary_tables TO PUBLIC;
 -- from, the column that holds the month or quarter (NULL: the KPI is
 -- recomputed whole, from small summaries), the key of its unique index, and
 -- its definition over the tables in reads (NULL: the plain view's own
--- definition, which reads the entity tables), giving the plain view's rows.
+-- definition, which reads the entity tables), giving the plain view's rows;
+-- it may read the months a refresh recomputes, $1 (that month and those
+-- after it) and $2 (those months), to read no others.
 CREATE TABLE omnikpi.kpi_materialized_views (
 	view_name name PRIMARY KEY REFERENCES omnikpi.kpi_views (view_name),
 	reads name[] NOT NULL,
@@ -2248,10 +2252,13 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 -- The entity tables of the materialized form: how a refresh keeps each
 -- layer view (06-journey-layer.sql, 09-entity-layer.sql) as a table.
 --
--- A refresh recomputes the entities touched since the watermark minus the
--- late window: those with a source row from there on, and those whose
--- stored row reaches there (a row deleted or moved leaves them).  Each is
--- recomputed by the layer's own template, from
+-- A refresh recomputes the entities touched since the last refresh: those
+-- of a source row in the window (from the watermark minus the late window
+-- on) that was inserted, updated or deleted since (found by comparing the
+-- window with the rows kpi_refresh_window kept from the last one); without
+-- a kept window to compare with, those of every row in the window and those
+-- whose stored row reaches into it (a row deleted or moved leaves them).
+-- Each is recomputed by the layer's own template, from
 --   * journeys and issues: their stored contacts before the window (the
 --     arrays of the entity row) and their contacts in it; journeys without
 --     journey ids from the start of the customer's last journey before the
@@ -2278,12 +2285,17 @@ COMMENT ON FUNCTION omnikpi.materialized_objects(name) IS
 INSERT INTO omnikpi.kpi_entity_tables (table_name, keyed_by, position, indexes, touched, touched_by_optional, matches,
 									   index_lookup, inputs, optional_input, recompute, marks_key, marks, row_key) VALUES
 ('customer_orders', 'customer_id', 10, '{order_id,customer_id,last_event_at,ordered_at,month}',
- -- an order changes when one of its times moves into the window; one made
- -- after $1 may have a new or late contact before it (ROPO)
- $t$SELECT customer_id, order_id FROM pg_temp.kpi_window_orders
+ -- an order changes with its row; and with a changed contact of its
+ -- customer before it (ROPO), so those after the first changed contact
+ $t$SELECT customer_id, order_id FROM pg_temp.kpi_delta_orders
 UNION
-SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2$t$,
- $t$UNION SELECT customer_id, order_id FROM %1$I.customer_orders WHERE ordered_at >= $1$t$,
+SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $6$t$,
+ $t$UNION
+SELECT customer_id, order_id FROM %1$I.customer_orders
+WHERE ordered_at >= greatest($1, (SELECT min(occurred_at) FROM pg_temp.kpi_delta_interactions))
+  AND customer_id IN (SELECT customer_id FROM pg_temp.kpi_delta_interactions)
+UNION
+SELECT customer_id, order_id FROM %1$I.customer_orders WHERE ordered_at >= $5$t$,
  $m$e.order_id = t.order_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
  $l$e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))$l$,
  ARRAY[$i$(SELECT o.* FROM %1$I.source_orders AS o
@@ -2299,9 +2311,9 @@ SELECT customer_id, order_id FROM %1$I.customer_orders WHERE last_event_at >= $2
 	  AND i.occurred_at >= (SELECT min(o.ordered_at) FROM pg_temp.kpi_input_1 AS o) - %2$L::interval - interval '7 days')$i$,
  NULL, NULL, NULL, NULL),
 ('interaction_journeys', 'journey_id', 20, '{journey_id,"customer_id, started_at",ended_at,month}',
- $t$SELECT customer_id, journey_id FROM pg_temp.kpi_window_interactions WHERE journey_id IS NOT NULL
+ $t$SELECT customer_id, journey_id FROM pg_temp.kpi_delta_interactions WHERE journey_id IS NOT NULL
 UNION
-SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= $1$t$,
+SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= $5$t$,
  NULL,
  $m$e.journey_id = t.journey_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
  $l$e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$l$,
@@ -2311,9 +2323,9 @@ SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= 
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
 	WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))
 	UNION ALL
-	SELECT customer_id, journey_id, channel, occurred_at, phase, context_carried
-	FROM pg_temp.kpi_window_interactions
-	WHERE journey_id IS NOT NULL)$i$],
+	SELECT w.customer_id, w.journey_id, w.channel, w.occurred_at, w.phase, w.context_carried
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.journey_id = t.journey_id AND w.customer_id IS NOT DISTINCT FROM t.customer_id)$i$],
  NULL, NULL, NULL, NULL, NULL),
 ('interaction_journeys', 'customer_id', 20, '{"customer_id, started_at",ended_at,month}',
  -- since: the start of the customer's last journey before the window, which
@@ -2322,9 +2334,9 @@ SELECT customer_id, journey_id FROM %1$I.interaction_journeys WHERE ended_at >= 
  -- subquery: Citus plans no lateral outer join from the touched customers (a
  -- temporary table) to a distributed entity table.
  $t$WITH c AS (
-	SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
+	SELECT customer_id FROM pg_temp.kpi_delta_interactions WHERE customer_id IS NOT NULL
 	UNION
-	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $1)
+	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $5)
 SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
 FROM c
 LEFT JOIN (
@@ -2340,9 +2352,9 @@ LEFT JOIN (
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.phases, e.context_carried) AS c(channel, occurred_at, phase, context_carried)
 	WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))
 	UNION ALL
-	SELECT customer_id, journey_id, channel, occurred_at, phase, context_carried
-	FROM pg_temp.kpi_window_interactions
-	WHERE customer_id IS NOT NULL)$i$],
+	SELECT w.customer_id, w.journey_id, w.channel, w.occurred_at, w.phase, w.context_carried
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.customer_id = t.customer_id)$i$],
  NULL,
  $r$SELECT j.customer_id, j.journey_id, j.journey_no + t.first_journey_no - 1 AS journey_no, j.started_at, j.ended_at,
 	j.month, j.contacts, j.channels, j.contact_times, j.phases, j.context_carried
@@ -2350,9 +2362,9 @@ FROM (%15$s) AS j
 JOIN pg_temp.kpi_touched AS t USING (customer_id)$r$,
  NULL, NULL, NULL),
 ('interaction_issues', 'customer_id', 30, '{issue_id,last_contact_at,month}',
- $t$SELECT customer_id, issue_id FROM pg_temp.kpi_window_interactions WHERE issue_id IS NOT NULL
+ $t$SELECT customer_id, issue_id FROM pg_temp.kpi_delta_interactions WHERE issue_id IS NOT NULL
 UNION
-SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at >= $1$t$,
+SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at >= $5$t$,
  NULL,
  $m$e.issue_id = t.issue_id AND e.customer_id IS NOT DISTINCT FROM t.customer_id$m$,
  $l$e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))$l$,
@@ -2362,19 +2374,20 @@ SELECT customer_id, issue_id FROM %1$I.interaction_issues WHERE last_contact_at 
 	CROSS JOIN LATERAL unnest(e.channels, e.contact_times, e.resolutions) AS c(channel, occurred_at, resolved)
 	WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))
 	UNION ALL
-	SELECT customer_id, issue_id, channel, occurred_at, resolved
-	FROM pg_temp.kpi_window_interactions
-	WHERE issue_id IS NOT NULL)$i$],
+	SELECT w.customer_id, w.issue_id, w.channel, w.occurred_at, w.resolved
+	FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.issue_id = t.issue_id AND w.customer_id IS NOT DISTINCT FROM t.customer_id)$i$],
  NULL, NULL, NULL, NULL, NULL),
 ('customer_profiles', 'customer_id', 40, '{customer_id,last_at}',
- $t$SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
+ $t$SELECT customer_id FROM pg_temp.kpi_delta_interactions WHERE customer_id IS NOT NULL
 UNION
-SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $1$t$,
+SELECT customer_id FROM %1$I.customer_profiles WHERE last_at >= $5$t$,
  -- a changed order changes its customer's revenue
  $t$UNION SELECT customer_id FROM pg_temp.kpi_changes_customer_orders WHERE customer_id IS NOT NULL$t$,
  $m$e.customer_id = t.customer_id$m$,
  $l$e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))$l$,
- ARRAY[$i$(SELECT customer_id, channel, occurred_at FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL)$i$],
+ ARRAY[$i$(SELECT w.customer_id, w.channel, w.occurred_at FROM pg_temp.kpi_window_interactions AS w
+	JOIN pg_temp.kpi_touched AS t ON w.customer_id = t.customer_id)$i$],
  -- The changes of the customers' orders (customer_orders' changes of this
  -- refresh), netted per customer and amount (an order whose ROPO flag
  -- changed keeps its amount), as rows of an amount and a count (sign) to
@@ -2416,19 +2429,32 @@ stored AS (
 		coalesce(width_bucket(b.first_month - 1, e.active_months), 0) AS kept_months
 	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b
 	WHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),
+window_channels AS (
+	SELECT customer_id, channel, min(occurred_at) AS first_at FROM window_contacts GROUP BY 1, 2),
+-- the customers whose channel use the window can change: without a stored
+-- profile, with a channel in the window the profile has not, or with one
+-- the profile first used in the window; the others keep theirs
+new_channels AS (
+	SELECT w.customer_id FROM window_channels AS w LEFT JOIN stored AS s USING (customer_id)
+	WHERE s.customer_id IS NULL OR w.channel <> ALL (s.channels)
+	UNION
+	SELECT s.customer_id FROM stored AS s WHERE EXISTS (SELECT FROM unnest(s.channel_first_times) AS t WHERE t >= $1)),
 channel_firsts AS (
 	SELECT s.customer_id, c.channel, c.first_at
 	FROM stored AS s CROSS JOIN LATERAL unnest(s.channels, s.channel_first_times) AS c(channel, first_at)
-	WHERE c.first_at < $1
+	WHERE c.first_at < $1 AND s.customer_id IN (SELECT customer_id FROM new_channels)
 	UNION ALL
-	SELECT customer_id, channel, min(occurred_at) FROM window_contacts GROUP BY 1, 2),
+	SELECT customer_id, channel, first_at FROM window_channels WHERE customer_id IN (SELECT customer_id FROM new_channels)),
 channel_use AS (
 	SELECT customer_id, min(first_at) AS first_at,
 		(array_agg(channel ORDER BY first_at, channel))[1] AS acquisition_channel,
 		array_agg(channel ORDER BY channel) AS channels,
 		array_agg(first_at ORDER BY channel) AS channel_first_times
 	FROM (SELECT customer_id, channel, min(first_at) AS first_at FROM channel_firsts GROUP BY 1, 2) AS c
-	GROUP BY customer_id),
+	GROUP BY customer_id
+	UNION ALL
+	SELECT customer_id, first_at, acquisition_channel, channels, channel_first_times
+	FROM stored WHERE customer_id NOT IN (SELECT customer_id FROM new_channels)),
 window_days AS (
 	SELECT customer_id, array_agg(day ORDER BY day) AS days, array_agg(last_at ORDER BY day) AS last_times
 	FROM (SELECT customer_id, day, max(occurred_at) AS last_at FROM window_contacts GROUP BY 1, 2) AS d
@@ -2480,14 +2506,14 @@ WHERE cardinality(a.contact_days) > 0$r$,
  NULL, NULL, '{customer_id}'),
 ('attribution_paths', 'journey_id', 50,
  '{journey_id,"(coalesce(converted_at, touch_times[cardinality(touch_times)]))"}',
- $t$SELECT journey_id FROM pg_temp.kpi_window_touchpoints WHERE journey_id IS NOT NULL
+ $t$SELECT journey_id FROM pg_temp.kpi_delta_touchpoints WHERE journey_id IS NOT NULL
 UNION
-SELECT journey_id FROM pg_temp.kpi_window_conversions WHERE journey_id IS NOT NULL
+SELECT journey_id FROM pg_temp.kpi_delta_conversions WHERE journey_id IS NOT NULL
 UNION
 SELECT journey_id FROM %1$I.attribution_paths
-WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
+WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($7, $8)
 UNION
-SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4)$t$,
+SELECT journey_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($7, $8)$t$,
  NULL,
  $m$e.journey_id = t.journey_id$m$,
  $l$e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))$l$,
@@ -2507,14 +2533,14 @@ WHERE journey_id IS NOT NULL GROUP BY journey_id$k$,
  -- since: the customer's last conversion with a path before the window; the
  -- cycles up to it stay (found by DISTINCT ON, for Citus, as for journeys)
  $t$WITH c AS (
-	SELECT customer_id FROM pg_temp.kpi_window_touchpoints WHERE customer_id IS NOT NULL
+	SELECT customer_id FROM pg_temp.kpi_delta_touchpoints WHERE customer_id IS NOT NULL
 	UNION
-	SELECT customer_id FROM pg_temp.kpi_window_conversions WHERE customer_id IS NOT NULL
+	SELECT customer_id FROM pg_temp.kpi_delta_conversions WHERE customer_id IS NOT NULL
 	UNION
 	SELECT customer_id FROM %1$I.attribution_paths
-	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
+	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($7, $8)
 	UNION
-	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4))
+	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($7, $8))
 SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
 FROM c
 LEFT JOIN (
@@ -3042,7 +3068,8 @@ BEGIN
 		recomputed_from date,
 		full_rebuild boolean,
 		refreshed_at timestamptz,
-		settings jsonb NOT NULL)$t$, target_schema);
+		settings jsonb NOT NULL,
+		window_from timestamptz)$t$, target_schema);
 	relation := format('%I.kpi_refresh_state', target_schema)::regclass;
 	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
 				   'refresh state of the materialized KPI views, per source: the watermark (the newest time of its rows the last refresh saw, up to the time of that refresh) from which omnikpi.refresh_kpi_views recomputes, minus its late_window');
@@ -3053,7 +3080,8 @@ BEGIN
 		'recomputed_from', 'first day the last refresh recomputed (-infinity: all of them)',
 		'full_rebuild', 'whether the last refresh recomputed everything',
 		'refreshed_at', 'when the last refresh ran',
-		'settings', 'the settings of create_kpi_views the refresh computes with (the same in every row)']);
+		'settings', 'the settings of create_kpi_views the refresh computes with (the same in every row)',
+		'window_from', 'start of the window whose rows kpi_refresh_window keeps (NULL: none kept; the next refresh then recomputes every entity with a row in its window)']);
 	EXECUTE format('INSERT INTO %s (source, time_zone, settings) SELECT s, $1, $2 FROM jsonb_object_keys($3) AS s', relation)
 		USING settings #>> '{template_arguments,7}', settings, given;
 	RETURN relation;
@@ -3061,6 +3089,31 @@ END
 $fn$;
 COMMENT ON FUNCTION omnikpi.create_refresh_state(name, jsonb, jsonb) IS
 	'creates the refresh state table of the materialized form, one row per given source';
+
+-- The sources' rows in the last refresh's window, as text: the next
+-- refresh compares its window with them to find the rows that changed.
+-- They are copies of the raw rows, so grant_bi_access never grants them.
+CREATE FUNCTION omnikpi.create_refresh_window(target_schema name) RETURNS regclass
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	relation regclass;
+BEGIN
+	EXECUTE format('CREATE TABLE %I.kpi_refresh_window (source text NOT NULL, latest_at timestamptz, form text NOT NULL)',
+				   target_schema);
+	relation := format('%I.kpi_refresh_window', target_schema)::regclass;
+	EXECUTE format('COMMENT ON TABLE %s IS %L', relation,
+				   'the sources'' rows in the window of the last refresh of the materialized KPI views, which the next refresh compares its window with to recompute only the entities whose rows changed; copies of the raw rows, never granted by grant_bi_access');
+	PERFORM omnikpi.comment_columns(relation, ARRAY[
+		'source', 'the source: interactions, orders, touchpoints or conversions',
+		'latest_at', 'the latest of the row''s times',
+		'form', 'the row of the source view, in its text form']);
+	RETURN relation;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.create_refresh_window(name) IS
+	'creates the table in which the refresh of the materialized form keeps the rows of its window';
 -- ---------------------------------------------------------------------------
 -- The refresh of the materialized form (10-materialized.sql):
 -- refresh_kpi_views and the steps it takes.
@@ -3069,6 +3122,8 @@ COMMENT ON FUNCTION omnikpi.create_refresh_state(name, jsonb, jsonb) IS
 -- watermark - late_window (everything, on a full rebuild or the first
 -- refresh).  The steps, in one transaction, each writing only ordinary
 -- tables:
+--   0. the window's rows, and those of them that changed since the last
+--      refresh (compared with the rows it kept);
 --   1. daily tables: the days of the window deleted and computed again;
 --   2. entity tables, in their order: the touched keys, their old rows and
 --      their new rows (pg_temp.kpi_changes_<table>, signed -1 and 1), the
@@ -3076,7 +3131,8 @@ COMMENT ON FUNCTION omnikpi.create_refresh_state(name, jsonb, jsonb) IS
 --      adds the new rows' contributions and subtracts the old ones';
 --   3. period summaries, then KPI tables: the months (or quarters) that
 --      changed in what they read are deleted and computed again; those
---      without a month, whole.
+--      without a month, whole;
+--   4. the window's rows kept for the next refresh (kpi_refresh_window).
 -- pg_temp.kpi_changed lists, per table, the months that changed (and_later:
 -- that month and every later one), so each table knows what to recompute.
 -- ---------------------------------------------------------------------------
@@ -3100,9 +3156,121 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.drop_temp_tables(name[]) IS
 	'drops those of the named temporary tables of the refresh that exist';
 
+-- Computes the new rows of the touched entities of a refresh
+-- (pg_temp.kpi_new_rows, see refresh_entity_table) with the layer's
+-- template.  The templates read the refresh's temporary tables and the
+-- stored rows of the touched keys through the key's index (key = ANY (the
+-- touched keys)): they need no nested loop but their LATERAL unnest(), and
+-- one chosen on a temporary table's rough estimate rescans a whole
+-- aggregate per key (a customer profile's months, 18 s for a day's 22,000
+-- customers where hash joins take a second).
+CREATE FUNCTION omnikpi.compute_entity_rows(entity record, relation text, columns text, new_rows text,
+											since timestamptz[])
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET enable_nestloop = off
+	-- rows without a row_key are compared by their text form (below):
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
+	SET extra_float_digits = 1
+AS $fn$
+BEGIN
+	IF entity.row_key IS NULL THEN
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
+			USING since[1], since[2], since[3], since[4];
+	ELSE
+		-- the table's own column types, which the binary images need
+		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
+		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
+			USING since[1], since[2], since[3], since[4];
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.compute_entity_rows(record, text, text, text, timestamptz[]) IS
+	'computes the new rows of the touched entities of a refresh of the materialized form';
+
+-- Compares a refresh's old and new rows of the touched entities
+-- (pg_temp.kpi_old_rows and kpi_new_rows, see refresh_entity_table) and
+-- writes the keys whose rows changed (pg_temp.kpi_changed_keys) and the
+-- changes, old rows signed -1 and new ones 1 (pg_temp.kpi_changes_<table>).
+-- Only temporary tables are joined here, whose statistics are rough (their
+-- keys are not analyzed, and matches' IS NOT DISTINCT FROM is estimated as
+-- rare): an estimate of one row made a nested loop that searched thousands
+-- of forms once per touched key, seconds where hash joins take
+-- milliseconds.
+CREATE FUNCTION omnikpi.compare_entity_rows(entity record, columns text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET enable_nestloop = off
+AS $fn$
+DECLARE
+	-- the test a new row no touched key claims must pass to be inserted
+	unclaimed text;
+BEGIN
+	-- Only the entities that change are replaced and reach the summaries:
+	-- most touched entities come out the same (a journey that only reaches
+	-- into the window, say), and rewriting them would cost index updates
+	-- that grow with the stored history.  A touched key with a stored or new
+	-- row that has no equal on the other side has all its stored rows
+	-- replaced by all its new ones, so the result is the new rows,
+	-- duplicates and NULLs included.  Rows with a row_key are paired by it
+	-- and compared by their binary images (record_image_eq, as REFRESH
+	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
+	-- text does), which costs neither printing nor hashing their arrays; the
+	-- others are compared as a multiset of their text forms.
+	IF entity.row_key IS NULL THEN
+		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
+		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
+							UNION ALL
+							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
+		GROUP BY c.form HAVING sum(c.sign) <> 0;
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
+				ON %1$s
+			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
+		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
+	ELSE
+		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
+			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
+				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
+				ON %1$s', entity.matches,
+					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
+					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
+					   entity.row_key[1]);
+		unclaimed := '';
+	END IF;
+	ANALYZE pg_temp.kpi_changed_keys;
+	-- the old rows are those the DELETE of refresh_entity_table removes; the
+	-- new rows, those of the changed keys and any changed one no key claims
+	-- (two branches, not one OR: under an OR the test of the form is a
+	-- subplan, searched row by row when the forms do not fit in work_mem for
+	-- hashing)
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
+		UNION ALL
+		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
+		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
+				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.compare_entity_rows(record, text) IS
+	'compares the old and new rows of the touched entities of a refresh of the materialized form and writes the changed keys and the signed changes';
+
 -- The window's start of each source ($1 interactions, $2 orders, $3
 -- touchpoints, $4 conversions) and the templates' arguments are passed to
--- each step; a source the schema does not read starts at infinity.
+-- each step; a source the schema does not read starts at infinity.  The
+-- touched keys are found from the changed rows of the window
+-- (pg_temp.kpi_delta_<source>) and, from settings' stored_from on ($5 to
+-- $8, in the same order), from the stored rows: there an entity may have
+-- lost a source row that no changed row shows, when the refresh had no copy
+-- of the last window to compare with (the window's start, else infinity).
 CREATE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
 	RETURNS text
 	LANGUAGE plpgsql
@@ -3115,6 +3283,7 @@ AS $fn$
 DECLARE
 	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
 	given jsonb := settings -> 'given';
+	stored_from timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'stored_from'))::timestamptz[];
 	relation text := format('%I.%I', target_schema, entity.table_name);
 	changes text := format('pg_temp.%I', 'kpi_changes_' || entity.table_name);
 	inputs text[] := '{}';
@@ -3123,15 +3292,13 @@ DECLARE
 	-- the stored rows of the touched keys, found through the key's index;
 	-- the temporary tables are paired by matches alone
 	stored_matches text := entity.matches || E'\n\tAND ' || entity.index_lookup;
-	-- the test a new row no touched key claims must pass to be inserted
-	unclaimed text;
 BEGIN
 	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_touched', 'kpi_input_1', 'kpi_input_2', 'kpi_old_rows', 'kpi_new_rows',
 											'kpi_changed_rows', 'kpi_changed_keys', 'kpi_changes_' || entity.table_name]);
 	EXECUTE 'CREATE TEMP TABLE kpi_touched ON COMMIT DROP AS '
 		|| format(entity.touched || CASE WHEN given ? entity.optional_source THEN E'\n' || entity.touched_by_optional ELSE '' END,
 				  VARIADIC args)
-		USING since[1], since[2], since[3], since[4];
+		USING since[1], since[2], since[3], since[4], stored_from[1], stored_from[2], stored_from[3], stored_from[4];
 	ANALYZE pg_temp.kpi_touched;
 	-- the rows the template reads, for the touched keys only
 	FOR i IN 1 .. cardinality(entity.inputs) LOOP
@@ -3150,78 +3317,26 @@ BEGIN
 	IF entity.recompute IS NOT NULL THEN
 		new_rows := format(entity.recompute, VARIADIC args || inputs || new_rows);
 	END IF;
-	-- Only the entities that change are replaced and reach the summaries:
-	-- most touched entities come out the same (a journey that only reaches
-	-- into the window, say), and rewriting them would cost index updates
-	-- that grow with the stored history.  A touched key with a stored or new
-	-- row that has no equal on the other side has all its stored rows
-	-- replaced by all its new ones, so the result is the new rows,
-	-- duplicates and NULLs included.  Rows with a row_key are paired by it
-	-- and compared by their binary images (record_image_eq, as REFRESH
-	-- MATERIALIZED VIEW CONCURRENTLY does: 1.0 and 1.00 differ, as their
-	-- text does), which costs neither printing nor hashing their arrays; the
-	-- others are compared as a multiset of their text forms.  The stored rows
-	-- are deleted by key, not by form: on Citus an UPDATE or DELETE of a
-	-- distributed table may not call a STABLE function such as a row's text
-	-- form on its columns.
+	-- The old and new rows of the touched keys, compared by
+	-- compare_entity_rows: rows without a row_key by their text forms,
+	-- printed here.  The stored rows are deleted by key, not by form: on
+	-- Citus an UPDATE or DELETE of a distributed table may not call a STABLE
+	-- function such as a row's text form on its columns.
 	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
 	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-	IF entity.row_key IS NULL THEN
-		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-			SELECT e::text AS form, e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
-					   relation, stored_matches);
-		EXECUTE format('CREATE TEMP TABLE kpi_new_rows ON COMMIT DROP AS SELECT n::text AS form, n.* FROM (%s) AS n', new_rows)
-			USING since[1], since[2], since[3], since[4];
-		CREATE TEMP TABLE kpi_changed_rows ON COMMIT DROP AS
-		SELECT c.form FROM (SELECT o.form, -1 AS sign FROM pg_temp.kpi_old_rows AS o
-							UNION ALL
-							SELECT n.form, 1 FROM pg_temp.kpi_new_rows AS n) AS c
-		GROUP BY c.form HAVING sum(c.sign) <> 0;
-		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-			JOIN (SELECT form, %2$s FROM pg_temp.kpi_old_rows UNION ALL SELECT form, %2$s FROM pg_temp.kpi_new_rows) AS e
-				ON %1$s
-			WHERE e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)', entity.matches, columns);
-		unclaimed := E'e.form IN (SELECT form FROM pg_temp.kpi_changed_rows)\n\t\t\tAND ';
-	ELSE
-		EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
-			SELECT e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s', relation, stored_matches);
-		-- the table's own column types, which the binary images need
-		EXECUTE format('CREATE TEMP TABLE kpi_new_rows (LIKE %s) ON COMMIT DROP', relation);
-		EXECUTE format('INSERT INTO pg_temp.kpi_new_rows (%1$s) SELECT %1$s FROM (%2$s) AS n', columns, new_rows)
-			USING since[1], since[2], since[3], since[4];
-		EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
-			SELECT DISTINCT t.* FROM pg_temp.kpi_touched AS t
-			JOIN (SELECT %3$s FROM pg_temp.kpi_old_rows AS o FULL JOIN pg_temp.kpi_new_rows AS n ON %2$s
-				  WHERE o.%4$I IS NULL OR n.%4$I IS NULL OR NOT o OPERATOR(pg_catalog.*=) n) AS e
-				ON %1$s', entity.matches,
-					   (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(entity.row_key) k),
-					   (SELECT string_agg(format('coalesce(o.%1$I, n.%1$I) AS %1$I', k), ', ') FROM unnest(entity.row_key) k),
-					   entity.row_key[1]);
-		unclaimed := '';
-	END IF;
-	ANALYZE pg_temp.kpi_changed_keys;
-	-- the old rows are those the DELETE below removes; the new rows, those
-	-- of the changed keys and any changed one no key claims (two branches,
-	-- not one OR: under an OR the test of the form is a subplan, searched
-	-- row by row when the forms do not fit in work_mem for hashing)
-	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
-		SELECT -1 AS sign, %2$s FROM pg_temp.kpi_old_rows AS e
-		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
-		UNION ALL
-		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE EXISTS (SELECT FROM pg_temp.kpi_changed_keys AS t WHERE %3$s)
-		UNION ALL
-		SELECT 1, %2$s FROM pg_temp.kpi_new_rows AS e
-		WHERE %4$sNOT EXISTS (SELECT FROM pg_temp.kpi_touched AS t WHERE %3$s)',
-				   'kpi_changes_' || entity.table_name, columns, entity.matches, unclaimed);
+	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
+		SELECT %s e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
+				   CASE WHEN entity.row_key IS NULL THEN 'e::text AS form,' ELSE '' END, relation, stored_matches);
+	PERFORM omnikpi.compute_entity_rows(entity, relation, columns, new_rows, since);
+	PERFORM omnikpi.compare_entity_rows(entity, columns);
 	-- its size and signs only: statistics of its array columns cost more
 	-- than the plans that read it gain
 	EXECUTE format('ANALYZE %s (sign)', changes);
 	EXECUTE format('DELETE FROM %s AS e USING pg_temp.kpi_changed_keys AS t WHERE %s', relation, stored_matches);
 	EXECUTE format('INSERT INTO %s SELECT %s FROM %s WHERE sign = 1', relation, columns, changes);
 	IF entity.marks IS NOT NULL THEN
-		EXECUTE format('DELETE FROM %I.%I AS m USING pg_temp.kpi_touched AS t WHERE m.%I = t.%I',
+		-- through the key's index: the marks grow with the history
+		EXECUTE format('DELETE FROM %I.%I AS m WHERE m.%I = ANY (ARRAY(SELECT t.%I FROM pg_temp.kpi_touched AS t))',
 					   target_schema, entity.table_name || '_marks', entity.marks_key, entity.marks_key);
 		EXECUTE format('INSERT INTO %I.%I ', target_schema, entity.table_name || '_marks')
 			|| format(entity.marks, VARIADIC args || inputs);
@@ -3247,16 +3362,22 @@ DECLARE
 	-- template's $1 to $4
 	since timestamptz[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'window_starts'))::timestamptz[];
 	measures name[];
+	emptied tid[];
 BEGIN
 	SELECT array_agg(a.attname ORDER BY a.attnum) INTO measures
 	FROM pg_attribute a
 	WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL (summary.key_columns);
+	-- The rows whose count fell to 0 go, found by the row ids the upsert
+	-- returns: a DELETE by the count would scan the whole table, which grows
+	-- with the history.
 	EXECUTE format($q$WITH delta AS (%s),
 changed AS (
 	INSERT INTO %s AS s SELECT * FROM delta WHERE (%s) IS DISTINCT FROM (%s)
 	ON CONFLICT (%s) DO UPDATE SET %s
-	RETURNING %s AS month)
-INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$,
+	RETURNING %s AS month, s.ctid AS row_id, s.%I = 0 AS emptied),
+noted AS (
+	INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed)
+SELECT array_agg(row_id) FILTER (WHERE emptied) FROM changed$q$,
 		format(summary.definition, VARIADIC args || ARRAY[NULL, NULL, NULL, changes]),
 		relation,
 		(SELECT string_agg(format('%I', m), ', ') FROM unnest(measures) m),
@@ -3264,9 +3385,11 @@ INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, month, false FROM changed$q$
 		(SELECT string_agg(format('%I', k), ', ') FROM unnest(summary.key_columns) k),
 		(SELECT string_agg(format('%1$I = s.%1$I + EXCLUDED.%1$I', m), ', ') FROM unnest(measures) m),
 		coalesce(quote_ident(summary.period_column), 'NULL::date'),
+		summary.count_column,
 		summary.table_name)
+		INTO emptied
 		USING since[1], since[2], since[3], since[4];
-	EXECUTE format('DELETE FROM %s WHERE %I = 0', relation, summary.count_column);
+	EXECUTE format('DELETE FROM %s WHERE ctid = ANY ($1) AND %I = 0', relation, summary.count_column) USING emptied;
 END
 $fn$;
 COMMENT ON FUNCTION omnikpi.add_to_summary(name, record, jsonb, text) IS
@@ -3301,7 +3424,8 @@ BEGIN
 	definition := format(definition, VARIADIC args);
 	IF rebuild OR whole OR period_column IS NULL THEN
 		EXECUTE format('DELETE FROM %s', relation);
-		EXECUTE format('INSERT INTO %s SELECT * FROM (%s) AS d', relation, definition);
+		EXECUTE format('INSERT INTO %s SELECT * FROM (%s) AS d', relation, definition)
+			USING date '-infinity', '{}'::date[];
 		INSERT INTO pg_temp.kpi_changed VALUES (table_name, CASE WHEN period_column IS NOT NULL THEN date '-infinity' END, true);
 		RETURN;
 	END IF;
@@ -3321,6 +3445,124 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.recompute_periods(name, name, name[], name, text, jsonb, boolean) IS
 	'recomputes the changed months of a table of the materialized form from the tables it reads';
 
+-- Statistics of a temporary table of a source's rows: of its keys and
+-- times only.
+CREATE FUNCTION omnikpi.analyze_keys(temp_table name, source text) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	EXECUTE format('ANALYZE pg_temp.%I (%s)', temp_table,
+				   (SELECT string_agg(format('%I', c.column_name), ', ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = analyze_keys.source AND c.kind IN ('id', 'time')));
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.analyze_keys(name, text) IS
+	'analyzes the key and time columns of a temporary table of source rows of the refresh of the materialized form';
+
+-- The window's rows of a source, read once into pg_temp.kpi_window_<source>:
+-- those with any of their times from since on (an order's too, when only
+-- its return is that late).  Statistics of its keys and times only, what
+-- the plans that read it join and filter on: the other columns' cost
+-- more than half again as much to sample.
+CREATE FUNCTION omnikpi.copy_window_rows(target_schema name, source text, since timestamptz) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %I.%I WHERE %s',
+				   'kpi_window_' || source, target_schema, 'source_' || source,
+				   (SELECT string_agg(format('%I >= $1', c.column_name), ' OR ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = copy_window_rows.source AND c.kind = 'time'))
+		USING since;
+	PERFORM omnikpi.analyze_keys('kpi_window_' || source, source);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.copy_window_rows(name, text, timestamptz) IS
+	'copies the rows of a source of the materialized form with a time from since on into a temporary table of the refresh';
+
+-- The rows of a source's window that changed since the last refresh: the
+-- window's rows (pg_temp.kpi_window_<source>) compared, as a multiset of
+-- their text forms, with those kpi_refresh_window kept from the last
+-- refresh's window, which began no later.  The forms with more copies on
+-- one side (pg_temp.kpi_window_changed_<source>) go into
+-- pg_temp.kpi_delta_<source> as the source's rows: new and updated rows as
+-- they are, deleted and updated ones as they were, so that their keys are
+-- touched.  pg_temp.kpi_window_forms_<source> holds the window's forms, for
+-- keep_window.  Without window_table, only those.  The forms are printed and
+-- read back with fixed settings: a refresh compares them with those an
+-- earlier one printed, whatever the session's (a session whose TimeZone
+-- differs would otherwise see every row changed).
+CREATE FUNCTION omnikpi.window_changes(target_schema name, source text, since timestamptz, window_table regclass)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = 'postgres'
+	SET TimeZone = 'UTC'
+	SET extra_float_digits = 1
+	SET bytea_output = 'hex'
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT greatest(%s) AS latest_at, w::text AS form FROM pg_temp.%I AS w',
+				   'kpi_window_forms_' || source,
+				   (SELECT string_agg(format('w.%I', c.column_name), ', ' ORDER BY c.position)
+					FROM omnikpi.source_columns c WHERE c.source = window_changes.source AND c.kind = 'time'),
+				   'kpi_window_' || source);
+	IF window_table IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT form FROM (SELECT form, 1 AS sign FROM pg_temp.%I
+						  UNION ALL
+						  SELECT form, -1 FROM %s WHERE source = $1 AND latest_at >= $2) AS f
+		GROUP BY form HAVING sum(sign) <> 0',
+				   'kpi_window_changed_' || source, 'kpi_window_forms_' || source, window_table)
+		USING source, since;
+	-- OFFSET 0 reads each changed form once, not once per column
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT (r.source_row).* FROM (SELECT c.form::%I.%I AS source_row FROM pg_temp.%I AS c OFFSET 0) AS r',
+				   'kpi_delta_' || source, target_schema, 'source_' || source, 'kpi_window_changed_' || source);
+	PERFORM omnikpi.analyze_keys('kpi_delta_' || source, source);
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.window_changes(name, text, timestamptz, regclass) IS
+	'collects the rows of a source''s window that changed since the last refresh of the materialized form (new, updated and deleted), comparing them with the rows kpi_refresh_window kept';
+
+-- Keeps the rows of a source's window from kept_from on (their forms,
+-- printed by window_changes) in kpi_refresh_window for the next refresh, in
+-- place of the last ones; none when kept_from is NULL.  After a comparison
+-- (changed_only) only what differs is written: the kept rows that left the
+-- window go, and the changed forms are replaced by their copies in the
+-- window, a fifth of the rows when a day is new in a window of five.
+CREATE FUNCTION omnikpi.keep_window(source text, kept_from timestamptz, window_table regclass, changed_only boolean)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF changed_only THEN
+		EXECUTE format('DELETE FROM %s WHERE source = $1 AND (latest_at < $2 OR form IN (SELECT form FROM pg_temp.%I))',
+					   window_table, 'kpi_window_changed_' || source)
+			USING source, kept_from;
+		EXECUTE format('INSERT INTO %s (source, latest_at, form) SELECT $1, latest_at, form FROM pg_temp.%I
+						WHERE form IN (SELECT form FROM pg_temp.%I)',
+					   window_table, 'kpi_window_forms_' || source, 'kpi_window_changed_' || source)
+			USING source;
+		RETURN;
+	END IF;
+	-- DELETE, not TRUNCATE: a refresh needs no more privileges than that
+	EXECUTE format('DELETE FROM %s WHERE source = $1', window_table) USING source;
+	IF kept_from IS NOT NULL THEN
+		EXECUTE format('INSERT INTO %s (source, latest_at, form) SELECT $1, latest_at, form FROM pg_temp.%I',
+					   window_table, 'kpi_window_forms_' || source)
+			USING source;
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.keep_window(text, timestamptz, regclass, boolean) IS
+	'keeps the rows of a source''s window in kpi_refresh_window, for the next refresh of the materialized form to compare with';
+
 -- One refresh of the materialized form of a schema (see the top of this
 -- file).  It takes the schema's lock itself, so that a direct call cannot
 -- interleave with another refresh either.
@@ -3337,6 +3579,11 @@ DECLARE
 	sources text[] := ARRAY['interactions', 'orders', 'touchpoints', 'conversions'];
 	since timestamptz[] := ARRAY['infinity', 'infinity', 'infinity', 'infinity'];
 	newest timestamptz[] := ARRAY[NULL, NULL, NULL, NULL];
+	-- the start of the window whose rows kpi_refresh_window keeps, per source
+	kept_from timestamptz[] := ARRAY[NULL, NULL, NULL, NULL];
+	-- where the touched keys come from stored rows too (refresh_entity_table)
+	stored_from timestamptz[] := ARRAY['infinity', 'infinity', 'infinity', 'infinity'];
+	window_table regclass;
 	source_newest timestamptz;
 	state record;
 	settings jsonb;
@@ -3373,6 +3620,8 @@ BEGIN
 		newest[i] := source_newest;
 		rebuild := rebuild OR state.watermark IS NULL;
 		since[i] := state.watermark - late_window;
+		-- a schema made before kpi_refresh_window has no window_from
+		kept_from[i] := (to_jsonb(state) ->> 'window_from')::timestamptz;
 	END LOOP;
 	args := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
 	zone := args[8];
@@ -3381,9 +3630,12 @@ BEGIN
 						 WHEN rebuild THEN '-infinity'
 						 ELSE ((since[i] AT TIME ZONE zone)::date)::timestamp AT TIME ZONE zone END;
 	END LOOP;
+	SELECT o.relation INTO window_table FROM omnikpi.kpi_objects(target_schema) o
+	WHERE o.kind = 'refresh state' AND o.relation_name = 'kpi_refresh_window';
 
-	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed', 'kpi_window_interactions', 'kpi_window_orders',
-											'kpi_window_touchpoints', 'kpi_window_conversions']);
+	PERFORM omnikpi.drop_temp_tables(ARRAY['kpi_changed']
+		|| ARRAY(SELECT prefix || s FROM unnest(sources) s,
+					   unnest(ARRAY['kpi_window_', 'kpi_window_forms_', 'kpi_window_changed_', 'kpi_delta_']) prefix)::name[]);
 	CREATE TEMP TABLE kpi_changed (relation name, month date, and_later boolean) ON COMMIT DROP;
 	BEGIN
 		IF rebuild THEN
@@ -3393,17 +3645,26 @@ BEGIN
 				EXECUTE format('DELETE FROM %s', step.relation);
 			END LOOP;
 		ELSE
-			-- Each source's rows in its window, read once: an orders row is in
-			-- when any of its times is.
+			-- Each source's rows in its window, read once, and those of them
+			-- that changed since the last refresh: the entities touched are
+			-- those of the changed rows, not every one with a row in the window.
+			-- Without the last window's rows to compare with (a schema made
+			-- before kpi_refresh_window, or a window that now starts earlier),
+			-- every row of the window counts as changed, and the stored rows
+			-- from its start on are touched too (they may have lost a row).
 			FOR i IN 1 .. 4 LOOP
 				CONTINUE WHEN since[i] = 'infinity';
 				current_table := 'source_' || sources[i];
-				EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %I.%I WHERE %s',
-							   'kpi_window_' || sources[i], target_schema, 'source_' || sources[i],
-							   (SELECT string_agg(format('%I >= $1', c.column_name), ' OR ' ORDER BY c.position)
-								FROM omnikpi.source_columns c WHERE c.source = sources[i] AND c.kind = 'time'))
-					USING since[i];
-				EXECUTE format('ANALYZE pg_temp.%I', 'kpi_window_' || sources[i]);
+				PERFORM omnikpi.copy_window_rows(target_schema, sources[i], since[i]);
+				IF window_table IS NOT NULL AND kept_from[i] <= since[i] THEN
+					PERFORM omnikpi.window_changes(target_schema, sources[i], since[i], window_table);
+				ELSE
+					PERFORM omnikpi.window_changes(target_schema, sources[i], since[i], NULL);
+					EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM pg_temp.%I',
+								   'kpi_delta_' || sources[i], 'kpi_window_' || sources[i]);
+					PERFORM omnikpi.analyze_keys('kpi_delta_' || sources[i], sources[i]);
+					stored_from[i] := since[i];
+				END IF;
 			END LOOP;
 		END IF;
 
@@ -3443,7 +3704,8 @@ BEGIN
 				EXECUTE format('ANALYZE %I.%I', target_schema, step.table_name);
 				changes := format('(SELECT 1 AS sign, e.* FROM %I.%I AS e)', target_schema, step.table_name);
 			ELSE
-				changes := omnikpi.refresh_entity_table(target_schema, step, settings, since);
+				changes := omnikpi.refresh_entity_table(target_schema, step,
+														settings || jsonb_build_object('stored_from', stored_from), since);
 			END IF;
 			EXECUTE format('INSERT INTO pg_temp.kpi_changed SELECT DISTINCT %L, %s, false FROM %s AS changes',
 						   step.table_name,
@@ -3478,6 +3740,28 @@ BEGIN
 			PERFORM omnikpi.recompute_periods(target_schema, step.table_name, step.reads, step.period_column,
 											  step.definition, settings, rebuild);
 		END LOOP;
+
+		-- 4. the window's rows, kept for the next refresh to compare with.
+		-- After a full rebuild, those of the window the next refresh will
+		-- most likely have (from the day of the new watermark - late_window).
+		IF window_table IS NOT NULL THEN
+			FOR i IN 1 .. 4 LOOP
+				CONTINUE WHEN since[i] = 'infinity';
+				current_table := 'kpi_refresh_window';
+				IF rebuild THEN
+					-- NULL when the source has no rows: none kept
+					kept_from[i] := ((newest[i] - late_window) AT TIME ZONE zone)::date::timestamp AT TIME ZONE zone;
+					IF kept_from[i] IS NOT NULL THEN
+						PERFORM omnikpi.copy_window_rows(target_schema, sources[i], kept_from[i]);
+						PERFORM omnikpi.window_changes(target_schema, sources[i], kept_from[i], NULL);
+					END IF;
+				ELSE
+					kept_from[i] := since[i];
+				END IF;
+				PERFORM omnikpi.keep_window(sources[i], kept_from[i], window_table,
+											NOT rebuild AND stored_from[i] = 'infinity');
+			END LOOP;
+		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- A failure (a rating outside the scale, say) is raised again with
 		-- its message, detail and hint, but not the generated statement; the
@@ -3496,6 +3780,10 @@ BEGIN
 		EXECUTE format('UPDATE %I.kpi_refresh_state SET watermark = $1, recomputed_from = $2, full_rebuild = $3,
 						refreshed_at = now() WHERE source = $4', target_schema)
 			USING newest[i], CASE WHEN rebuild THEN '-infinity' ELSE (since[i] AT TIME ZONE zone)::date END, rebuild, sources[i];
+		IF window_table IS NOT NULL THEN
+			EXECUTE format('UPDATE %I.kpi_refresh_state SET window_from = $1 WHERE source = $2', target_schema)
+				USING kept_from[i], sources[i];
+		END IF;
 	END LOOP;
 	DROP TABLE pg_temp.kpi_changed;
 END
@@ -3877,7 +4165,8 @@ BEGIN
 		WITH RECURSIVE kpi_relations AS (
 			SELECT o.relation::oid AS oid, o.kind
 			FROM omnikpi.kpi_objects(target_schema) o
-			WHERE o.kind <> 'record'
+			-- the refresh's copy of the window's raw rows is no KPI
+			WHERE o.kind <> 'record' AND NOT (o.kind = 'refresh state' AND o.relation_name = 'kpi_refresh_window')
 		), needs(root, rel) AS (
 			SELECT k.oid, k.oid FROM kpi_relations k
 			UNION
@@ -4911,7 +5200,29 @@ SELECT c.month, c.channel, c.model, c.attributed_conversions,
 FROM %1$I.credit_month_summary c
 LEFT JOIN costs k USING (month, channel)$v$),
 ('ropo_monthly', '{customer_orders}', 'month', '{month}', NULL),
-('fulfillment_by_channel_monthly', '{customer_orders}', 'month', '{month,channel}', NULL),
+-- the plain view's, reading only the months recomputed: the outer filter
+-- on the month reaches the counts, not the percentiles of the nullable side
+('fulfillment_by_channel_monthly', '{customer_orders}', 'month', '{month,channel}',
+ $v$WITH classified AS NOT MATERIALIZED (
+	SELECT month, channel, fulfillment = 'bopis' AS bopis, ready_hours, wait_hours
+	FROM %1$I.customer_orders
+	WHERE month >= $1 OR month = ANY ($2)),
+counts AS (
+	SELECT month, channel, count(*) AS orders, count(*) FILTER (WHERE bopis) AS bopis_orders
+	FROM classified
+	GROUP BY 1, 2),
+percentiles AS (
+	SELECT month, channel,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_median_hours,
+		(percentile_cont(0.9) WITHIN GROUP (ORDER BY ready_hours))::double precision AS click_to_collect_p90_hours,
+		(percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_hours))::double precision AS pickup_wait_median_hours
+	FROM classified
+	WHERE bopis
+	GROUP BY 1, 2)
+SELECT c.month, c.channel, c.orders, c.bopis_orders,
+	(100.0 * c.bopis_orders / c.orders)::double precision AS bopis_share_pct,
+	p.click_to_collect_median_hours, p.click_to_collect_p90_hours, p.pickup_wait_median_hours
+FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$),
 ('returns_by_channel_monthly', '{customer_orders}', 'month', '{month,channel}', NULL),
 ('retention_by_channel_combination', '{customer_retention_summary}', NULL, '{channel_combination}',
  $v$SELECT array_to_string(channels, '+') AS channel_combination, cardinality(channels) AS channel_count,
@@ -5331,6 +5642,10 @@ BEGIN
 			view_name := 'kpi_refresh_state';
 			status := 'created';
 			RETURN NEXT;
+			made := made || omnikpi.create_refresh_window(target_schema);
+			made_kinds := made_kinds || 'refresh state'::text;
+			view_name := 'kpi_refresh_window';
+			RETURN NEXT;
 		END IF;
 
 		FOR kpi IN SELECT v.* FROM omnikpi.kpi_views v ORDER BY v.position LOOP
@@ -5384,9 +5699,10 @@ BEGIN
 		-- what went, here or above, leaves the record: its OID may be reused
 		EXECUTE format('DELETE FROM %s r WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.relation)',
 					   record_table);
-		-- the refresh finds the tables to fill by the record
+		-- the refresh finds the tables to fill by the record; it keeps the
+		-- window of refresh_kpi_views' default late_window for the next one
 		IF materialized THEN
-			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '0');
+			PERFORM omnikpi.refresh_materialized_form(target_schema, true, interval '3 days');
 		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- the same error, without the generated statement in its context

@@ -149,6 +149,9 @@ SELECT count(*) FROM bi_shop.orders;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM bi_mat.source_interactions;
 \echo :LAST_ERROR_SQLSTATE
+-- nor the refresh's copy of the window's raw rows
+SELECT count(*) FROM bi_mat.kpi_refresh_window;
+\echo :LAST_ERROR_SQLSTATE
 -- and it reads, never writes or refreshes
 CALL omnikpi.refresh_kpi_views('bi_mat');
 \echo :LAST_ERROR_SQLSTATE

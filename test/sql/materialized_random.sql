@@ -238,6 +238,33 @@ SELECT * FROM pg_temp.refresh_and_compare('a customer back, one new');
 SELECT customer_id, orders, revenue, active_months[cardinality(active_months) - 3:]
 FROM rnd_ids.customer_profiles WHERE customer_id IN (501, 502) ORDER BY customer_id;
 
+-- 8. A refresh keeps its window's rows and the next one recomputes only
+-- the entities whose rows changed: customers (20 at a time), journeys, paths and orders
+-- whose every row in the window is deleted are found by the deleted rows.
+-- A refresh whose window starts before the kept one (a longer late_window)
+-- counts every row of its window as changed and finds those by their
+-- stored rows.
+CREATE FUNCTION pg_temp.delete_customers(first_customer integer, since timestamptz)
+RETURNS TABLE (interactions bigint, touchpoints bigint, conversions bigint, orders bigint) LANGUAGE sql AS $$
+	WITH i AS (DELETE FROM rnd.interactions WHERE customer_id BETWEEN first_customer AND first_customer + 19
+			   AND occurred_at >= since RETURNING 1),
+	t AS (DELETE FROM rnd.touchpoints WHERE customer_id BETWEEN first_customer AND first_customer + 19
+		  AND touched_at >= since RETURNING journey_id),
+	c AS (DELETE FROM rnd.conversions WHERE converted_at >= since AND journey_id IN (
+		  SELECT journey_id FROM rnd.touchpoints WHERE customer_id BETWEEN first_customer AND first_customer + 19) RETURNING 1),
+	o AS (DELETE FROM rnd.orders WHERE customer_id BETWEEN first_customer AND first_customer + 19
+		  AND ordered_at >= since RETURNING 1)
+	SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM t), (SELECT count(*) FROM c), (SELECT count(*) FROM o)
+$$;
+SELECT * FROM pg_temp.delete_customers(11, '2026-04-05');
+SELECT * FROM pg_temp.refresh_and_compare('whole customers deleted');
+SELECT * FROM pg_temp.delete_customers(41, '2026-04-02');
+CALL omnikpi.refresh_kpi_views('rnd_ids', late_window => '6 days');
+CALL omnikpi.refresh_kpi_views('rnd_derived', late_window => '6 days');
+SELECT * FROM pg_temp.compare('a longer late window');
+SELECT * FROM pg_temp.delete_customers(71, '2026-04-05');
+SELECT * FROM pg_temp.refresh_and_compare('the usual window again');
+
 SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('rnd_ids');
 SELECT count(*) > 0 AS dropped FROM omnikpi.drop_kpi_views('rnd_derived');
 DROP SCHEMA rnd, rnd_ids, rnd_ids_plain, rnd_derived, rnd_derived_plain CASCADE;
