@@ -3463,8 +3463,8 @@ COMMENT ON FUNCTION omnikpi.analyze_keys(name, text) IS
 -- The window's rows of a source, read once into pg_temp.kpi_window_<source>:
 -- those with any of their times from since on (an order's too, when only
 -- its return is that late).  Statistics of its keys and times only, what
--- the plans that read it join and filter on: the other columns' cost
--- more than half again as much to sample.
+-- the plans that read it join and filter on: sampling every column took
+-- more than twice as long.
 CREATE FUNCTION omnikpi.copy_window_rows(target_schema name, source text, since timestamptz) RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
