@@ -18,30 +18,20 @@
 -- the DBA's search_path.
 ALTER TABLE omnikpi.kpi_entity_tables ADD COLUMN index_lookup text;
 UPDATE omnikpi.kpi_entity_tables SET
-	index_lookup = 'e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))',
-	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
-		'WHERE c.occurred_at < $1 AND e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))')]
+	index_lookup = 'e.journey_id = ANY (ARRAY(SELECT journey_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'interaction_journeys' AND keyed_by = 'journey_id';
 UPDATE omnikpi.kpi_entity_tables SET
-	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
-	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
-		'WHERE c.occurred_at < $1 AND e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))')]
+	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
 UPDATE omnikpi.kpi_entity_tables SET
-	index_lookup = 'e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))',
-	inputs = ARRAY[pg_catalog.replace(inputs[1], 'WHERE c.occurred_at < $1',
-						   'WHERE c.occurred_at < $1 AND e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))')]
+	index_lookup = 'e.issue_id = ANY (ARRAY(SELECT issue_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'interaction_issues';
 UPDATE omnikpi.kpi_entity_tables SET
 	indexes = '{order_id,customer_id,last_event_at,ordered_at,month}',
 	index_lookup = 'e.order_id = ANY (ARRAY(SELECT order_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'customer_orders';
 UPDATE omnikpi.kpi_entity_tables SET
-	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))',
-	optional_input = pg_catalog.replace(optional_input, 'USING (customer_id))',
-							 E'USING (customer_id)\n\tWHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched)))'),
-	recompute = pg_catalog.replace(recompute, 'USING (customer_id) CROSS JOIN bounds AS b),',
-						E'USING (customer_id) CROSS JOIN bounds AS b\n\tWHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),')
+	index_lookup = 'e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))'
 WHERE table_name = 'customer_profiles';
 UPDATE omnikpi.kpi_entity_tables SET
 	index_lookup = pg_catalog.format('e.%1$s = ANY (ARRAY(SELECT %1$s FROM pg_temp.kpi_touched))', keyed_by)
@@ -86,77 +76,7 @@ UNION ALL
 SELECT customer_id, NULL, 0 FROM recounted
 UNION ALL
 SELECT o.customer_id, o.amount, 1 FROM %1$I.customer_orders AS o
-WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$,
-	recompute = $r$WITH window_contacts AS (
-	SELECT customer_id, channel, occurred_at, (occurred_at AT TIME ZONE %8$L)::date AS day FROM %13$s AS w),
-bounds AS (
-	SELECT ($1 AT TIME ZONE %8$L)::date AS first_day, date_trunc('month', $1 AT TIME ZONE %8$L)::date AS first_month),
-stored AS (
-	SELECT e.*, coalesce(width_bucket(b.first_day - 1, e.contact_days), 0) AS kept_days,
-		coalesce(width_bucket(b.first_month - 1, e.active_months), 0) AS kept_months
-	FROM %1$I.customer_profiles AS e JOIN pg_temp.kpi_touched AS t USING (customer_id) CROSS JOIN bounds AS b
-	WHERE e.customer_id = ANY (ARRAY(SELECT customer_id FROM pg_temp.kpi_touched))),
-channel_firsts AS (
-	SELECT s.customer_id, c.channel, c.first_at
-	FROM stored AS s CROSS JOIN LATERAL unnest(s.channels, s.channel_first_times) AS c(channel, first_at)
-	WHERE c.first_at < $1
-	UNION ALL
-	SELECT customer_id, channel, min(occurred_at) FROM window_contacts GROUP BY 1, 2),
-channel_use AS (
-	SELECT customer_id, min(first_at) AS first_at,
-		(array_agg(channel ORDER BY first_at, channel))[1] AS acquisition_channel,
-		array_agg(channel ORDER BY channel) AS channels,
-		array_agg(first_at ORDER BY channel) AS channel_first_times
-	FROM (SELECT customer_id, channel, min(first_at) AS first_at FROM channel_firsts GROUP BY 1, 2) AS c
-	GROUP BY customer_id),
-window_days AS (
-	SELECT customer_id, array_agg(day ORDER BY day) AS days, array_agg(last_at ORDER BY day) AS last_times
-	FROM (SELECT customer_id, day, max(occurred_at) AS last_at FROM window_contacts GROUP BY 1, 2) AS d
-	GROUP BY customer_id),
-activity AS (
-	SELECT customer_id, s.contact_days[1:s.kept_days] || w.days AS contact_days,
-		s.day_last_times[1:s.kept_days] || w.last_times AS day_last_times,
-		-- months with a contact: the stored count, less the months only the
-		-- days from the window's first day on had, plus the window's
-		coalesce(s.contact_months, 0)
-			- (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(s.contact_days[s.kept_days + 1:]) AS d)
-			+ (SELECT count(DISTINCT date_trunc('month', d::timestamp)) FROM unnest(w.days) AS d)
-			+ coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
-					   = date_trunc('month', s.contact_days[s.kept_days + 1]::timestamp), false)::integer
-			- coalesce(date_trunc('month', s.contact_days[s.kept_days]::timestamp)
-					   = date_trunc('month', w.days[1]::timestamp), false)::integer
-			AS contact_months,
-		s.active_months[1:s.kept_months] AS kept_active_months, coalesce(s.kept_days, 0) AS kept_days
-	FROM stored AS s FULL JOIN window_days AS w USING (customer_id)),
-recent_active AS (
-	-- active months from the window's month on come from the last day
-	-- before the window (all days before it lie in that month or earlier,
-	-- so the latest reaches furthest) and the window's days
-	SELECT r.customer_id, array_agg(DISTINCT m.month ORDER BY m.month) FILTER (WHERE m.month >= r.first_month) AS months
-	FROM (SELECT a.customer_id, b.first_month, max(d) AS last_day
-		  FROM activity AS a CROSS JOIN bounds AS b
-		  CROSS JOIN LATERAL unnest(a.contact_days[greatest(a.kept_days, 1):]) AS d
-		  GROUP BY a.customer_id, b.first_month, date_trunc('month', d::timestamp)) AS r
-	CROSS JOIN LATERAL omnikpi.months_active_after(r.last_day) AS m(month)
-	GROUP BY r.customer_id),
-order_changes AS (
-	SELECT customer_id, bool_or(sign = 0) AS recounted, sum(sign) AS orders, sum(amount * sign) AS revenue
-	FROM %14$s AS source_rows
-	WHERE customer_id IS NOT NULL
-	GROUP BY customer_id)
-SELECT c.customer_id, c.first_at, a.day_last_times[cardinality(a.day_last_times)] AS last_at, c.acquisition_channel,
-	c.channels, cardinality(c.channels) AS channel_count, a.contact_days, a.contact_months::integer,
-	a.kept_active_months || coalesce(r.months, '{}') AS active_months,
-	CASE WHEN o.recounted THEN o.orders ELSE coalesce(s.orders, 0) + coalesce(o.orders, 0) END AS orders,
-	CASE WHEN o.recounted THEN o.revenue WHEN o.revenue IS NULL THEN s.revenue
-		 ELSE coalesce(s.revenue, 0) + o.revenue END AS revenue,
-	c.channel_first_times, a.day_last_times
-FROM channel_use AS c
-JOIN activity AS a USING (customer_id)
-LEFT JOIN recent_active AS r USING (customer_id)
-LEFT JOIN order_changes AS o USING (customer_id)
-LEFT JOIN stored AS s USING (customer_id)
-WHERE cardinality(a.contact_days) > 0$r$
+WHERE o.customer_id = ANY (ARRAY(SELECT customer_id FROM recounted)))$i$
 WHERE table_name = 'customer_profiles';
 UPDATE omnikpi.kpi_layer_views SET absent_input = $r$(SELECT customer_id, NULL::numeric AS amount, NULL::bigint AS sign FROM %13$s AS source_rows WHERE false)$r$
 WHERE view_name = 'customer_profiles';
@@ -1069,38 +989,6 @@ SELECT c.month, c.channel, c.orders, c.bopis_orders,
 FROM counts c LEFT JOIN percentiles p USING (month, channel)$v$
 WHERE view_name = 'fulfillment_by_channel_monthly';
 
--- Without journey ids, the incremental refresh finds each touched customer's
--- last journey (and last conversion with a path) before the window by
--- DISTINCT ON over the touched customers, not by a LATERAL subquery: Citus
--- plans no lateral outer join from the touched customers (a temporary table)
--- to a distributed entity table.
-UPDATE omnikpi.kpi_entity_tables SET touched = $t$WITH c AS (
-	SELECT customer_id FROM pg_temp.kpi_window_interactions WHERE customer_id IS NOT NULL
-	UNION
-	SELECT customer_id FROM %1$I.interaction_journeys WHERE ended_at >= $1)
-SELECT c.customer_id, coalesce(k.started_at, '-infinity') AS since, coalesce(k.journey_no, 1) AS first_journey_no
-FROM c
-LEFT JOIN (
-	SELECT DISTINCT ON (j.customer_id) j.customer_id, j.started_at, j.journey_no FROM %1$I.interaction_journeys AS j
-	WHERE j.customer_id IN (SELECT customer_id FROM c) AND j.started_at < $1
-	ORDER BY j.customer_id, j.started_at DESC) AS k ON k.customer_id = c.customer_id$t$
-WHERE table_name = 'interaction_journeys' AND keyed_by = 'customer_id';
-UPDATE omnikpi.kpi_entity_tables SET touched = $t$WITH c AS (
-	SELECT customer_id FROM pg_temp.kpi_window_touchpoints WHERE customer_id IS NOT NULL
-	UNION
-	SELECT customer_id FROM pg_temp.kpi_window_conversions WHERE customer_id IS NOT NULL
-	UNION
-	SELECT customer_id FROM %1$I.attribution_paths
-	WHERE coalesce(converted_at, touch_times[cardinality(touch_times)]) >= least($3, $4)
-	UNION
-	SELECT customer_id FROM %1$I.attribution_paths_marks WHERE last_converted_at >= least($3, $4))
-SELECT c.customer_id, k.converted_at AS since, coalesce(k.cycle, 0) AS base_cycle
-FROM c
-LEFT JOIN (
-	SELECT DISTINCT ON (p.customer_id) p.customer_id, p.converted_at, p.cycle FROM %1$I.attribution_paths AS p
-	WHERE p.customer_id IN (SELECT customer_id FROM c) AND p.converted_at < least($3, $4)
-	ORDER BY p.customer_id, p.cycle DESC) AS k ON k.customer_id = c.customer_id$t$
-WHERE table_name = 'attribution_paths' AND keyed_by = 'customer_id';
 
 -- A refresh recomputes only the entities whose source rows changed since the
 -- last refresh, not every one with a row in the late window: it keeps the
@@ -1112,7 +1000,13 @@ WHERE table_name = 'attribution_paths' AND keyed_by = 'customer_id';
 -- reads are those of the touched keys; an order is touched by a changed
 -- contact before it; a profile whose channels the window cannot change
 -- keeps them.  Schemas made before keep refreshing as before until
--- create_kpi_views makes them again.
+-- create_kpi_views makes them again.  The touched keys and inputs are set
+-- whole here, and so is the profiles' template with the merge described
+-- above.  Without journey ids, each touched customer's last journey (and
+-- last conversion with a path) before the window is found by DISTINCT ON
+-- over the touched customers, not by a LATERAL subquery: Citus plans no
+-- lateral outer join from the touched customers (a temporary table) to a
+-- distributed entity table.
 UPDATE omnikpi.kpi_entity_tables SET
 	touched = $t$SELECT customer_id, order_id FROM pg_temp.kpi_delta_orders
 UNION
