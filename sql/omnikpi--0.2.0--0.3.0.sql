@@ -5,6 +5,60 @@
 -- test/suites/upgrade.sh holds the two to the same objects.
 \echo Use "ALTER EXTENSION omnikpi UPDATE TO '0.3.0'" to load this file. \quit
 
+-- The journey aggregates declare the size of a small group's state, a
+-- journal of one journey (omnikpi--0.3.0.sql says how it was measured), so
+-- that the planner's hash-memory estimate is that of the groups it expects
+-- many of.  CREATE OR REPLACE changes SSPACE in place and keeps the
+-- aggregates, their comments and the views that use them.
+CREATE OR REPLACE AGGREGATE markov_model(path text[], converted boolean) (
+	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE markov_model(path text[], converted boolean, value double precision) (
+	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE markov_model(path text[], converted boolean, value double precision, markov_order integer) (
+	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE markov_model(path text[], converted boolean, value double precision, markov_order integer,
+										  repeats text) (
+	SFUNC = omnikpi_markov_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE markov_model(path text[], conversions double precision, non_conversions double precision,
+										  value double precision, markov_order integer) (
+	SFUNC = omnikpi_markov_counted_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE markov_model(path text[], conversions double precision, non_conversions double precision,
+										  value double precision, markov_order integer, repeats text) (
+	SFUNC = omnikpi_markov_counted_trans, STYPE = markov_model,
+	SSPACE = 128, FINALFUNC = omnikpi_markov_final, COMBINEFUNC = omnikpi_markov_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE journey_paths(path text[], converted boolean) (
+	SFUNC = omnikpi_jp_trans, STYPE = journey_paths,
+	SSPACE = 128, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE journey_paths(path text[], converted boolean, value double precision) (
+	SFUNC = omnikpi_jp_value_trans, STYPE = journey_paths,
+	SSPACE = 128, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	PARALLEL = SAFE);
+
+CREATE OR REPLACE AGGREGATE journey_paths(path text[], conversions double precision,
+										  non_conversions double precision, value double precision) (
+	SFUNC = omnikpi_jp_counted_trans, STYPE = journey_paths,
+	SSPACE = 128, FINALFUNC = omnikpi_jp_final, COMBINEFUNC = omnikpi_jp_combine,
+	PARALLEL = SAFE);
+
 -- The incremental refresh follows the window, not the history: entity rows
 -- are found by their key's index (key = ANY (the touched keys)) instead of a
 -- join that scanned the whole entity table, customer_orders gains an index

@@ -16,6 +16,61 @@ FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE a.aggtranstype IN ('channel_summary'::regtype, 'markov_model'::regtype, 'journey_paths'::regtype)
 ORDER BY 1, 2;
 
+-- Memory per group of a serial hash aggregation, from EXPLAIN ANALYZE:
+-- deterministic for a given build.
+CREATE FUNCTION hash_bytes_per_group(query text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	plan		jsonb;
+BEGIN
+	SET LOCAL enable_sort = off;
+	SET LOCAL work_mem = '256MB';
+	SET LOCAL max_parallel_workers_per_gather = 0;
+	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || query INTO plan;
+	RETURN (jsonb_path_query_first(plan, 'strict $.**."Peak Memory Usage"')::int * 1024
+			/ (jsonb_path_query_first(plan, 'strict $.**."Actual Rows"')::int));
+END
+$$;
+
+-- The size declared is what the state of a typical small group takes: the
+-- planner counts SSPACE and a 16-byte chunk header for each group's state
+-- when it sizes a hash aggregation, and each family's state is within 1.5
+-- times of that, either way, in the hash plan (its memory per group beyond
+-- count()'s).  Typical small groups: one journey of ten touches for the
+-- journey aggregates (a journal), its stored model for their rollup()
+-- (tables), three rows on three channels for channel_summary.  200,000
+-- groups (50,000 of the bigger rollup() states), so that the aggregate
+-- context's blocks of up to 8 MB round the measure by less than a fifth.
+CREATE TABLE typical_journeys AS
+SELECT g AS k, g % 7 = 0 AS converted,
+	   ARRAY(SELECT (ARRAY['web', 'app', 'store', 'call_center', 'chat', 'email', 'social', 'kiosk'])
+						[1 + (hashint8(g * 16 + t) & 7)]
+			 FROM generate_series(1, 10) t) AS path
+FROM generate_series(1, 200000) g;
+CREATE TABLE typical_models AS
+SELECT k, markov_model(path, converted) AS model, journey_paths(path, converted) AS paths
+FROM typical_journeys WHERE k <= 50000 GROUP BY k;
+CREATE TABLE typical_ratings AS
+SELECT g / 3 AS k, (g % 5 + 1)::float8 AS rating,
+	   (ARRAY['web', 'app', 'store', 'call_center', 'chat', 'email', 'social', 'kiosk'])
+		   [1 + g % 3 + (g / 3) % 6] AS channel
+FROM generate_series(0, 599999) g;
+ANALYZE typical_journeys;
+ANALYZE typical_models;
+ANALYZE typical_ratings;
+SELECT aggregate, sspace,
+	   measured BETWEEN (sspace + 16) / 1.5 AND (sspace + 16) * 1.5 AS sspace_is_measured_size
+FROM (VALUES ('markov_model(text[],boolean)', 'markov_model(path, converted)', 'typical_journeys'),
+			 ('journey_paths(text[],boolean)', 'journey_paths(path, converted)', 'typical_journeys'),
+			 ('rollup(markov_model)', 'rollup(model)', 'typical_models'),
+			 ('rollup(journey_paths)', 'rollup(paths)', 'typical_models'),
+			 ('channel_summary(text,double precision)', 'channel_summary(channel, rating)', 'typical_ratings')
+	 ) v(aggregate, call, tbl),
+	 LATERAL (SELECT aggtransspace AS sspace FROM pg_aggregate
+			  WHERE aggfnoid = aggregate::regprocedure) a,
+	 LATERAL (SELECT hash_bytes_per_group(format('SELECT k, %s FROM %I GROUP BY k', call, tbl))
+					 - hash_bytes_per_group(format('SELECT k, count(*) FROM %I GROUP BY k', tbl)) AS measured) m;
+ORDER BY 1;
+
 -- 2. Many small groups: 20,000 groups of two rows each.
 CREATE TABLE small_groups AS
 SELECT g / 2 AS k,
@@ -25,21 +80,8 @@ SELECT g / 2 AS k,
 	   g % 7 = 0 AS converted
 FROM generate_series(0, 39999) g;
 ANALYZE small_groups;
-
--- Memory per group of a hash aggregation, from EXPLAIN ANALYZE: deterministic
--- for a given build.  The bound leaves room for PostgreSQL's own hash entry;
--- a memory context per state would take more than the bound by itself.
-CREATE FUNCTION hash_bytes_per_group(query text) RETURNS int LANGUAGE plpgsql AS $$
-DECLARE
-	plan		jsonb;
-BEGIN
-	SET LOCAL enable_sort = off;
-	SET LOCAL work_mem = '256MB';
-	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || query INTO plan;
-	RETURN (jsonb_path_query_first(plan, 'strict $.**."Peak Memory Usage"')::int * 1024
-			/ (jsonb_path_query_first(plan, 'strict $.**."Actual Rows"')::int));
-END
-$$;
+-- The bounds leave room for PostgreSQL's own hash entry; a memory context
+-- per state would take more than the bound by itself.
 SELECT hash_bytes_per_group('SELECT k, channel_summary(channel, rating) FROM small_groups GROUP BY k') < 1024
 	   AS channel_summary_small,
 	   hash_bytes_per_group('SELECT k, omni_experience_rating(channel, rating) FROM small_groups GROUP BY k') < 1024
