@@ -60,26 +60,23 @@ headers_size(const StateFamily *family)
 
 /*
  * A journaling body: the headers, then where its tables would start
- * (table_offset[0]) the journal's bytes used (uint32) and its records.
+ * (table_offset[0]) its journal.
  */
-static inline uint32 *
-journal_used(const StateBody *body)
+StaticAssertDecl(STATE_JOURNAL_BYTES <= JOURNAL_MAX_BYTES,
+				 "a journal head cannot describe a journal of STATE_JOURNAL_BYTES");
+
+static inline JournalHead *
+journal_head(const StateBody *body)
 {
 	Assert(body->journaling);
-	return (uint32 *) ((char *) body + body->table_offset[0]);
-}
-
-static inline char *
-journal_records(const StateBody *body)
-{
-	return (char *) (journal_used(body) + 1);
+	return (JournalHead *) ((char *) body + body->table_offset[0]);
 }
 
 /* Bytes of a journaling body up to the end of its last record. */
 static inline Size
 journal_end(const StateBody *body)
 {
-	return body->table_offset[0] + sizeof(uint32) + *journal_used(body);
+	return body->table_offset[0] + sizeof(JournalHead) + journal_head(body)->used;
 }
 
 /*
@@ -94,7 +91,7 @@ new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	int			k;
 
 	if (journal)
-		size += sizeof(uint32);
+		size += sizeof(JournalHead);
 	else
 		for (k = 0; k < family->ntables; k++)
 			size += key_table_size(family->initial_entries[k], family->initial_key_bytes[k],
@@ -214,22 +211,19 @@ static void
 replay(StateRef *ref, const StateBody *journaled)
 {
 	const StateFamily *family = ref->family;
-	const char *at = journal_records(journaled);
-	const char *end = at + *journal_used(journaled);
+	JournalReader reader;
+	JourneyTouches touches;
+	JourneyRow	row;
 
 	Assert(journaled->journaling && !ref->body->journaling);
 	memcpy(omnikpi_state_header(ref->body), omnikpi_state_header(journaled), family->header_size);
-	while (at < end)
+	omnikpi_journal_reader_init(&reader, journal_head(journaled));
+	while (omnikpi_journal_read(&reader, &touches, &row))
 	{
-		JourneyTouches touches;
-		JourneyRow	row;
-
-		omnikpi_touches_init(&touches, omnikpi_journal_touch_count(at));
-		at = omnikpi_journal_read(at, &touches, &row);
 		family->add_journey(ref, &touches, &row);
 		omnikpi_touches_free(&touches);
 	}
-	Assert(at == end);
+	omnikpi_journal_reader_free(&reader);
 }
 
 /*
@@ -388,12 +382,12 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 
 /*
  * Room for bytes more at the end of a journal, which stays within
- * STATE_JOURNAL_BYTES (the caller checked); returns where they go.  A new
- * state takes just its first journey (most never see a second), a growing
- * one the next power of two, which the aggregate context's chunks of a
- * power of two hold without waste.
+ * STATE_JOURNAL_BYTES (the caller checked); returns its head.  A new state
+ * takes just its first journey (most never see a second), a growing one
+ * the next power of two, which the aggregate context's chunks of a power
+ * of two hold without waste.
  */
-static char *
+static JournalHead *
 journal_room(StateRef *ref, Size bytes)
 {
 	Size		end = journal_end(ref->body);
@@ -414,8 +408,7 @@ journal_room(StateRef *ref, Size bytes)
 		ref->owned = ref->home == NULL;
 		ref->body = body;
 	}
-	*journal_used(ref->body) += bytes;
-	return (char *) ref->body + end;
+	return journal_head(ref->body);
 }
 
 /*
@@ -433,15 +426,18 @@ omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
 	omnikpi_touches_of_path(&touches, row->path, collapse);
 	if (touches.n > 0 && ref->body->journaling)
 	{
-		Size		bytes = omnikpi_journal_record_size(&touches, row);
+		JournalEntry entry;
 
-		if (journal_end(ref->body) + bytes <= STATE_JOURNAL_BYTES)
-			omnikpi_journal_write(journal_room(ref, bytes), &touches, row);
+		if (omnikpi_journal_entry(&entry, journal_head(ref->body), &touches, row,
+								  STATE_JOURNAL_BYTES - journal_end(ref->body)))
+			omnikpi_journal_add(journal_room(ref, entry.names_bytes + entry.record_bytes),
+								&entry, &touches, row);
 		else
 		{
 			build_tables(ref);
 			ref->family->add_journey(ref, &touches, row);
 		}
+		omnikpi_journal_entry_free(&entry);
 	}
 	else if (touches.n > 0)
 		ref->family->add_journey(ref, &touches, row);
@@ -633,44 +629,13 @@ omnikpi_state_final(FunctionCallInfo fcinfo, const StateFamily *family)
 
 /*
  * The number of channels of a working state: its channel table's entries,
- * or a journal's distinct names, counted in a table made for them.
+ * or the names of its journal's dictionary, which holds each name a touch
+ * of the journal has once.
  */
 int32
 omnikpi_state_channel_count(const StateBody *body)
 {
-	uint32		used;
-	const char *at;
-	const char *end;
-	KeyTable   *names;
-	int32		count;
-
 	if (!body->journaling)
 		return omnikpi_state_table(body, STATE_TABLE_CHANNELS)->nentries;
-	/* no more names than bytes of journal, and no more bytes of names */
-	used = Max(*journal_used(body), 1);
-	names = palloc(key_table_size(used, used, 0));
-	key_table_init(names, used, used, 0);
-	at = journal_records(body);
-	end = at + *journal_used(body);
-	while (at < end)
-	{
-		JourneyTouches touches;
-		JourneyRow	row;
-		int32		i;
-
-		omnikpi_touches_init(&touches, omnikpi_journal_touch_count(at));
-		at = omnikpi_journal_read(at, &touches, &row);
-		for (i = 0; i < touches.n; i++)
-		{
-			KeyProbe	probe;
-
-			key_probe_init(&probe, touches.names[i], touches.lens[i]);
-			if (key_table_find(names, &probe) < 0)
-				key_table_add(names, &probe);
-		}
-		omnikpi_touches_free(&touches);
-	}
-	count = names->nentries;
-	pfree(names);
-	return count;
+	return journal_head(body)->nnames;
 }

@@ -17,10 +17,10 @@
  *     executor keeps as it is;
  *   - a state of the journey families (markov_model, journey_paths) starts
  *     as a journal (common/journey_journal.h): its header, then its
- *     journeys as they came, a few bytes a touch, and no tables.  Its
- *     tables are built from the journal in one go when it is stored or
- *     combined, or when the journal would pass STATE_JOURNAL_BYTES; from
- *     then on its rows go to the tables;
+ *     journeys as they came, each name once and a byte a touch, and no
+ *     tables.  Its tables are built from the journal in one go when it is
+ *     stored or combined, or when the journal would pass
+ *     STATE_JOURNAL_BYTES; from then on its rows go to the tables;
  *   - its tables start empty (a family may give them a first size) and
  *     take room when their first key comes; when a table or the journal is
  *     full, the state is rebuilt larger in the per-call context and the new
@@ -57,8 +57,8 @@
 #define STATE_TABLE_CHANNELS	0
 /*
  * The largest journaling state, in bytes: a journey that would take it
- * past this builds its tables.  A journal takes about a byte a touch more
- * than the path's names; a markov_model of a few dozen journeys on a
+ * past this builds its tables.  A journal takes each distinct name once and
+ * about a byte a touch; a markov_model of a few dozen journeys on a
  * handful of channels takes 4 to 8 kB of tables, so below this the journal
  * is the smaller.
  */

@@ -1,6 +1,7 @@
 /*
- * journey_journal.c: writing and reading the records of a working state's
- * journal (see journey_journal.h for why a small state keeps one).
+ * journey_journal.c: writing and reading the dictionary and the records of
+ * a working state's journal (see journey_journal.h for why a small state
+ * keeps one).
  */
 #include "postgres.h"
 
@@ -83,22 +84,6 @@ count_flags(const JourneyRow *row)
 	return flags;
 }
 
-/* Bytes of the record of one journey. */
-Size
-omnikpi_journal_record_size(const JourneyTouches *touches, const JourneyRow *row)
-{
-	uint8		flags = count_flags(row);
-	Size		size = 1 + number_size(touches->n);
-	int32		i;
-
-	size += sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
-							  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
-							  ((flags & JOURNAL_VALUE) != 0));
-	for (i = 0; i < touches->n; i++)
-		size += number_size(touches->lens[i]) + touches->lens[i];
-	return size;
-}
-
 static char *
 write_double(char *at, double d)
 {
@@ -113,13 +98,124 @@ read_double(const char *at, double *d)
 	return at + sizeof(*d);
 }
 
-/* Write the record of one journey at at; returns the byte after it. */
-char *
-omnikpi_journal_write(char *at, const JourneyTouches *touches, const JourneyRow *row)
+/* The dictionary's first name; names follow each other. */
+static inline const char *
+journal_names(const JournalHead *head)
+{
+	return (const char *) (head + 1);
+}
+
+/* The number of the name in the dictionary, or -1. */
+static int32
+dictionary_number(const JournalHead *head, const char *name, int32 len)
+{
+	const char *at = journal_names(head);
+	int32		number;
+
+	for (number = 0; number < head->nnames; number++)
+	{
+		uint32		name_len;
+
+		at = read_number(at, &name_len);
+		if (name_len == (uint32) len && memcmp(at, name, len) == 0)
+			return number;
+		at += name_len;
+	}
+	return -1;
+}
+
+/*
+ * What the journey of touches and row's counts adds to the journal of
+ * head: each touch's number in the dictionary (a name the dictionary has
+ * not, or not yet, takes the next number, once for the journey), the bytes
+ * the new names take and the record's.  false, with the entry unfinished,
+ * as soon as they pass room: the journey goes to the tables instead, and a
+ * long one is not looked up to its end.
+ */
+bool
+omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
+					  const JourneyTouches *touches, const JourneyRow *row, Size room)
 {
 	uint8		flags = count_flags(row);
 	int32		i;
 
+	entry->numbers = touches->n <= JOURNEY_STACK_TOUCHES ? entry->stack_numbers :
+		palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	entry->new_names = 0;
+	entry->names_bytes = 0;
+	entry->record_bytes = 1 + number_size(touches->n) +
+		sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
+						  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
+						  ((flags & JOURNAL_VALUE) != 0));
+	for (i = 0; i < touches->n; i++)
+	{
+		const char *name = touches->names[i];
+		int32		len = touches->lens[i];
+		int32		number = dictionary_number(head, name, len);
+		int32		j;
+
+		/* a name new to the dictionary may come twice in the journey */
+		for (j = 0; number < 0 && j < i; j++)
+			if (entry->numbers[j] >= head->nnames && touches->lens[j] == len &&
+				memcmp(touches->names[j], name, len) == 0)
+				number = entry->numbers[j];
+		if (number < 0)
+		{
+			number = head->nnames + entry->new_names++;
+			entry->names_bytes += number_size(len) + len;
+		}
+		entry->numbers[i] = number;
+		entry->record_bytes += number_size(number);
+		if (entry->names_bytes + entry->record_bytes > room)
+			return false;
+	}
+	return entry->record_bytes <= room;
+}
+
+void
+omnikpi_journal_entry_free(JournalEntry *entry)
+{
+	if (entry->numbers != entry->stack_numbers)
+		pfree(entry->numbers);
+}
+
+/*
+ * Add the journey of entry (from omnikpi_journal_entry on this journal) to
+ * the journal of head, which has room for entry's bytes after its used
+ * ones: its new names at the dictionary's end, the records moved after
+ * them, its record at the end.
+ */
+void
+omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
+					const JourneyTouches *touches, const JourneyRow *row)
+{
+	char	   *names_end = (char *) journal_names(head) + head->names_bytes;
+	char	   *at;
+	uint8		flags = count_flags(row);
+	int32		next_number = head->nnames;
+	int32		i;
+
+	Assert(sizeof(JournalHead) + head->used + entry->names_bytes + entry->record_bytes
+		   <= JOURNAL_MAX_BYTES);
+	if (entry->new_names > 0)
+	{
+		memmove(names_end + entry->names_bytes, names_end, head->used - head->names_bytes);
+		at = names_end;
+		for (i = 0; i < touches->n; i++)
+		{
+			if (entry->numbers[i] != next_number)
+				continue;
+			at = write_number(at, touches->lens[i]);
+			memcpy(at, touches->names[i], touches->lens[i]);
+			at += touches->lens[i];
+			next_number++;
+		}
+		Assert(at == names_end + entry->names_bytes);
+		head->nnames = next_number;
+		head->names_bytes += entry->names_bytes;
+		head->used += entry->names_bytes;
+	}
+	at = (char *) journal_names(head) + head->used;
 	*at++ = (char) flags;
 	if (flags & JOURNAL_CONVERSIONS)
 		at = write_double(at, row->conversions);
@@ -129,40 +225,59 @@ omnikpi_journal_write(char *at, const JourneyTouches *touches, const JourneyRow 
 		at = write_double(at, row->value);
 	at = write_number(at, touches->n);
 	for (i = 0; i < touches->n; i++)
-	{
-		at = write_number(at, touches->lens[i]);
-		memcpy(at, touches->names[i], touches->lens[i]);
-		at += touches->lens[i];
-	}
-	return at;
+		at = write_number(at, entry->numbers[i]);
+	Assert(at == journal_names(head) + head->used + entry->record_bytes);
+	head->used += entry->record_bytes;
 }
 
-/* The number of touches of the record at at, to size the touches it is read into. */
-int32
-omnikpi_journal_touch_count(const char *at)
+/* Ready to read the records of the journal of head, its names listed. */
+void
+omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head)
 {
-	uint8		flags = (uint8) *at++;
-	uint32		n;
+	const char *at = journal_names(head);
+	int32		i;
 
-	at += sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
-							((flags & JOURNAL_NON_CONVERSIONS) != 0) +
-							((flags & JOURNAL_VALUE) != 0));
-	read_number(at, &n);
-	return (int32) n;
+	if (head->nnames <= JOURNAL_STACK_NAMES)
+	{
+		reader->names = reader->stack_names;
+		reader->lens = reader->stack_lens;
+	}
+	else
+	{
+		reader->names = palloc(head->nnames * sizeof(const char *));
+		reader->lens = palloc(head->nnames * sizeof(int32));
+	}
+	for (i = 0; i < head->nnames; i++)
+	{
+		uint32		len;
+
+		at = read_number(at, &len);
+		reader->names[i] = at;
+		reader->lens[i] = (int32) len;
+		at += len;
+	}
+	Assert(at == journal_names(head) + head->names_bytes);
+	reader->nnames = head->nnames;
+	reader->at = at;
+	reader->end = journal_names(head) + head->used;
 }
 
 /*
- * Read the record at at into touches (with room for its touches: see
- * omnikpi_journal_touch_count) and row's counts; row->path is NULL.
- * Returns the byte after the record.
+ * Read the next record into touches (initialized here: free them with
+ * omnikpi_touches_free) and row's counts; row->path is NULL, the names
+ * point into the journal.  false after the last record.
  */
-const char *
-omnikpi_journal_read(const char *at, JourneyTouches *touches, JourneyRow *row)
+bool
+omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row)
 {
-	uint8		flags = (uint8) *at++;
+	const char *at = reader->at;
+	uint8		flags;
 	uint32		n;
 	uint32		i;
 
+	if (at >= reader->end)
+		return false;
+	flags = (uint8) *at++;
 	row->path = NULL;
 	row->conversions = (flags & JOURNAL_CONVERSION_ONE) ? 1.0 : 0.0;
 	row->non_conversions = (flags & JOURNAL_NON_CONVERSION_ONE) ? 1.0 : 0.0;
@@ -174,15 +289,28 @@ omnikpi_journal_read(const char *at, JourneyTouches *touches, JourneyRow *row)
 	if (flags & JOURNAL_VALUE)
 		at = read_double(at, &row->value);
 	at = read_number(at, &n);
+	omnikpi_touches_init(touches, (int32) n);
 	for (i = 0; i < n; i++)
 	{
-		uint32		len;
+		uint32		number;
 
-		at = read_number(at, &len);
-		touches->names[i] = at;
-		touches->lens[i] = (int32) len;
-		at += len;
+		at = read_number(at, &number);
+		Assert(number < (uint32) reader->nnames);
+		touches->names[i] = reader->names[number];
+		touches->lens[i] = reader->lens[number];
 	}
 	touches->n = (int32) n;
-	return at;
+	reader->at = at;
+	Assert(at <= reader->end);
+	return true;
+}
+
+void
+omnikpi_journal_reader_free(JournalReader *reader)
+{
+	if (reader->names != reader->stack_names)
+	{
+		pfree(reader->names);
+		pfree(reader->lens);
+	}
 }

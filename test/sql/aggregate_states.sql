@@ -135,9 +135,9 @@ SELECT hash_bytes_per_group('SELECT k, rollup(model) FROM eleven_touch_models GR
 
 -- A markov_model state keeps its journeys as they came until it gets big
 -- (test/sql/journal_states.sql): 20,000 groups of four journeys of three
--- channels keep 108 bytes a state (a 128-byte chunk, and the 64-byte one of
--- its first journey left behind); with its tables built it took 512 bytes
--- and more.
+-- channels keep 76 bytes a state, each name once and a byte a touch (a
+-- 128-byte chunk, and the 64-byte one of its first journey left behind);
+-- with its tables built it took 512 bytes and more.
 CREATE TABLE four_journey_groups AS
 SELECT g / 4 AS k, ARRAY['web', 'email', 'store'] AS path, g % 7 = 0 AS converted
 FROM generate_series(0, 79999) g;

@@ -1,16 +1,18 @@
 -- The journal of a small markov_model or journey_paths state: a group's
--- journeys are kept as they came until the journal would pass 4 kB, and
--- the state's tables are built from it then, or when the state is stored
--- or combined.  Every way a state crosses that boundary must give the
--- tables the rows would have given one by one: here each group's result is
--- compared with the rollup of one model per journey, which no journal
--- crosses, under hash and sort aggregation and through parallel workers.
+-- journeys are kept as they came, each channel name once in the journal's
+-- dictionary and each touch as its number there, until the journal would
+-- pass 4 kB; the state's tables are built from it then, or when the state
+-- is stored or combined.  Every way a state crosses that boundary, and
+-- every kind of name the dictionary holds, must give the tables the rows
+-- would have given one by one: here each group's result is compared with
+-- the rollup of one model per journey, which no journal crosses, under
+-- hash and sort aggregation and through parallel workers.
 
--- 300 groups of 3 to 120 journeys on channel names of 9 to 11 bytes, a
--- record of about 50 to 130 bytes: groups of few journeys stay journals,
--- the others cross 4 kB after 30 to 80 journeys, in the middle of the
--- group.  Counted rows put every kind of count into the records: whole and
--- fractional counts, no conversions, no value, and -0.
+-- 300 groups of 3 to 120 journeys of 4 to 12 touches on three names of
+-- 11 bytes that repeat, a record of 6 to 38 bytes: the groups stay
+-- journals (but one, with counted rows).  Counted rows put every kind of
+-- count into the records: whole and fractional counts, no conversions, no
+-- value, and -0.
 CREATE TABLE journal_journeys AS
 SELECT j, j % 300 AS k,
 	   ARRAY(SELECT 'channel_' || (ARRAY['a', 'bb', 'ccc'])[1 + (j * 7 + s * 3) % 3] || (j + s * s) % 5
@@ -21,10 +23,32 @@ SELECT j, j % 300 AS k,
 	   CASE j % 3 WHEN 0 THEN 1 WHEN 1 THEN 0 ELSE 0.25 END::float8 AS non_conversions
 FROM generate_series(1, 300 * 120) j
 WHERE j % 300 < 2 * (j / 300) + 1 OR j / 300 < 3;
--- A group whose first journey alone takes more than the journal holds.
+-- 50 groups of 5 to 54 journeys of 4 to 16 touches whose names never
+-- repeat: every touch adds a name of 10 to 12 bytes to the dictionary, so
+-- that 23 of the groups cross 4 kB in the middle of the group, and the
+-- others keep dictionaries of up to 295 names (more than a reader keeps on
+-- its stack, and numbers of two bytes from the 129th).
+INSERT INTO journal_journeys
+SELECT 200000 + g * 100 + r, 2000 + g,
+	   ARRAY(SELECT 'name ' || g * 100 + r || '.' || s FROM generate_series(1, 4 + (g + r) % 13) s),
+	   r % 4 = 0, (r % 13)::float8,
+	   CASE r % 5 WHEN 0 THEN 0 WHEN 1 THEN 2.5 ELSE 1 END::float8,
+	   CASE r % 3 WHEN 0 THEN 1 WHEN 1 THEN 0 ELSE 0.25 END::float8
+FROM generate_series(0, 49) g, generate_series(1, 5 + g) r;
+-- 40 groups of 1 to 40 journeys on names of two to four bytes a character
+-- and NULL channels (skipped; a channel touched twice in a row counts once
+-- but with 'keep'), some paths empty or all NULL (rows skipped).
+INSERT INTO journal_journeys
+SELECT 300000 + g * 100 + r, 3000 + g,
+	   ARRAY(SELECT (ARRAY['café', 'größe', 'кол-центр', '客服', 'e-mail', NULL, 'café'])[1 + (g * 5 + r * 3 + s * s) % 7]
+			 FROM generate_series(1, (g + r) % 10) s),
+	   r % 3 = 0, r::float8, (r % 4)::float8, (r % 2) * 0.5
+FROM generate_series(0, 39) g, generate_series(1, 1 + g) r;
+-- A group whose first journey alone takes more than the journal holds:
+-- 5,000 touches on 23 names.
 INSERT INTO journal_journeys
 SELECT 100000 + r, 1000,
-	   ARRAY(SELECT 'long channel ' || (s * 7 + r) % 23 FROM generate_series(1, 400) s),
+	   ARRAY(SELECT 'long channel ' || (s * 7 + r) % 23 FROM generate_series(1, 5000) s),
 	   r % 2 = 0, r, r % 3, r % 2
 FROM generate_series(1, 3) r;
 ANALYZE journal_journeys;
