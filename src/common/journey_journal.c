@@ -41,13 +41,19 @@ write_number(char *at, uint32 n)
 	return at;
 }
 
-static const char *
+/* Inline with a path of its own for one byte: it runs once per touch. */
+static inline const char *
 read_number(const char *at, uint32 *n)
 {
 	uint32		result = 0;
 	int			shift = 0;
-	uint8		byte;
+	uint8		byte = (uint8) *at;
 
+	if (likely(byte < 0x80))
+	{
+		*n = byte;
+		return at + 1;
+	}
 	do
 	{
 		byte = (uint8) *at++;
@@ -105,6 +111,16 @@ journal_names(const JournalHead *head)
 	return (const char *) (head + 1);
 }
 
+/*
+ * Are the two names the same?  One of another length or first byte is
+ * told apart without a call: most are.
+ */
+static inline bool
+same_name(const char *a, int32 a_len, const char *b, int32 b_len)
+{
+	return a_len == b_len && (a_len == 0 || (a[0] == b[0] && memcmp(a, b, a_len) == 0));
+}
+
 /* The number of the name in the dictionary, or -1. */
 static int32
 dictionary_number(const JournalHead *head, const char *name, int32 len)
@@ -117,7 +133,7 @@ dictionary_number(const JournalHead *head, const char *name, int32 len)
 		uint32		name_len;
 
 		at = read_number(at, &name_len);
-		if (name_len == (uint32) len && memcmp(at, name, len) == 0)
+		if (same_name(at, (int32) name_len, name, len))
 			return number;
 		at += name_len;
 	}
@@ -156,8 +172,8 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 
 		/* a name new to the dictionary may come twice in the journey */
 		for (j = 0; number < 0 && j < i; j++)
-			if (entry->numbers[j] >= head->nnames && touches->lens[j] == len &&
-				memcmp(touches->names[j], name, len) == 0)
+			if (entry->numbers[j] >= head->nnames &&
+				same_name(touches->names[j], touches->lens[j], name, len))
 				number = entry->numbers[j];
 		if (number < 0)
 		{
