@@ -105,6 +105,73 @@ BEGIN
 END
 $$;
 
+-- An incremental refresh of the distributed forms recomputes each touched
+-- entity and compares it with its stored rows on the workers
+-- (omnikpi.changed_keys_query, docs/scale-out.md): what comes to the
+-- coordinator is at most a digest per key and side (Citus' intermediate
+-- results, which EXPLAIN ANALYZE measures), never the entities' rows or
+-- their source rows.  Its touched keys here: 30 of each entity table's
+-- own, in the columns a refresh finds them by (those of an entity numbered
+-- per customer carry a time the table has no column for).
+SET citus.enable_ddl_propagation = off;	-- a pg_temp function stays local
+CREATE FUNCTION pg_temp.comparison_plan(form name, entity_table name, touched_columns text)
+	RETURNS SETOF text
+	LANGUAGE plpgsql
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE kpi_touched AS SELECT DISTINCT %s FROM %I.%I LIMIT 30',
+				   touched_columns, form, entity_table);
+	RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, TIMING off, SUMMARY off) ' || omnikpi.changed_keys_query(form,
+		(SELECT e FROM (SELECT e.*, l.definition, l.optional_source, l.absent_input
+						FROM omnikpi.kpi_entity_tables e
+						JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
+						WHERE e.table_name = entity_table
+						  AND e.keyed_by = r.settings #>> ARRAY['layers', entity_table::text]) AS e),
+		r.settings)
+		FROM refresh_settings r WHERE r.schema_name = form;
+	DROP TABLE pg_temp.kpi_touched;
+END
+$fn$;
+RESET citus.enable_ddl_propagation;
+CREATE TEMP TABLE comparisons AS
+SELECT c.form, c.entity_table, p.line
+FROM (VALUES ('mv_dist', 'customer_orders', 'customer_id, order_id'),
+			 ('mv_dist', 'interaction_journeys', 'customer_id, journey_id'),
+			 ('mv_dist', 'interaction_issues', 'customer_id, issue_id'),
+			 ('mv_dist', 'customer_profiles', 'customer_id'),
+			 ('mv_dist', 'attribution_paths', 'journey_id'),
+			 ('mv_dist_by_customer', 'customer_orders', 'customer_id, order_id'),
+			 ('mv_dist_by_customer', 'interaction_journeys', 'customer_id, started_at AS since'),
+			 ('mv_dist_by_customer', 'interaction_issues', 'customer_id, issue_id'),
+			 ('mv_dist_by_customer', 'customer_profiles', 'customer_id'),
+			 ('mv_dist_by_customer', 'attribution_paths', 'customer_id, converted_at AS since')) AS c(form, entity_table, touched)
+CROSS JOIN LATERAL pg_temp.comparison_plan(c.form::name, c.entity_table::name, c.touched) AS p(line);
+CREATE TEMP TABLE comparison_traffic AS
+SELECT form, entity_table,
+	count(*) FILTER (WHERE line ~ 'Task Count') AS distributed_scans,
+	coalesce(sum(substring(line FROM 'Intermediate Data Size: (\d+) bytes')::bigint), 0) AS bytes_to_the_coordinator
+FROM comparisons GROUP BY form, entity_table;
+SELECT * FROM comparison_traffic ORDER BY form, entity_table;
+DO $$
+DECLARE
+	failures text;
+BEGIN
+	-- a key and a SHA-256 digest: under 64 bytes, twice per key
+	SELECT string_agg(format('%s.%s (%s bytes)', form, entity_table, bytes_to_the_coordinator), ', ') INTO failures
+	FROM comparison_traffic WHERE distributed_scans = 0 OR bytes_to_the_coordinator > 2 * 30 * 64;
+	IF failures IS NOT NULL THEN
+		RAISE EXCEPTION 'the refresh compares touched entities on the coordinator: %', failures;
+	END IF;
+	SELECT string_agg(relation, ', ') INTO failures
+	FROM placements
+	WHERE relation LIKE 'mv\_dist%' AND kind = 'entity table' AND relation NOT LIKE '%\_marks'
+	  AND relation NOT IN (SELECT form || '.' || entity_table FROM comparisons);
+	IF failures IS NOT NULL THEN
+		RAISE EXCEPTION 'distributed entity tables whose comparison is not checked: %', failures;
+	END IF;
+END
+$$;
+
 -- Incremental refreshes of both materialized forms, each followed by a
 -- comparison of everything made: a new day in every source (copies of the
 -- last day's rows a year later), late rows inside the window, updates and
