@@ -149,7 +149,7 @@ CROSS JOIN LATERAL pg_temp.comparison_plan(c.form::name, c.entity_table::name, c
 CREATE TEMP TABLE comparison_traffic AS
 SELECT form, entity_table,
 	count(*) FILTER (WHERE line ~ 'Task Count') AS distributed_scans,
-	coalesce(sum(substring(line FROM 'Intermediate Data Size: (\d+) bytes')::bigint), 0) AS bytes_to_the_coordinator
+	coalesce(sum(pg_size_bytes(substring(line FROM 'Intermediate Data Size: (\d+ \w+)'))), 0) AS bytes_to_the_coordinator
 FROM comparisons GROUP BY form, entity_table;
 SELECT * FROM comparison_traffic ORDER BY form, entity_table;
 DO $$
