@@ -259,6 +259,8 @@ BEGIN
 			SELECT 1, n.* FROM (%s) AS n', changes, relation, changed_condition,
 					   format(entity.definition, VARIADIC args
 							  || omnikpi.inputs_of_keys(target_schema, entity, settings, key_columns, 'pg_temp.kpi_changed_keys')));
+		-- its size and signs only, as on one node (refresh_entity_table)
+		EXECUTE format('ANALYZE pg_temp.%I (sign)', changes);
 		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation, changed_condition);
 		EXECUTE format('INSERT INTO %s SELECT %s FROM pg_temp.%I WHERE sign = 1', relation, columns, changes);
 	END IF;
