@@ -181,58 +181,50 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.touched_key_columns(regclass) IS
 	'the columns of the touched keys of a refresh of the materialized form that the entity table has';
 
--- The query of the touched keys (pg_temp.kpi_touched) of a distributed
--- entity table whose rows change: the template of the full rebuild limited
--- to those keys, compared with the stored rows of the same keys by a
--- digest per key of their multiset (the SHA-256 of their binary images,
--- record_send, in order: a float's every bit, a number's scale, a time
--- whatever the worker's DateStyle or TimeZone; each image says its own
--- length, so the concatenation is the multiset's).  Each side is computed
--- on the workers, where a key's stored rows lie beside its source rows
--- (they meet on the distribution column, and the keys are constants); at
--- most a digest per key comes to the coordinator, where Citus cannot push
--- the join of the two sides down (a customer profile's).
-CREATE FUNCTION omnikpi.changed_keys_query(target_schema name, entity record, settings jsonb) RETURNS text
+-- The query of the rows of a layer view for the keys of a temporary table
+-- of a refresh (keys): the template of the full rebuild, its sources
+-- limited to those keys.  Over sources distributed by one of the key
+-- columns, Citus runs it whole on the workers, each shard computing the
+-- entities of its own keys from its own rows.
+CREATE FUNCTION omnikpi.entity_rows_query(target_schema name, entity record, settings jsonb, keys text) RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-	relation text := format('%I.%I', target_schema, entity.table_name);
-	key_columns name[] := omnikpi.touched_key_columns(relation::regclass);
-	keys text := array_to_string(ARRAY(SELECT format('%I', k) FROM unnest(key_columns) k), ', ');
 BEGIN
-	RETURN format($q$SELECT %1$s
-		FROM (SELECT %1$s, sha256(string_agg(record_send(e), '' ORDER BY record_send(e))) AS digest
-			  FROM %2$s AS e WHERE %3$s GROUP BY %1$s) AS o
-		FULL JOIN (SELECT %1$s, sha256(string_agg(record_send(n), '' ORDER BY record_send(n))) AS digest
-				   FROM (%4$s) AS n GROUP BY %1$s) AS n USING (%1$s)
-		WHERE o.digest IS DISTINCT FROM n.digest$q$,
-				  keys, relation, omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_touched'),
-				  format(entity.definition, VARIADIC ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'))
-						 || omnikpi.inputs_of_keys(target_schema, entity, settings, key_columns, 'pg_temp.kpi_touched')));
+	RETURN format(entity.definition, VARIADIC ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'))
+				  || omnikpi.inputs_of_keys(target_schema, entity, settings,
+											omnikpi.touched_key_columns(format('%I.%I', target_schema, entity.table_name)::regclass),
+											keys));
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.changed_keys_query(name, record, jsonb) IS
-	'the query of the touched keys of a distributed entity table whose rows change in a refresh of the materialized form, compared on the Citus workers by a digest per key';
+COMMENT ON FUNCTION omnikpi.entity_rows_query(name, record, jsonb, text) IS
+	'the query of the rows of a layer view of create_kpi_views for the keys of a temporary table of a refresh, read from its sources';
 
 -- On Citus, an entity table distributed by a column of its touched keys
--- (distribute_entity_tables) is refreshed where its rows live: its touched
--- entities are recomputed from their source rows and compared with their
--- stored rows on the workers (changed_keys_query); for the keys that
--- changed, the stored and the new rows are read
--- (pg_temp.kpi_changes_<table>, for the summaries on the coordinator) and
--- replaced.  An entity keyed per customer (journeys without ids, customer
--- profiles) is recomputed from the customer's whole history, as a full
--- rebuild does, on the workers; the window's shortcuts of one node
--- (refresh_entity_table) read temporary tables of the coordinator, which
--- would bring every input row there.  The keys' condition limits each
--- column apart, so it may take in a few more entities than were touched
--- (a touched customer's untouched journey with a touched journey's id):
--- they are recomputed and compared like the others, and come out the same.
+-- (distribute_entity_tables) is maintained on the workers: its touched
+-- entities are recomputed there from their source rows
+-- (entity_rows_query), and only their new rows, with the stored ones, come
+-- to the coordinator, to be compared there (as a multiset of text forms
+-- per key, printed here in this function's settings, whatever the
+-- workers') and added to the summaries; the changed keys' rows are then
+-- deleted and inserted, each statement routed to the workers that hold
+-- them.  The rows each entity is recomputed from stay on the workers.  An
+-- entity kept per customer (journeys without ids, customer profiles,
+-- conversion paths by customer) is recomputed from the customer's whole
+-- history, as the full rebuild computes it: the window's shortcuts of one
+-- node (refresh_entity_table) read temporary tables of the coordinator,
+-- which would bring every input row there.  The keys' condition limits
+-- each column apart, so it may take in a few more entities than were
+-- touched (a touched customer's untouched journey with a touched journey's
+-- id): they are recomputed and compared like the others, and come out the
+-- same.
 CREATE FUNCTION omnikpi.refresh_entities_on_workers(target_schema name, entity record, settings jsonb)
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
+	SET extra_float_digits = 1
 AS $fn$
 DECLARE
 	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
@@ -240,31 +232,38 @@ DECLARE
 	marks text := format('%I.%I', target_schema, entity.table_name || '_marks');
 	changes name := 'kpi_changes_' || entity.table_name;
 	key_columns name[] := omnikpi.touched_key_columns(relation::regclass);
+	keys text := array_to_string(ARRAY(SELECT format('%I', k) FROM unnest(key_columns) k), ', ');
 	columns text;
-	changed_condition text;
 	marks_condition text;
 BEGIN
-	EXECUTE format('CREATE TEMP TABLE %I (sign integer, LIKE %s) ON COMMIT DROP', changes, relation);
-	IF NOT EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
-		RETURN;
-	END IF;
-	EXECUTE 'CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS ' || omnikpi.changed_keys_query(target_schema, entity, settings);
-	IF EXISTS (SELECT FROM pg_temp.kpi_changed_keys) THEN
-		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
-		FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
-		changed_condition := omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_changed_keys');
-		EXECUTE format('INSERT INTO pg_temp.%I
+	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
+	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	-- the touched keys' stored rows (-1) and new rows (1)
+	EXECUTE format('CREATE TEMP TABLE kpi_touched_rows (sign integer, LIKE %s) ON COMMIT DROP', relation);
+	IF EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
+		EXECUTE format('INSERT INTO pg_temp.kpi_touched_rows
 			SELECT -1, e.* FROM %s AS e WHERE %s
 			UNION ALL
-			SELECT 1, n.* FROM (%s) AS n', changes, relation, changed_condition,
-					   format(entity.definition, VARIADIC args
-							  || omnikpi.inputs_of_keys(target_schema, entity, settings, key_columns, 'pg_temp.kpi_changed_keys')));
-		-- its size and signs only, as on one node (refresh_entity_table)
-		EXECUTE format('ANALYZE pg_temp.%I (sign)', changes);
-		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation, changed_condition);
+			SELECT 1, n.* FROM (%s) AS n', relation,
+					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_touched'),
+					   omnikpi.entity_rows_query(target_schema, entity, settings, 'pg_temp.kpi_touched'));
+	END IF;
+	-- the keys whose multiset of rows changed, and their rows: the changes
+	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+		SELECT DISTINCT %1$s FROM pg_temp.kpi_touched_rows
+		GROUP BY %1$s, ROW(%2$s)::text HAVING sum(sign) <> 0', keys, columns);
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT * FROM pg_temp.kpi_touched_rows WHERE (%s) IN (SELECT %s FROM pg_temp.kpi_changed_keys)',
+				   changes, keys, keys);
+	-- its size and signs only, as on one node (refresh_entity_table)
+	EXECUTE format('ANALYZE pg_temp.%I (sign)', changes);
+	IF EXISTS (SELECT FROM pg_temp.kpi_changed_keys) THEN
+		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation,
+					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_changed_keys'));
 		EXECUTE format('INSERT INTO %s SELECT %s FROM pg_temp.%I WHERE sign = 1', relation, columns, changes);
 	END IF;
-	IF entity.marks IS NOT NULL THEN
+	DROP TABLE pg_temp.kpi_touched_rows;
+	IF entity.marks IS NOT NULL AND EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
 		-- the marks of the touched keys, the others left out: the inputs'
 		-- conditions may take in a few more
 		marks_condition := omnikpi.key_condition(marks, 'm', ARRAY[entity.marks_key], 'pg_temp.kpi_touched');
@@ -277,7 +276,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION omnikpi.refresh_entities_on_workers(name, record, jsonb) IS
-	'on Citus, recomputes and compares the touched rows of a distributed entity table of the materialized form on the workers, replaces those that changed and writes the temporary table of its changes';
+	'on Citus, recomputes the touched rows of a distributed entity table of the materialized form on the workers, replaces those that changed and writes the temporary table of its changes';
 
 CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
 	RETURNS text
