@@ -103,12 +103,12 @@ GROUP BY month$v$
 WHERE table_name = 'customer_month_summary';
 
 -- The condition that limits a relation (the name of a table or view) to
--- the keys of a refresh's temporary table (keys): for each
--- key column the relation has, alias.column = ANY (the keys' distinct
--- values, written as a constant).  A constant, not a subquery on a
--- temporary table of the coordinator, is what lets Citus prune the shards
--- and run the whole statement on the workers; NULL when the relation has
--- none of the columns.
+-- the keys of a refresh's temporary table (keys): for each key column the
+-- relation has, alias.column = ANY (the keys' distinct values, written as
+-- a constant).  A constant, not a subquery on a temporary table of the
+-- coordinator, is what lets Citus prune the shards and run the whole
+-- statement on the workers; NULL when the relation has none of the
+-- columns.
 CREATE FUNCTION omnikpi.key_condition(relation text, alias text, key_columns name[], keys text) RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
