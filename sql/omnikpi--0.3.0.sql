@@ -2921,6 +2921,28 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.create_entity_table(name, name, text, jsonb, text[]) IS
 	'creates, empty, the table that keeps a layer view of create_kpi_views in the materialized form, and its marks table';
 
+-- The column Citus distributes a table by (hash distribution), or NULL: a
+-- table outside Citus' metadata, or no Citus at all (every call into Citus
+-- is dynamic SQL, so omnikpi does not depend on it).
+CREATE FUNCTION omnikpi.distribution_column(relation regclass) RETURNS name
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	column_name name;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE $q$SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+		FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1 AND p.partmethod = 'h'$q$
+		INTO column_name USING relation;
+	RETURN column_name;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.distribution_column(regclass) IS
+	'the column Citus distributes the table by, or NULL when it is not a hash-distributed table';
+
 -- On Citus, the entity tables whose source is a distributed table are
 -- distributed too, by the column the source is distributed by and
 -- co-located with it, so that a customer's (or journey's) entity rows live
@@ -2948,23 +2970,15 @@ DECLARE
 	key name;
 	colocated text;
 BEGIN
-	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-		RETURN;
-	END IF;
 	FOR entity IN SELECT e.table_name, e.keyed_by, e.marks_key, l.sources[1] AS source
 				  FROM omnikpi.kpi_entity_tables e
 				  JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
 				  WHERE layers ->> e.table_name::text = e.keyed_by
 				  ORDER BY e.position LOOP
 		source := (given ->> entity.source)::oid;
-		source_column := NULL;
-		EXECUTE $q$SELECT a.attname, a.atttypid
-			FROM pg_catalog.pg_dist_partition p
-			JOIN pg_catalog.pg_attribute a ON a.attrelid = p.logicalrelid
-				AND a.attname = pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
-			WHERE p.logicalrelid = $1 AND p.partmethod = 'h'$q$
-			INTO source_column, source_type USING source;
+		source_column := omnikpi.distribution_column(source);
 		CONTINUE WHEN source_column IS NULL;
+		SELECT a.atttypid INTO source_type FROM pg_attribute a WHERE a.attrelid = source AND a.attname = source_column;
 		SELECT k.name INTO key
 		FROM unnest(ARRAY[entity.keyed_by::name, 'customer_id']) WITH ORDINALITY AS k(name, n)
 		JOIN pg_attribute a ON a.attrelid = format('%I.%I', target_schema, entity.table_name)::regclass
@@ -3270,6 +3284,182 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.compare_entity_rows(record, text) IS
 	'compares the old and new rows of the touched entities of a refresh of the materialized form and writes the changed keys and the signed changes';
 
+-- The condition that limits a relation (the name of a table or view) to
+-- the keys of a refresh's temporary table (keys): for each key column the
+-- relation has, alias.column = ANY (the keys' distinct values, written as
+-- a constant).  A constant, not a subquery on a temporary table of the
+-- coordinator, is what lets Citus prune the shards and run the whole
+-- statement on the workers; NULL when the relation has none of the
+-- columns.
+CREATE FUNCTION omnikpi.key_condition(relation text, alias text, key_columns name[], keys text) RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	key record;
+	literal text;
+	conditions text[] := '{}';
+BEGIN
+	FOR key IN SELECT k.attname, format_type(k.atttypid, k.atttypmod) AS type_name
+			   FROM unnest(key_columns) WITH ORDINALITY AS c(name, n)
+			   JOIN pg_attribute k ON k.attrelid = to_regclass(keys) AND k.attname = c.name AND NOT k.attisdropped
+			   WHERE EXISTS (SELECT FROM pg_attribute r WHERE r.attrelid = to_regclass(relation)
+							 AND r.attname = c.name AND r.attnum > 0 AND NOT r.attisdropped)
+			   ORDER BY c.n LOOP
+		EXECUTE format('SELECT array_agg(DISTINCT %1$I ORDER BY %1$I)::text FROM %2$s WHERE %1$I IS NOT NULL',
+					   key.attname, keys)
+			INTO literal;
+		conditions := conditions || format('%s.%I = ANY (%L::%s[])', alias, key.attname, coalesce(literal, '{}'),
+										   key.type_name);
+	END LOOP;
+	RETURN nullif(array_to_string(conditions, ' AND '), '');
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.key_condition(text, text, name[], text) IS
+	'the condition that limits a relation to the keys of a temporary table of a refresh, the keys written as constants';
+
+-- A layer view template's inputs for the given keys: its sources, each
+-- limited to those keys (a source is keyed like its entities, so all the
+-- rows of a key are there).
+CREATE FUNCTION omnikpi.inputs_of_keys(target_schema name, entity record, settings jsonb, key_columns name[],
+									   keys text)
+	RETURNS text[]
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	inputs text[] := omnikpi.layer_inputs(target_schema, entity.table_name, entity.keyed_by, settings -> 'given',
+										  ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments')));
+	condition text;
+BEGIN
+	FOR i IN 1 .. cardinality(inputs) LOOP
+		-- a subquery (an absent source's rows: none) or no input at all
+		CONTINUE WHEN inputs[i] IS NULL OR left(inputs[i], 1) = '(';
+		condition := omnikpi.key_condition(inputs[i], 'input', key_columns, keys);
+		IF condition IS NOT NULL THEN
+			inputs[i] := format('(SELECT * FROM %s AS input WHERE %s)', inputs[i], condition);
+		END IF;
+	END LOOP;
+	RETURN inputs;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.inputs_of_keys(name, record, jsonb, name[], text) IS
+	'the inputs of a layer view template of create_kpi_views limited to the keys of a temporary table of a refresh';
+
+-- The columns of a refresh's touched keys (pg_temp.kpi_touched) an entity
+-- table has: customer_id and the entity's own id, or customer_id alone for
+-- an entity numbered per customer (its touched keys carry where the
+-- numbering starts again, which the table does not have).
+CREATE FUNCTION omnikpi.touched_key_columns(relation regclass) RETURNS name[]
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT array_agg(t.attname ORDER BY t.attnum)
+	FROM pg_attribute t
+	WHERE t.attrelid = to_regclass('pg_temp.kpi_touched') AND t.attnum > 0 AND NOT t.attisdropped
+	  AND EXISTS (SELECT FROM pg_attribute e WHERE e.attrelid = relation AND e.attname = t.attname
+				  AND e.attnum > 0 AND NOT e.attisdropped)
+$fn$;
+COMMENT ON FUNCTION omnikpi.touched_key_columns(regclass) IS
+	'the columns of the touched keys of a refresh of the materialized form that the entity table has';
+
+-- The query of the rows of a layer view for the keys of a temporary table
+-- of a refresh (keys): the template of the full rebuild, its sources
+-- limited to those keys.  Over sources distributed by one of the key
+-- columns, Citus runs it whole on the workers, each shard computing the
+-- entities of its own keys from its own rows.
+CREATE FUNCTION omnikpi.entity_rows_query(target_schema name, entity record, settings jsonb, keys text) RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	RETURN format(entity.definition, VARIADIC ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'))
+				  || omnikpi.inputs_of_keys(target_schema, entity, settings,
+											omnikpi.touched_key_columns(format('%I.%I', target_schema, entity.table_name)::regclass),
+											keys));
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.entity_rows_query(name, record, jsonb, text) IS
+	'the query of the rows of a layer view of create_kpi_views for the keys of a temporary table of a refresh, read from its sources';
+
+-- On Citus, an entity table distributed by a column of its touched keys
+-- (distribute_entity_tables) is maintained on the workers: its touched
+-- entities are recomputed there from their source rows
+-- (entity_rows_query), and only their new rows, with the stored ones, come
+-- to the coordinator, to be compared there (as a multiset of text forms
+-- per key, printed here in this function's settings, whatever the
+-- workers') and added to the summaries; the changed keys' rows are then
+-- deleted and inserted, each statement routed to the workers that hold
+-- them.  The rows each entity is recomputed from stay on the workers.  An
+-- entity kept per customer (journeys without ids, customer profiles,
+-- conversion paths by customer) is recomputed from the customer's whole
+-- history, as the full rebuild computes it: the window's shortcuts of one
+-- node (refresh_entity_table) read temporary tables of the coordinator,
+-- which would bring every input row there.  The keys' condition limits
+-- each column apart, so it may take in a few more entities than were
+-- touched (a touched customer's untouched journey with a touched journey's
+-- id): they are recomputed and compared like the others, and come out the
+-- same.
+CREATE FUNCTION omnikpi.refresh_entities_on_workers(target_schema name, entity record, settings jsonb)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	-- floats in their shortest exact form, so that two different values
+	-- never print alike
+	SET extra_float_digits = 1
+AS $fn$
+DECLARE
+	args text[] := ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'));
+	relation text := format('%I.%I', target_schema, entity.table_name);
+	marks text := format('%I.%I', target_schema, entity.table_name || '_marks');
+	changes name := 'kpi_changes_' || entity.table_name;
+	key_columns name[] := omnikpi.touched_key_columns(relation::regclass);
+	keys text := array_to_string(ARRAY(SELECT format('%I', k) FROM unnest(key_columns) k), ', ');
+	columns text;
+	marks_condition text;
+BEGIN
+	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
+	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	-- the touched keys' stored rows (-1) and new rows (1)
+	EXECUTE format('CREATE TEMP TABLE kpi_touched_rows (sign integer, LIKE %s) ON COMMIT DROP', relation);
+	IF EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
+		EXECUTE format('INSERT INTO pg_temp.kpi_touched_rows
+			SELECT -1, e.* FROM %s AS e WHERE %s
+			UNION ALL
+			SELECT 1, n.* FROM (%s) AS n', relation,
+					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_touched'),
+					   omnikpi.entity_rows_query(target_schema, entity, settings, 'pg_temp.kpi_touched'));
+	END IF;
+	-- the keys whose multiset of rows changed, and their rows: the changes
+	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
+		SELECT DISTINCT %1$s FROM pg_temp.kpi_touched_rows
+		GROUP BY %1$s, ROW(%2$s)::text HAVING sum(sign) <> 0', keys, columns);
+	EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+		SELECT * FROM pg_temp.kpi_touched_rows WHERE (%s) IN (SELECT %s FROM pg_temp.kpi_changed_keys)',
+				   changes, keys, keys);
+	-- its size and signs only, as on one node (refresh_entity_table)
+	EXECUTE format('ANALYZE pg_temp.%I (sign)', changes);
+	IF EXISTS (SELECT FROM pg_temp.kpi_changed_keys) THEN
+		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation,
+					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_changed_keys'));
+		EXECUTE format('INSERT INTO %s SELECT %s FROM pg_temp.%I WHERE sign = 1', relation, columns, changes);
+	END IF;
+	DROP TABLE pg_temp.kpi_touched_rows;
+	IF entity.marks IS NOT NULL AND EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
+		-- the marks of the touched keys, the others left out: the inputs'
+		-- conditions may take in a few more
+		marks_condition := omnikpi.key_condition(marks, 'm', ARRAY[entity.marks_key], 'pg_temp.kpi_touched');
+		EXECUTE format('DELETE FROM %s AS m WHERE %s', marks, marks_condition);
+		EXECUTE format('INSERT INTO %s SELECT m.* FROM (%s) AS m WHERE %s', marks,
+					   format(entity.marks, VARIADIC args
+							  || omnikpi.inputs_of_keys(target_schema, entity, settings, key_columns, 'pg_temp.kpi_touched')),
+					   marks_condition);
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.refresh_entities_on_workers(name, record, jsonb) IS
+	'on Citus, recomputes the touched rows of a distributed entity table of the materialized form on the workers, replaces those that changed and writes the temporary table of its changes';
+
 -- The window's start of each source ($1 interactions, $2 orders, $3
 -- touchpoints, $4 conversions) and the templates' arguments are passed to
 -- each step; a source the schema does not read starts at infinity.  The
@@ -3307,6 +3497,13 @@ BEGIN
 				  VARIADIC args)
 		USING since[1], since[2], since[3], since[4], stored_from[1], stored_from[2], stored_from[3], stored_from[4];
 	ANALYZE pg_temp.kpi_touched;
+	-- on Citus, an entity table distributed by one of the touched keys'
+	-- columns is refreshed on the workers
+	IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = to_regclass('pg_temp.kpi_touched')
+			   AND a.attname = omnikpi.distribution_column(relation::regclass) AND NOT a.attisdropped) THEN
+		PERFORM omnikpi.refresh_entities_on_workers(target_schema, entity, settings);
+		RETURN changes;
+	END IF;
 	-- the rows the template reads, for the touched keys only
 	FOR i IN 1 .. cardinality(entity.inputs) LOOP
 		EXECUTE format('CREATE TEMP TABLE kpi_input_%s ON COMMIT DROP AS SELECT * FROM %s AS input', i,

@@ -105,6 +105,73 @@ BEGIN
 END
 $$;
 
+-- An incremental refresh of the distributed forms recomputes each touched
+-- entity on the workers (omnikpi.entity_rows_query, docs/scale-out.md):
+-- Citus runs that query whole, shard beside shard, and nothing it reads
+-- comes to the coordinator as an intermediate result (EXPLAIN ANALYZE
+-- measures them); only the entities' rows, its result, do.  Its touched
+-- keys here: 30 of each entity table's own, in the columns a refresh finds
+-- them by (those of an entity numbered per customer carry a time the table
+-- has no column for).
+SET citus.enable_ddl_propagation = off;	-- a pg_temp function stays local
+CREATE FUNCTION pg_temp.recompute_plan(form name, entity_table name, touched_columns text)
+	RETURNS SETOF text
+	LANGUAGE plpgsql
+AS $fn$
+BEGIN
+	EXECUTE format('CREATE TEMP TABLE kpi_touched AS SELECT DISTINCT %s FROM %I.%I LIMIT 30',
+				   touched_columns, form, entity_table);
+	RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, TIMING off, SUMMARY off) ' || omnikpi.entity_rows_query(form,
+		(SELECT e FROM (SELECT e.*, l.definition, l.optional_source, l.absent_input
+						FROM omnikpi.kpi_entity_tables e
+						JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
+						WHERE e.table_name = entity_table
+						  AND e.keyed_by = r.settings #>> ARRAY['layers', entity_table::text]) AS e),
+		r.settings, 'pg_temp.kpi_touched')
+		FROM refresh_settings r WHERE r.schema_name = form;
+	DROP TABLE pg_temp.kpi_touched;
+END
+$fn$;
+RESET citus.enable_ddl_propagation;
+CREATE TEMP TABLE recomputations AS
+SELECT c.form, c.entity_table, p.line
+FROM (VALUES ('mv_dist', 'customer_orders', 'customer_id, order_id'),
+			 ('mv_dist', 'interaction_journeys', 'customer_id, journey_id'),
+			 ('mv_dist', 'interaction_issues', 'customer_id, issue_id'),
+			 ('mv_dist', 'customer_profiles', 'customer_id'),
+			 ('mv_dist', 'attribution_paths', 'journey_id'),
+			 ('mv_dist_by_customer', 'customer_orders', 'customer_id, order_id'),
+			 ('mv_dist_by_customer', 'interaction_journeys', 'customer_id, started_at AS since'),
+			 ('mv_dist_by_customer', 'interaction_issues', 'customer_id, issue_id'),
+			 ('mv_dist_by_customer', 'customer_profiles', 'customer_id'),
+			 ('mv_dist_by_customer', 'attribution_paths', 'customer_id, converted_at AS since')) AS c(form, entity_table, touched)
+CROSS JOIN LATERAL pg_temp.recompute_plan(c.form::name, c.entity_table::name, c.touched) AS p(line);
+CREATE TEMP TABLE recomputation_traffic AS
+SELECT form, entity_table,
+	count(*) FILTER (WHERE line ~ 'Task Count') AS distributed_scans,
+	count(*) FILTER (WHERE line ~ 'Distributed Subplan') AS subplans,
+	coalesce(sum(pg_size_bytes(substring(line FROM 'Intermediate Data Size: (\d+ \w+)'))), 0) AS bytes_to_the_coordinator
+FROM recomputations GROUP BY form, entity_table;
+SELECT * FROM recomputation_traffic ORDER BY form, entity_table;
+DO $$
+DECLARE
+	failures text;
+BEGIN
+	SELECT string_agg(format('%s.%s (%s bytes)', form, entity_table, bytes_to_the_coordinator), ', ') INTO failures
+	FROM recomputation_traffic WHERE distributed_scans = 0 OR subplans > 0 OR bytes_to_the_coordinator > 0;
+	IF failures IS NOT NULL THEN
+		RAISE EXCEPTION 'the refresh recomputes touched entities on the coordinator: %', failures;
+	END IF;
+	SELECT string_agg(relation, ', ') INTO failures
+	FROM placements
+	WHERE relation LIKE 'mv\_dist%' AND kind = 'entity table' AND relation NOT LIKE '%\_marks'
+	  AND relation NOT IN (SELECT form || '.' || entity_table FROM recomputations);
+	IF failures IS NOT NULL THEN
+		RAISE EXCEPTION 'distributed entity tables whose recomputation is not checked: %', failures;
+	END IF;
+END
+$$;
+
 -- Incremental refreshes of both materialized forms, each followed by a
 -- comparison of everything made: a new day in every source (copies of the
 -- last day's rows a year later), late rows inside the window, updates and
