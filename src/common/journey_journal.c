@@ -146,7 +146,8 @@ dictionary_number(const JournalHead *head, const char *name, int32 len)
  * not, or not yet, takes the next number, once for the journey), the bytes
  * the new names take and the record's.  false, with the entry unfinished,
  * as soon as they pass room: the journey goes to the tables instead, and a
- * long one is not looked up to its end.
+ * long one is not looked up to its end (one of more touches than room is
+ * not looked up at all).
  */
 bool
 omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
@@ -155,10 +156,14 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 	uint8		flags = count_flags(row);
 	int32		i;
 
-	entry->numbers = touches->n <= JOURNEY_STACK_TOUCHES ? entry->stack_numbers :
-		palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	entry->numbers = entry->stack_numbers;
 	entry->new_names = 0;
 	entry->names_bytes = 0;
+	/* every touch takes a byte at least */
+	if ((Size) touches->n > room)
+		return false;
+	if (touches->n > JOURNEY_STACK_TOUCHES)
+		entry->numbers = palloc((Size) touches->n * sizeof(int32));
 	entry->record_bytes = 1 + number_size(touches->n) +
 		sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
