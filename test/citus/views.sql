@@ -251,18 +251,42 @@ BEGIN
 END
 $fn$;
 
+-- Each incremental refresh of a distributed form recomputes every entity
+-- table on the workers (refresh_entities_on_workers, once per distributed
+-- entity table), none through the coordinator's temporary tables
+-- (compute_entity_rows); one over local sources the other way round.  The
+-- calls are counted in the transaction (track_functions).
 CREATE PROCEDURE pg_temp.refresh_all(full_rebuild boolean DEFAULT false)
 	LANGUAGE plpgsql
 AS $fn$
 DECLARE
 	form text;
+	before bigint[];
+	calls bigint[];
+	expected bigint[];
+	distributed_entities bigint;
 BEGIN
 	FOREACH form IN ARRAY ARRAY['mv_local', 'mv_dist', 'mv_local_by_customer', 'mv_dist_by_customer'] LOOP
+		SELECT ARRAY[coalesce(sum(f.calls) FILTER (WHERE f.funcname = 'refresh_entities_on_workers'), 0),
+					 coalesce(sum(f.calls) FILTER (WHERE f.funcname = 'compute_entity_rows'), 0)]
+			INTO before FROM pg_stat_xact_user_functions f WHERE f.schemaname = 'omnikpi';
 		CALL omnikpi.refresh_kpi_views(form::name, full_rebuild => full_rebuild);
+		SELECT ARRAY[coalesce(sum(f.calls) FILTER (WHERE f.funcname = 'refresh_entities_on_workers'), 0) - before[1],
+					 coalesce(sum(f.calls) FILTER (WHERE f.funcname = 'compute_entity_rows'), 0) - before[2]]
+			INTO calls FROM pg_stat_xact_user_functions f WHERE f.schemaname = 'omnikpi';
+		SELECT count(*) INTO distributed_entities FROM placements
+		WHERE relation LIKE form || '.%' AND kind = 'entity table' AND partmethod = 'h' AND relation NOT LIKE '%\_marks';
+		expected := CASE WHEN form LIKE 'mv\_dist%' THEN ARRAY[distributed_entities, 0] ELSE ARRAY[0, calls[2]] END;
+		IF NOT full_rebuild AND calls IS DISTINCT FROM expected THEN
+			RAISE EXCEPTION 'the refresh of % recomputed % entity tables on the workers and % on the coordinator',
+				form, calls[1], calls[2]
+				USING DETAIL = format('%s of its entity tables are distributed.', distributed_entities);
+		END IF;
 	END LOOP;
 END
 $fn$;
 RESET citus.enable_ddl_propagation;
+SET track_functions = 'pl';
 
 SELECT pg_temp.change_sources('a new day');
 CALL pg_temp.refresh_all();
