@@ -156,68 +156,6 @@ FROM entries
 GROUP BY month$v$
 WHERE table_name = 'customer_month_summary';
 
--- The condition that limits a relation (the name of a table or view) to
--- the keys of a refresh's temporary table (keys): for each key column the
--- relation has, alias.column = ANY (the keys' distinct values, written as
--- a constant).  A constant, not a subquery on a temporary table of the
--- coordinator, is what lets Citus prune the shards and run the whole
--- statement on the workers; NULL when the relation has none of the
--- columns.
-CREATE FUNCTION omnikpi.key_condition(relation text, alias text, key_columns name[], keys text) RETURNS text
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	key record;
-	literal text;
-	conditions text[] := '{}';
-BEGIN
-	FOR key IN SELECT k.attname, format_type(k.atttypid, k.atttypmod) AS type_name
-			   FROM unnest(key_columns) WITH ORDINALITY AS c(name, n)
-			   JOIN pg_attribute k ON k.attrelid = to_regclass(keys) AND k.attname = c.name AND NOT k.attisdropped
-			   WHERE EXISTS (SELECT FROM pg_attribute r WHERE r.attrelid = to_regclass(relation)
-							 AND r.attname = c.name AND r.attnum > 0 AND NOT r.attisdropped)
-			   ORDER BY c.n LOOP
-		EXECUTE format('SELECT array_agg(DISTINCT %1$I ORDER BY %1$I)::text FROM %2$s WHERE %1$I IS NOT NULL',
-					   key.attname, keys)
-			INTO literal;
-		conditions := conditions || format('%s.%I = ANY (%L::%s[])', alias, key.attname, coalesce(literal, '{}'),
-										   key.type_name);
-	END LOOP;
-	RETURN nullif(array_to_string(conditions, ' AND '), '');
-END
-$fn$;
-COMMENT ON FUNCTION omnikpi.key_condition(text, text, name[], text) IS
-	'the condition that limits a relation to the keys of a temporary table of a refresh, the keys written as constants';
-
--- A layer view template's inputs for the given keys: its sources, each
--- limited to those keys (a source is keyed like its entities, so all the
--- rows of a key are there).
-CREATE FUNCTION omnikpi.inputs_of_keys(target_schema name, entity record, settings jsonb, key_columns name[],
-									   keys text)
-	RETURNS text[]
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-	inputs text[] := omnikpi.layer_inputs(target_schema, entity.table_name, entity.keyed_by, settings -> 'given',
-										  ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments')));
-	condition text;
-BEGIN
-	FOR i IN 1 .. cardinality(inputs) LOOP
-		-- a subquery (an absent source's rows: none) or no input at all
-		CONTINUE WHEN inputs[i] IS NULL OR left(inputs[i], 1) = '(';
-		condition := omnikpi.key_condition(inputs[i], 'input', key_columns, keys);
-		IF condition IS NOT NULL THEN
-			inputs[i] := format('(SELECT * FROM %s AS input WHERE %s)', inputs[i], condition);
-		END IF;
-	END LOOP;
-	RETURN inputs;
-END
-$fn$;
-COMMENT ON FUNCTION omnikpi.inputs_of_keys(name, record, jsonb, name[], text) IS
-	'the inputs of a layer view template of create_kpi_views limited to the keys of a temporary table of a refresh';
-
 -- The columns of a refresh's touched keys (pg_temp.kpi_touched) an entity
 -- table has: customer_id and the entity's own id, or customer_id alone for
 -- an entity numbered per customer (its touched keys carry where the
@@ -235,24 +173,95 @@ $fn$;
 COMMENT ON FUNCTION omnikpi.touched_key_columns(regclass) IS
 	'the columns of the touched keys of a refresh of the materialized form that the entity table has';
 
--- The query of the rows of a layer view for the keys of a temporary table
--- of a refresh (keys): the template of the full rebuild, its sources
--- limited to those keys.  Over sources distributed by one of the key
--- columns, Citus runs it whole on the workers, each shard computing the
--- entities of its own keys from its own rows.
-CREATE FUNCTION omnikpi.entity_rows_query(target_schema name, entity record, settings jsonb, keys text) RETURNS text
+-- The keys of a refresh's temporary table (keys) for an entity table, as
+-- constants: for each of its touched key columns, the distinct values as
+-- an array literal of the column's type ({"customer_id": "'{...}'::bigint[]"}).
+-- A constant, not a subquery on a temporary table of the coordinator, is
+-- what lets Citus prune the shards and run a whole statement on the
+-- workers.  Computed once per keys table and statement family, then put
+-- into the condition of each relation read (key_condition).
+CREATE FUNCTION omnikpi.key_values(relation regclass, keys text) RETURNS jsonb
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	key record;
+	literal text;
+	key_values jsonb := '{}';
+BEGIN
+	FOR key IN SELECT k.attname, format_type(k.atttypid, k.atttypmod) AS type_name
+			   FROM unnest(omnikpi.touched_key_columns(relation)) AS c(name)
+			   JOIN pg_attribute k ON k.attrelid = to_regclass(keys) AND k.attname = c.name AND NOT k.attisdropped LOOP
+		EXECUTE format('SELECT array_agg(DISTINCT %1$I ORDER BY %1$I)::text FROM %2$s WHERE %1$I IS NOT NULL',
+					   key.attname, keys)
+			INTO literal;
+		key_values := key_values || jsonb_build_object(key.attname, format('%L::%s[]', coalesce(literal, '{}'), key.type_name));
+	END LOOP;
+	RETURN key_values;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.key_values(regclass, text) IS
+	'the keys of a temporary table of a refresh for an entity table, written as constants, per key column';
+
+-- The condition that limits a relation (the name of a table or view) to
+-- the keys of key_values: alias.column = ANY (the values) for each key
+-- column the relation has; NULL when it has none.
+CREATE FUNCTION omnikpi.key_condition(relation text, alias text, key_values jsonb) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT string_agg(format('%s.%I = ANY (%s)', alias, k.key, k.value), ' AND ' ORDER BY k.key)
+	FROM jsonb_each_text(key_values) AS k
+	WHERE EXISTS (SELECT FROM pg_attribute r WHERE r.attrelid = to_regclass(relation)
+				  AND r.attname = k.key AND r.attnum > 0 AND NOT r.attisdropped)
+$fn$;
+COMMENT ON FUNCTION omnikpi.key_condition(text, text, jsonb) IS
+	'the condition that limits a relation to the keys of a refresh written as constants (key_values)';
+
+-- A layer view template's inputs for the given keys (key_values): its
+-- sources, each limited to those keys (a source is keyed like its
+-- entities, so all the rows of a key are there).
+CREATE FUNCTION omnikpi.inputs_of_keys(target_schema name, entity record, settings jsonb, key_values jsonb)
+	RETURNS text[]
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	inputs text[] := omnikpi.layer_inputs(target_schema, entity.table_name, entity.keyed_by, settings -> 'given',
+										  ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments')));
+	condition text;
+BEGIN
+	FOR i IN 1 .. cardinality(inputs) LOOP
+		-- a subquery (an absent source's rows: none) or no input at all
+		CONTINUE WHEN inputs[i] IS NULL OR left(inputs[i], 1) = '(';
+		condition := omnikpi.key_condition(inputs[i], 'input', key_values);
+		IF condition IS NOT NULL THEN
+			inputs[i] := format('(SELECT * FROM %s AS input WHERE %s)', inputs[i], condition);
+		END IF;
+	END LOOP;
+	RETURN inputs;
+END
+$fn$;
+COMMENT ON FUNCTION omnikpi.inputs_of_keys(name, record, jsonb, jsonb) IS
+	'the inputs of a layer view template of create_kpi_views limited to the keys of a refresh written as constants';
+
+-- The query of the rows of a layer view for the keys of key_values: the
+-- template of the full rebuild, its sources limited to those keys.  Over
+-- sources distributed by one of the key columns, Citus runs it whole on
+-- the workers, each shard computing the entities of its own keys from its
+-- own rows.
+CREATE FUNCTION omnikpi.entity_rows_query(target_schema name, entity record, settings jsonb, key_values jsonb)
+	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
 	RETURN format(entity.definition, VARIADIC ARRAY(SELECT jsonb_array_elements_text(settings -> 'template_arguments'))
-				  || omnikpi.inputs_of_keys(target_schema, entity, settings,
-											omnikpi.touched_key_columns(format('%I.%I', target_schema, entity.table_name)::regclass),
-											keys));
+				  || omnikpi.inputs_of_keys(target_schema, entity, settings, key_values));
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.entity_rows_query(name, record, jsonb, text) IS
-	'the query of the rows of a layer view of create_kpi_views for the keys of a temporary table of a refresh, read from its sources';
+COMMENT ON FUNCTION omnikpi.entity_rows_query(name, record, jsonb, jsonb) IS
+	'the query of the rows of a layer view of create_kpi_views for the keys of a refresh written as constants, read from its sources';
 
 -- On Citus, an entity table distributed by a column of its touched keys
 -- (distribute_entity_tables) is maintained on the workers: its touched
@@ -271,8 +280,8 @@ COMMENT ON FUNCTION omnikpi.entity_rows_query(name, record, jsonb, text) IS
 -- each column apart, so it may take in a few more entities than were
 -- touched (a touched customer's untouched journey with a touched journey's
 -- id): they are recomputed and compared like the others, and come out the
--- same.
-CREATE FUNCTION omnikpi.refresh_entities_on_workers(target_schema name, entity record, settings jsonb)
+-- same.  columns: the entity table's, listed.
+CREATE FUNCTION omnikpi.refresh_entities_on_workers(target_schema name, entity record, settings jsonb, columns text)
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -285,22 +294,20 @@ DECLARE
 	relation text := format('%I.%I', target_schema, entity.table_name);
 	marks text := format('%I.%I', target_schema, entity.table_name || '_marks');
 	changes name := 'kpi_changes_' || entity.table_name;
-	key_columns name[] := omnikpi.touched_key_columns(relation::regclass);
-	keys text := array_to_string(ARRAY(SELECT format('%I', k) FROM unnest(key_columns) k), ', ');
-	columns text;
-	marks_condition text;
+	keys text := array_to_string(ARRAY(SELECT format('%I', k)
+									   FROM unnest(omnikpi.touched_key_columns(relation::regclass)) AS k), ', ');
+	touched jsonb;
+	changed jsonb;
 BEGIN
-	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
-	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	-- the touched keys' stored rows (-1) and new rows (1)
 	EXECUTE format('CREATE TEMP TABLE kpi_touched_rows (sign integer, LIKE %s) ON COMMIT DROP', relation);
 	IF EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
+		touched := omnikpi.key_values(relation::regclass, 'pg_temp.kpi_touched');
 		EXECUTE format('INSERT INTO pg_temp.kpi_touched_rows
 			SELECT -1, e.* FROM %s AS e WHERE %s
 			UNION ALL
-			SELECT 1, n.* FROM (%s) AS n', relation,
-					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_touched'),
-					   omnikpi.entity_rows_query(target_schema, entity, settings, 'pg_temp.kpi_touched'));
+			SELECT 1, n.* FROM (%s) AS n', relation, omnikpi.key_condition(relation, 'e', touched),
+					   omnikpi.entity_rows_query(target_schema, entity, settings, touched));
 	END IF;
 	-- the keys whose multiset of rows changed, and their rows: the changes
 	EXECUTE format('CREATE TEMP TABLE kpi_changed_keys ON COMMIT DROP AS
@@ -312,24 +319,22 @@ BEGIN
 	-- its size and signs only, as on one node (refresh_entity_table)
 	EXECUTE format('ANALYZE pg_temp.%I (sign)', changes);
 	IF EXISTS (SELECT FROM pg_temp.kpi_changed_keys) THEN
-		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation,
-					   omnikpi.key_condition(relation, 'e', key_columns, 'pg_temp.kpi_changed_keys'));
+		changed := omnikpi.key_values(relation::regclass, 'pg_temp.kpi_changed_keys');
+		EXECUTE format('DELETE FROM %s AS e WHERE %s', relation, omnikpi.key_condition(relation, 'e', changed));
 		EXECUTE format('INSERT INTO %s SELECT %s FROM pg_temp.%I WHERE sign = 1', relation, columns, changes);
 	END IF;
 	DROP TABLE pg_temp.kpi_touched_rows;
-	IF entity.marks IS NOT NULL AND EXISTS (SELECT FROM pg_temp.kpi_touched) THEN
+	IF entity.marks IS NOT NULL AND touched IS NOT NULL THEN
 		-- the marks of the touched keys, the others left out: the inputs'
 		-- conditions may take in a few more
-		marks_condition := omnikpi.key_condition(marks, 'm', ARRAY[entity.marks_key], 'pg_temp.kpi_touched');
-		EXECUTE format('DELETE FROM %s AS m WHERE %s', marks, marks_condition);
+		EXECUTE format('DELETE FROM %s AS m WHERE %s', marks, omnikpi.key_condition(marks, 'm', touched));
 		EXECUTE format('INSERT INTO %s SELECT m.* FROM (%s) AS m WHERE %s', marks,
-					   format(entity.marks, VARIADIC args
-							  || omnikpi.inputs_of_keys(target_schema, entity, settings, key_columns, 'pg_temp.kpi_touched')),
-					   marks_condition);
+					   format(entity.marks, VARIADIC args || omnikpi.inputs_of_keys(target_schema, entity, settings, touched)),
+					   omnikpi.key_condition(marks, 'm', touched));
 	END IF;
 END
 $fn$;
-COMMENT ON FUNCTION omnikpi.refresh_entities_on_workers(name, record, jsonb) IS
+COMMENT ON FUNCTION omnikpi.refresh_entities_on_workers(name, record, jsonb, text) IS
 	'on Citus, recomputes the touched rows of a distributed entity table of the materialized form on the workers, replaces those that changed and writes the temporary table of its changes';
 
 CREATE OR REPLACE FUNCTION omnikpi.refresh_entity_table(target_schema name, entity record, settings jsonb, since timestamptz[])
@@ -361,11 +366,13 @@ BEGIN
 				  VARIADIC args)
 		USING since[1], since[2], since[3], since[4], stored_from[1], stored_from[2], stored_from[3], stored_from[4];
 	ANALYZE pg_temp.kpi_touched;
+	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
+	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	-- on Citus, an entity table distributed by one of the touched keys'
 	-- columns is refreshed on the workers
 	IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = to_regclass('pg_temp.kpi_touched')
 			   AND a.attname = omnikpi.distribution_column(relation::regclass) AND NOT a.attisdropped) THEN
-		PERFORM omnikpi.refresh_entities_on_workers(target_schema, entity, settings);
+		PERFORM omnikpi.refresh_entities_on_workers(target_schema, entity, settings, columns);
 		RETURN changes;
 	END IF;
 	-- the rows the template reads, for the touched keys only
@@ -390,8 +397,6 @@ BEGIN
 	-- printed here.  The stored rows are deleted by key, not by form: on
 	-- Citus an UPDATE or DELETE of a distributed table may not call a STABLE
 	-- function such as a row's text form on its columns.
-	SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO columns
-	FROM pg_attribute a WHERE a.attrelid = relation::regclass AND a.attnum > 0 AND NOT a.attisdropped;
 	EXECUTE format('CREATE TEMP TABLE kpi_old_rows ON COMMIT DROP AS
 		SELECT %s e.* FROM %s AS e JOIN pg_temp.kpi_touched AS t ON %s',
 				   CASE WHEN entity.row_key IS NULL THEN 'e::text AS form,' ELSE '' END, relation, stored_matches);

@@ -127,7 +127,7 @@ BEGIN
 						JOIN omnikpi.kpi_layer_views l ON l.view_name = e.table_name AND l.keyed_by = e.keyed_by
 						WHERE e.table_name = entity_table
 						  AND e.keyed_by = r.settings #>> ARRAY['layers', entity_table::text]) AS e),
-		r.settings, 'pg_temp.kpi_touched')
+		r.settings, omnikpi.key_values(format('%I.%I', form, entity_table)::regclass, 'pg_temp.kpi_touched'))
 		FROM refresh_settings r WHERE r.schema_name = form;
 	DROP TABLE pg_temp.kpi_touched;
 END
