@@ -90,8 +90,12 @@ transition(FunctionCallInfo fcinfo, const SummaryScale *scale, SummaryMeasure me
 		omnikpi_state_body_of(PG_GETARG_DATUM(0), &omnikpi_summary_family, SUMMARY_FAMILY_ID);
 	if (likely(body != NULL) && likely(summary_state_on_scale(body, *scale)))
 	{
-		KeyTable   *channels = summary_channels(body);
-		int32		i = key_table_find(channels, &channel);
+		KeyTable   *channels;
+		int32		i;
+
+		omnikpi_state_prefetch(body);
+		channels = summary_channels(body);
+		i = key_table_find(channels, &channel);
 
 		if (likely(i >= 0))
 		{

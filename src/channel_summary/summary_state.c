@@ -276,11 +276,12 @@ summary_store(const StateBody *body, void *result, Size size)
 }
 
 /*
- * Two channels to start with, doubled when full: a new state takes 208
- * bytes (a 256-byte allocation), as a customer's or a day's state of few
- * channels should when there are a million of them.  In the order of
- * StateFamily: type, id, tables, header, payloads, initial entries and key
- * bytes, then the functions.
+ * Two channels to start with: a new state takes 216 bytes (a 256-byte
+ * chunk), as a customer's or a day's state of few channels should when
+ * there are a million of them.  Grown as a transition value, it takes the
+ * room of its chunk: six channels in 512 bytes, fourteen in 1 kB.  In the
+ * order of StateFamily: type, id, tables, header, payloads, initial
+ * entries and key bytes, then the functions.
  */
 const StateFamily omnikpi_summary_family = {
 	"channel_summary", SUMMARY_FAMILY_ID, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},

@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "nodes/execnodes.h"
 #include "utils/memutils.h"
 
 #include "common/aggregate_state.h"
@@ -50,6 +51,23 @@ omnikpi_aggregate_context(FunctionCallInfo fcinfo)
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "omnikpi aggregate support function called in non-aggregate context");
 	return aggcxt;
+}
+
+/*
+ * Is the call a transition of hash aggregation that has made at least
+ * STATE_PREFETCH_GROUPS groups (omnikpi_state_prefetch)?  Grouping sets
+ * that hash some of their groupings count.
+ */
+static bool
+among_many_hashed_groups(FunctionCallInfo fcinfo)
+{
+	AggState   *aggstate;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+		return false;
+	aggstate = (AggState *) fcinfo->context;
+	return (aggstate->aggstrategy == AGG_HASHED || aggstate->aggstrategy == AGG_MIXED) &&
+		aggstate->hash_ngroups_current >= STATE_PREFETCH_GROUPS;
 }
 
 static Size
@@ -144,6 +162,7 @@ omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallIn
 {
 	(void) omnikpi_aggregate_context(fcinfo);
 	new_state(ref, family, CurrentMemoryContext, journal && family->add_journey != NULL);
+	ref->body->prefetch = among_many_hashed_groups(fcinfo);
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
 	ref->created = true;
@@ -239,6 +258,7 @@ build_tables(StateRef *ref)
 
 	Assert(ref->home == NULL && ref->promoted == NULL);
 	ref->body = new_body(ref->family, CurrentMemoryContext, false);
+	ref->body->prefetch = journaled->prefetch;
 	ref->owned = true;
 	replay(ref, journaled);
 	if (owned)
@@ -358,6 +378,37 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 	ref->body = body;
 }
 
+/* AllocSet's largest chunk of a power of two; a larger one has its exact size. */
+#define ALLOCSET_CHUNK_LIMIT	8192
+
+/*
+ * The aggregate context's allocator hands out chunks of a power of two up
+ * to ALLOCSET_CHUNK_LIMIT, and the executor copies a grown value into one.  A family with
+ * one table (channel_summary) takes the room the chunk has beyond the
+ * capacity asked for: a state of one channel has room for a second in its
+ * 256 bytes, one of four for six in 512, and a group grows less often for
+ * the same memory.  Its table stays scanned (KEY_TABLE_SCAN_MAX).  Only for
+ * values: private states grow as asked.
+ */
+static void
+fill_chunk(const StateRef *ref, int32 *capacity, const Size *key_capacity)
+{
+	const StateFamily *family = ref->family;
+	Size		headers = ref->body->table_offset[0];
+	Size		chunk;
+
+	if (family->ntables != 1 || ref->home != NULL || ref->promoted != NULL ||
+		capacity[0] >= KEY_TABLE_SCAN_MAX)
+		return;
+	chunk = pg_nextpower2_32((uint32) (headers + key_table_size(capacity[0], key_capacity[0],
+															   family->payload_size[0])));
+	if (chunk > ALLOCSET_CHUNK_LIMIT)
+		return;
+	while (capacity[0] < KEY_TABLE_SCAN_MAX &&
+		   headers + key_table_size(capacity[0] + 1, key_capacity[0], family->payload_size[0]) <= chunk)
+		capacity[0]++;
+}
+
 /* Rebuild the body with more room in table grow_table, the others as they are. */
 static void
 grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
@@ -377,6 +428,7 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 						 more_key_bytes, &capacity[grow_table], &key_capacity[grow_table]);
 	if (capacity[grow_table] > PG_INT32_MAX / 4 || key_capacity[grow_table] > PG_UINT32_MAX / 2)
 		omnikpi_report_too_large(ref->family->type_name, NULL);
+	fill_chunk(ref, capacity, key_capacity);
 	rebuild(ref, capacity, key_capacity);
 }
 
@@ -475,7 +527,8 @@ omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes
 }
 
 /*
- * A state created in this call leaves it with its tables just full: the
+ * A state created in this call leaves it with its tables just full (a
+ * family of one table: with the room of its chunk, fill_chunk): the
  * executor copies it into the aggregate context as it is, and most states
  * of a GROUP BY by customer or journey never see a second row, so the room
  * the doubling left would stay empty for good.  Rows that grow a state
@@ -498,7 +551,13 @@ compact_created(StateRef *ref)
 
 		capacity[k] = table->nentries;
 		key_capacity[k] = table->key_bytes;
-		spare |= table->nentries < table->capacity || MAXALIGN(table->key_bytes) < table->key_capacity;
+	}
+	fill_chunk(ref, capacity, key_capacity);
+	for (k = 0; k < ref->family->ntables; k++)
+	{
+		const KeyTable *table = omnikpi_state_table(ref->body, k);
+
+		spare |= capacity[k] < table->capacity || MAXALIGN(key_capacity[k]) < table->key_capacity;
 	}
 	if (spare)
 		rebuild(ref, capacity, key_capacity);
@@ -612,6 +671,7 @@ omnikpi_state_combine(FunctionCallInfo fcinfo, const StateFamily *family)
 		return omnikpi_state_unchanged(fcinfo);
 	other = omnikpi_state_stored(PG_GETARG_DATUM(1), family);
 	omnikpi_state_writable(&ref, fcinfo, family, false);
+	omnikpi_state_prefetch(ref.body);
 	if (PG_ARGISNULL(0))
 		family->take_parameters(ref.body, other);
 	family->merge(&ref, other);

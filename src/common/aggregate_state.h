@@ -28,7 +28,12 @@
  *     and frees the old one, one copy per doubling;
  *   - a state created by a call leaves it with no spare room, so a group
  *     of one small journey keeps about as many bytes as its path, not the
- *     room of its last doubling;
+ *     room of its last doubling; a family of one table (channel_summary)
+ *     takes the room of the power-of-two chunk the executor copies it into
+ *     instead, which costs no memory and saves growing;
+ *   - hash aggregation of many groups marks its states, and a row or a
+ *     merge asks for the first bytes of such a state at once
+ *     (omnikpi_state_prefetch);
  *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
  *     object with a context of its own, which then grows in place; such
  *     states take a megabyte each, so there are few of them;
@@ -69,6 +74,14 @@
  * its keys come.
  */
 #define STATE_RESERVE_TOUCHES	16
+/*
+ * Hash aggregation's states are prefetched from this many groups on (a
+ * megabyte of states of a few channels, what the caches nearest a core
+ * hold), and up to this many of their first bytes: a channel_summary state
+ * of up to 8 channels whole, the first channels of a bigger one.
+ */
+#define STATE_PREFETCH_GROUPS	1024
+#define STATE_PREFETCH_BYTES	640
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -96,7 +109,7 @@ typedef struct StateBody
 	uint8		format;			/* STATE_WORKING_FORMAT: stored forms put theirs here */
 	uint8		family;			/* StateFamily.id */
 	bool		journaling;		/* a journal follows the headers, no tables */
-	uint8		reserved;
+	bool		prefetch;		/* one of many groups' states: omnikpi_state_prefetch */
 	uint32		size;			/* bytes allocated */
 	uint32		table_offset[STATE_MAX_TABLES];	/* from the start of the body */
 	/* the family's header follows, then its tables or its journal */
@@ -206,6 +219,44 @@ omnikpi_state_body_of(Datum d, const StateFamily *family, uint8 id)
 }
 
 #define omnikpi_state_body(d, family)	omnikpi_state_body_of((d), (family), (family)->id)
+
+static inline void
+state_prefetch_line(const char *at)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	/* an asm: GCC 12's dead-code elimination drops a __builtin_prefetch under a test */
+	__asm__ volatile("prefetcht0 %0" : : "m"(*at));
+#elif defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch(at);
+#endif
+}
+
+/*
+ * Ask for the rest of a state's first STATE_PREFETCH_BYTES at once, when it
+ * is one of many groups' states of hash aggregation; the caller has read
+ * its first line.  Hash aggregation keeps every group's state and visits a
+ * group once in many rows, so a row (or a merged value, in rollup() and
+ * the combine step) finds its state cold, and the lookup's reads -- the
+ * channels' first words, then the matching channel's other words and
+ * payload -- each wait for the one before: several trips to memory a row
+ * where avg() makes one.  Asked for together, they overlap.
+ * The states of sorted and plain aggregation, and of a hash aggregation of
+ * a few groups, stay warm and are left alone: there the requests would be
+ * only instructions.
+ */
+static inline void
+omnikpi_state_prefetch(const StateBody *body)
+{
+	if (body->prefetch)
+	{
+		/* lines of 64 bytes, those of the processors we run on, from the second on */
+		const char *line = (const char *) ((uintptr_t) body & ~(uintptr_t) 63) + 64;
+		const char *end = (const char *) body + Min(body->size, STATE_PREFETCH_BYTES);
+
+		for (; line < end; line += 64)
+			state_prefetch_line(line);
+	}
+}
 
 /*
  * The entry of the probe's key in table, added (with a zeroed payload) when

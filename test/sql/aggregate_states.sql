@@ -91,6 +91,14 @@ SELECT hash_bytes_per_group('SELECT k, channel_summary(channel, rating) FROM sma
 	   hash_bytes_per_group('SELECT k, journey_paths(path, converted) FROM small_groups GROUP BY k') < 1024
 	   AS journey_paths_small;
 
+-- A channel_summary state takes the room of the chunk it is copied into: a
+-- state of one channel has room for a second in its 256 bytes, so a group of
+-- two channels never grows (314 bytes a group beyond count()'s); taking
+-- just the room asked for, it grew into a 512-byte chunk (734 bytes).
+SELECT hash_bytes_per_group('SELECT k, channel_summary(channel, rating) FROM small_groups GROUP BY k')
+	   - hash_bytes_per_group('SELECT k, count(*) FROM small_groups GROUP BY k') < 448
+	   AS channel_summary_two_channels;
+
 -- A group of one small journey keeps a small state: its tables take room
 -- only for what the journey holds.  20,000 groups of one journey of three
 -- channels; the state's bytes are the group's memory beyond what count()
