@@ -383,29 +383,28 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 
 /*
  * The aggregate context's allocator hands out chunks of a power of two up
- * to ALLOCSET_CHUNK_LIMIT, and the executor copies a grown value into one.  A family with
- * one table (channel_summary) takes the room the chunk has beyond the
- * capacity asked for: a state of one channel has room for a second in its
- * 256 bytes, one of four for six in 512, and a group grows less often for
- * the same memory.  Its table stays scanned (KEY_TABLE_SCAN_MAX).  Only for
- * values: private states grow as asked.
+ * to ALLOCSET_CHUNK_LIMIT, and the executor copies a grown value into one.
+ * A family with one table (channel_summary) takes the room the chunk has
+ * beyond the capacity asked for: a state of one channel has room for a
+ * second in its 256 bytes, one of four for six in 512, and a group grows
+ * less often for the same memory.  Its table stays scanned
+ * (KEY_TABLE_SCAN_MAX).  Only for values: private states grow as asked.
  */
 static void
 fill_chunk(const StateRef *ref, int32 *capacity, const Size *key_capacity)
 {
-	const StateFamily *family = ref->family;
 	Size		headers = ref->body->table_offset[0];
+	Size		payload = ref->family->payload_size[0];
 	Size		chunk;
 
-	if (family->ntables != 1 || ref->home != NULL || ref->promoted != NULL ||
+	if (ref->family->ntables != 1 || ref->home != NULL || ref->promoted != NULL ||
 		capacity[0] >= KEY_TABLE_SCAN_MAX)
 		return;
-	chunk = pg_nextpower2_32((uint32) (headers + key_table_size(capacity[0], key_capacity[0],
-															   family->payload_size[0])));
+	chunk = pg_nextpower2_32((uint32) (headers + key_table_size(capacity[0], key_capacity[0], payload)));
 	if (chunk > ALLOCSET_CHUNK_LIMIT)
 		return;
 	while (capacity[0] < KEY_TABLE_SCAN_MAX &&
-		   headers + key_table_size(capacity[0] + 1, key_capacity[0], family->payload_size[0]) <= chunk)
+		   headers + key_table_size(capacity[0] + 1, key_capacity[0], payload) <= chunk)
 		capacity[0]++;
 }
 
