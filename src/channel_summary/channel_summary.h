@@ -157,7 +157,7 @@ static const SummaryScale omnikpi_flag_scale = {true, 0.0, 1.0};	/* false and tr
 static const SummaryScale omnikpi_no_scale = {false, 0.0, 0.0};
 
 extern SummaryScale omnikpi_rating_scale_arg(double scale_min, double scale_max);
-extern void omnikpi_report_value_outside_scale(double value, SummaryScale scale,
+extern void omnikpi_report_value_outside_scale(double value, const SummaryScale *scale,
 											   SummaryMeasure measure) pg_attribute_noreturn();
 
 extern void omnikpi_check_value_finite(double value);
@@ -177,6 +177,19 @@ static inline KeyTable *
 summary_channels(const StateBody *body)
 {
 	return omnikpi_state_table(body, SUMMARY_TABLE_CHANNELS);
+}
+
+/*
+ * Channel i's tally.  The payloads of the channel table, as key_table_payload
+ * gives them, with their size a constant: every row asks.
+ */
+static inline ChannelTally *
+summary_tally(const KeyTable *channels, int32 i)
+{
+	StaticAssertStmt(sizeof(ChannelTally) == MAXALIGN(sizeof(ChannelTally)),
+					 "the table's payloads are MAXALIGNed ChannelTallies");
+	Assert(channels->payload_size == sizeof(ChannelTally));
+	return (ChannelTally *) (KEY_TABLE_PAYLOADS(channels) + (Size) i * sizeof(ChannelTally));
 }
 
 static inline bool
@@ -207,21 +220,34 @@ summary_set_scale(StateBody *body, SummaryScale scale)
 	header->scale_max = scale.max;
 }
 
-/* Is the state's scale this one?  Compared field by field: every row asks. */
+/* Is the state's scale this one?  Both bounds in one comparison: every row asks. */
 static inline bool
 summary_state_on_scale(const StateBody *body, SummaryScale scale)
 {
 	const SummaryHeader *header = summary_header(body);
 
+#ifdef __SSE2__
+	__m128d		same = _mm_cmpeq_pd(_mm_loadu_pd(&header->scale_min),
+									_mm_set_pd(scale.max, scale.min));
+
+	StaticAssertStmt(offsetof(SummaryHeader, scale_max) ==
+					 offsetof(SummaryHeader, scale_min) + sizeof(double),
+					 "the bounds are next to each other");
+	return _mm_movemask_pd(same) == 3 && header->scale_known == scale.known;
+#else
 	return header->scale_min == scale.min && header->scale_max == scale.max &&
 		header->scale_known == scale.known;
+#endif
 }
 
-/* A value outside its scale (NaN and infinities included): 22003. */
+/*
+ * A value outside its scale (NaN and infinities included): 22003.  The
+ * scale by reference, so that a row's check copies nothing for the error.
+ */
 static inline void
-check_value_in_scale(double value, SummaryScale scale, SummaryMeasure measure)
+check_value_in_scale(double value, const SummaryScale *scale, SummaryMeasure measure)
 {
-	if (unlikely(!(value >= scale.min && value <= scale.max)))
+	if (unlikely(!(value >= scale->min && value <= scale->max)))
 		omnikpi_report_value_outside_scale(value, scale, measure);
 }
 
@@ -275,11 +301,22 @@ summary_sum_may_overflow(const SummaryScale *scale)
 	return !scale->known || fabs(scale->min) > 1e280 || fabs(scale->max) > 1e280;
 }
 
-/* Add a validated value to a channel's tally; 22003 when its sum overflows. */
+/*
+ * Add a validated value to a channel's tally; 22003 when its sum overflows.
+ * A flag (is_flag: the value 1 or 0) is added without the low part: a sum
+ * of ones is a whole number, exact in a double up to 2^53 rows, so each
+ * addition's rounding error is 0 and the low part would only add 0.
+ */
 static inline void
 channel_tally_add(ChannelTally *tally, double value, const KeyProbe *channel,
-				  const SummaryScale *scale)
+				  const SummaryScale *scale, bool is_flag)
 {
+	if (is_flag)
+	{
+		if (!channel_stats_count_value(&tally->stats, &tally->sum_low, value))
+			tally->stats.sum += value;
+		return;
+	}
 	channel_stats_add(&tally->stats, &tally->sum_low, value);
 	if (summary_sum_may_overflow(scale) && unlikely(!isfinite(tally->stats.sum)))
 		omnikpi_report_sum_out_of_range(channel->key, channel->len);

@@ -29,8 +29,8 @@ omnikpi_summary_measure_kpi(const ChannelStats *stats, int nchannels, SummarySca
 	omnikpi_kpi_start(&kpi, scale.min, scale.max);
 	for (i = 0; i < nchannels; i++)
 	{
-		check_value_in_scale(stats[i].min, scale, measure);
-		check_value_in_scale(stats[i].max, scale, measure);
+		check_value_in_scale(stats[i].min, &scale, measure);
+		check_value_in_scale(stats[i].max, &scale, measure);
 		omnikpi_kpi_add(&kpi, &stats[i], 0.0);
 	}
 	return omnikpi_kpi_result(&kpi, isnull);

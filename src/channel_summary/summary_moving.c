@@ -79,7 +79,7 @@ moving_step(FunctionCallInfo fcinfo, SummaryScale scale, SummaryMeasure measure,
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(moving);
 	}
-	check_value_in_scale(value, scale, measure);
+	check_value_in_scale(value, &scale, measure);
 	omnikpi_summary_state_add(&moving->ref, &channel, value);
 	PG_RETURN_POINTER(moving);
 }

@@ -44,14 +44,14 @@ omnikpi_rating_scale_arg(double scale_min, double scale_max)
  * that comes first reports an invalid scale here.
  */
 void
-omnikpi_report_value_outside_scale(double value, SummaryScale scale, SummaryMeasure measure)
+omnikpi_report_value_outside_scale(double value, const SummaryScale *scale, SummaryMeasure measure)
 {
-	(void) omnikpi_rating_scale_arg(scale.min, scale.max);
+	(void) omnikpi_rating_scale_arg(scale->min, scale->max);
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("%s %s is outside the scale %s to %s",
 					measure_noun(measure), float8out_internal(value),
-					float8out_internal(scale.min), float8out_internal(scale.max)),
+					float8out_internal(scale->min), float8out_internal(scale->max)),
 			 measure == MEASURE_RATING ?
 			 errhint("Pass the survey's scale, e.g. omni_experience_rating(channel, rating, 0, 10).") : 0));
 }

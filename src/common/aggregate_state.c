@@ -113,7 +113,7 @@ new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	else
 		for (k = 0; k < family->ntables; k++)
 			size += key_table_size(family->initial_entries[k], family->initial_key_bytes[k],
-								   family->payload_size[k]);
+								   family->payload_size[k], family->tagged[k]);
 	body = MemoryContextAllocZero(cxt, size);
 	SET_VARSIZE(body, size);	/* far below MaxAllocSize */
 	body->format = STATE_WORKING_FORMAT;
@@ -130,7 +130,7 @@ new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	{
 		body->table_offset[k] = size;
 		key_table_init(omnikpi_state_table(body, k), family->initial_entries[k],
-					   family->initial_key_bytes[k], family->payload_size[k]);
+					   family->initial_key_bytes[k], family->payload_size[k], family->tagged[k]);
 		size += key_table_block_size(omnikpi_state_table(body, k));
 	}
 	Assert(size == body->size);
@@ -343,7 +343,8 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 	int			k;
 
 	for (k = 0; k < family->ntables; k++)
-		size += key_table_size(capacity[k], key_capacity[k], family->payload_size[k]);
+		size += key_table_size(capacity[k], key_capacity[k], family->payload_size[k],
+							   family->tagged[k]);
 	/* the stored forms' limits come first; this is the working state's own */
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
@@ -360,7 +361,8 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 			memcpy(to, from, key_table_block_size(from));
 		else
 		{
-			key_table_init(to, capacity[k], key_capacity[k], family->payload_size[k]);
+			key_table_init(to, capacity[k], key_capacity[k], family->payload_size[k],
+						   family->tagged[k]);
 			key_table_copy(from, to);
 		}
 		offset += key_table_block_size(to);
@@ -395,16 +397,18 @@ fill_chunk(const StateRef *ref, int32 *capacity, const Size *key_capacity)
 {
 	Size		headers = ref->body->table_offset[0];
 	Size		payload = ref->family->payload_size[0];
+	bool		tagged = ref->family->tagged[0];
 	Size		chunk;
 
 	if (ref->family->ntables != 1 || ref->home != NULL || ref->promoted != NULL ||
 		capacity[0] >= KEY_TABLE_SCAN_MAX)
 		return;
-	chunk = pg_nextpower2_32((uint32) (headers + key_table_size(capacity[0], key_capacity[0], payload)));
+	chunk = pg_nextpower2_32((uint32) (headers + key_table_size(capacity[0], key_capacity[0],
+																 payload, tagged)));
 	if (chunk > ALLOCSET_CHUNK_LIMIT)
 		return;
 	while (capacity[0] < KEY_TABLE_SCAN_MAX &&
-		   headers + key_table_size(capacity[0] + 1, key_capacity[0], payload) <= chunk)
+		   headers + key_table_size(capacity[0] + 1, key_capacity[0], payload, tagged) <= chunk)
 		capacity[0]++;
 }
 

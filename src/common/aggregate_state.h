@@ -127,6 +127,7 @@ typedef struct StateFamily
 	Size		payload_size[STATE_MAX_TABLES];
 	int32		initial_entries[STATE_MAX_TABLES];
 	Size		initial_key_bytes[STATE_MAX_TABLES];
+	bool		tagged[STATE_MAX_TABLES];	/* key tables with tags: key_table.h */
 	/* the stored form of a working state */
 	Size		(*stored_size) (const StateBody *body);
 	void		(*store) (const StateBody *body, void *stored, Size size);

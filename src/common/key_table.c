@@ -20,45 +20,65 @@ slots_for(int32 capacity)
 	return nslots;
 }
 
-/* Bytes of one entry's columns before its payload: w0, w1, len, key offset. */
-#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + sizeof(uint32))
-
 StaticAssertDecl(KEY_COLUMN_BYTES % MAXIMUM_ALIGNOF == 0 && sizeof(KeyTable) % MAXIMUM_ALIGNOF == 0,
 				 "the payloads after the columns must be MAXALIGNed");
 
-/* Where a table's payloads start: after the header and the columns w0, w1, len and key offset. */
-static Size
-payloads_at(int32 capacity)
+/*
+ * Tags of a table of capacity entries: none unless tagged, none once it is
+ * hashed, else one an entry in whole vectors and at least KEY_TAGS_FIRST,
+ * an empty table's included.
+ */
+static int32
+tags_for(int32 capacity, bool tagged)
 {
-	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES;
+	if (!tagged || slots_for(capacity) != 0)
+		return 0;
+	return Max(KEY_TAGS_FIRST, TYPEALIGN(KEY_TAGS_PER_VECTOR, capacity));
+}
+
+/*
+ * Where a table's payloads start: after the header, the columns w0, w1, len
+ * and key offset, and the tags (16 bytes a vector, so still MAXALIGNed).
+ */
+static Size
+payloads_at(int32 capacity, bool tagged)
+{
+	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES +
+		(Size) tags_for(capacity, tagged) * sizeof(uint32);
 }
 
 /* Where its key area starts: after the payloads and the slots, MAXALIGNed. */
 static Size
-keys_at(int32 capacity, Size payload_size)
+keys_at(int32 capacity, Size payload_size, bool tagged)
 {
-	return MAXALIGN(payloads_at(capacity) + (Size) capacity * MAXALIGN(payload_size) +
+	return MAXALIGN(payloads_at(capacity, tagged) + (Size) capacity * MAXALIGN(payload_size) +
 					(Size) slots_for(capacity) * sizeof(KeySlot));
 }
 
-/* Bytes of a table's block with room for capacity entries and key_capacity key bytes. */
+/*
+ * Bytes of a table's block with room for capacity entries and key_capacity
+ * key bytes; tagged: with tags while it is scanned (key_table_find).
+ */
 Size
-key_table_size(int32 capacity, Size key_capacity, Size payload_size)
+key_table_size(int32 capacity, Size key_capacity, Size payload_size, bool tagged)
 {
-	return keys_at(capacity, payload_size) + MAXALIGN(key_capacity);
+	return keys_at(capacity, payload_size, tagged) + MAXALIGN(key_capacity);
 }
 
 /* An empty table in a block of key_table_size() bytes. */
 void
-key_table_init(KeyTable *table, int32 capacity, Size key_capacity, Size payload_size)
+key_table_init(KeyTable *table, int32 capacity, Size key_capacity, Size payload_size,
+			   bool tagged)
 {
 	memset(table, 0, sizeof(KeyTable));
 	table->capacity = capacity;
 	table->nslots = slots_for(capacity);
 	table->payload_size = (uint32) MAXALIGN(payload_size);
 	table->key_capacity = (uint32) MAXALIGN(key_capacity);
-	table->payloads_at = (uint32) payloads_at(capacity);
-	table->keys_at = (uint32) keys_at(capacity, payload_size);
+	table->payloads_at = (uint32) payloads_at(capacity, tagged);
+	table->keys_at = (uint32) keys_at(capacity, payload_size, tagged);
+	/* a scan reads whole vectors of tags: those past the last entry must be 0 (key_words_tag) */
+	memset(KEY_TABLE_TAGS(table), 0, (Size) tags_for(capacity, tagged) * sizeof(uint32));
 	memset(KEY_TABLE_SLOTS(table), 0, (Size) table->nslots * sizeof(KeySlot));
 }
 
@@ -94,7 +114,7 @@ key_probe_hash(const KeyProbe *probe)
 	return (uint32) mix64(h);
 }
 
-/* The probe of entry i's key, for rehashing it: its words are the entry's. */
+/* The probe of entry i's key, for rehashing or tagging it: its words are the entry's. */
 static KeyProbe
 entry_probe(const KeyTable *table, int32 i)
 {
@@ -107,10 +127,16 @@ entry_probe(const KeyTable *table, int32 i)
 	return probe;
 }
 
-/* key_table_find beyond the scanned size: probe the slots. */
+/*
+ * key_table_find beyond the scanned size: probe the slots.  The probe comes
+ * field by field, in registers: a probe passed whole has to be written to
+ * memory first, and the compiler writes it on every lookup, scanned tables'
+ * too.
+ */
 int32
-key_table_find_hashed(KeyTable *table, KeyProbe probe)
+key_table_find_hashed(KeyTable *table, const char *key, int32 len, uint64 w0, uint64 w1)
 {
+	KeyProbe	probe = {key, len, w0, w1};
 	uint32		hash = key_probe_hash(&probe);
 	uint32		mask = (uint32) table->nslots - 1;
 	const KeySlot *slots = KEY_TABLE_SLOTS(table);
@@ -175,17 +201,21 @@ key_table_add(KeyTable *table, const KeyProbe *probe)
 	table->last = i;
 	if (table->nslots != 0)
 		slot_insert(table, key_probe_hash(probe), i);
+	else if (key_table_tagged(table))
+		KEY_TABLE_TAGS(table)[i] = key_probe_tag(probe);
 	return i;
 }
 
 /*
  * Copy every entry, payload and key of from into to, an empty table of the
- * same payload with at least as much room; the slots are built anew.
+ * same payload with at least as much room; the slots or tags to has are
+ * built anew.
  */
 void
 key_table_copy(const KeyTable *from, KeyTable *to)
 {
 	int32		n = from->nentries;
+	int32		i;
 
 	Assert(to->nentries == 0 && to->payload_size == from->payload_size);
 	Assert(to->capacity >= n && to->key_capacity >= from->key_bytes);
@@ -199,16 +229,14 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 	to->key_bytes = from->key_bytes;
 	to->total_length = from->total_length;
 	to->last = from->last;
-	if (to->nslots != 0)
+	for (i = 0; i < n; i++)
 	{
-		int32		i;
+		KeyProbe	probe = entry_probe(to, i);
 
-		for (i = 0; i < n; i++)
-		{
-			KeyProbe	probe = entry_probe(to, i);
-
+		if (to->nslots != 0)
 			slot_insert(to, key_probe_hash(&probe), i);
-		}
+		else if (key_table_tagged(to))
+			KEY_TABLE_TAGS(to)[i] = key_probe_tag(&probe);
 	}
 }
 

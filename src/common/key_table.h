@@ -12,21 +12,27 @@
  * cold state on every row:
  *
  *   KeyTable | w0[capacity] | w1[capacity] | len[capacity] | key offset[capacity]
- *            | payload[capacity] | slots[nslots] | key bytes
+ *            | tags (tagged tables) | payload[capacity] | slots[nslots] | key bytes
  *
  * Up to KEY_TABLE_SCAN_MAX entries a table has no slots: a lookup compares
- * the first words in turn, which for a handful of channels costs less than
- * hashing.  Beyond, the slots (open addressing, linear probing, at most half
- * full) hold entry numbers.  A key of up to 16 bytes -- most channel names,
- * every Markov state and transition -- is kept whole in its two words
- * (key_probe_init), so it compares in three integer comparisons and takes
- * no more room; a longer key keeps its first and last eight bytes there too
- * and the rest in the key area, compared only when the words agree.  A
- * hashed table tries the entry found last first, so rows sorted or
- * clustered by key find theirs at once.  No hash is kept per entry: a
- * probe's words already tell its key from another's, and a table rehashes
- * its keys only when it is copied into a larger block -- 4 bytes less per
- * entry, which a state of one small journey feels.
+ * the probe's first word with every entry's, two at a time, which for a
+ * handful of channels costs less than hashing.  A table its family makes
+ * tagged (the channels of channel_summary, looked up once a row by the KPI
+ * aggregates) keeps a tag of each key too, 31 bits of its words and length
+ * (key_words_tag) in vectors of four, and compares those instead: four at a
+ * time, in fewer instructions, for 4 bytes an entry more, which the journey
+ * families' small states do without.  Beyond, the slots (open addressing, linear probing, at most half
+ * full) hold entry numbers, and no table has tags.  A key of up to 16 bytes
+ * -- most channel names, every Markov state and transition -- is kept whole
+ * in its two words (key_probe_init), so it compares in three integer
+ * comparisons and takes no more room; a longer key keeps its first and last
+ * eight bytes there too and the rest in the key area, compared only when
+ * the words agree.  A hashed table tries the entry found last first, so
+ * rows sorted or clustered by key find theirs at once.  A hashed table
+ * keeps no hash per entry: a probe's words already tell its key from
+ * another's, and a table rehashes its keys only when it is copied into a
+ * larger block -- 4 bytes less per entry, which a state of many small
+ * journeys feels.
  *
  * No server calls: a table never allocates and never raises an error.  The
  * caller checks for room (key_table_has_room) and moves a full table into a
@@ -51,6 +57,14 @@
 
 /* The capacity a table takes when its first key comes (an empty table has none). */
 #define KEY_TABLE_FIRST_CAPACITY	4
+
+/*
+ * Tags a scan compares at once: a 16-byte vector of them.  A tagged table
+ * has at least KEY_TAGS_FIRST of them, which a scan compares without a loop
+ * or a test.
+ */
+#define KEY_TAGS_PER_VECTOR	4
+#define KEY_TAGS_FIRST		(2 * KEY_TAGS_PER_VECTOR)
 
 /* Keys up to this long live in their entry's words only. */
 #define KEY_INLINE_BYTES	16
@@ -83,23 +97,29 @@ typedef struct KeyTable
 
 /*
  * The columns.  The key offset is where a key longer than KEY_INLINE_BYTES
- * starts in the key area.  An entry's columns take 24 bytes, so the
- * payloads after them stay MAXALIGNed.
+ * starts in the key area.  An entry's columns take 24 bytes and a tagged
+ * table's tags 16 bytes a vector, so the payloads after them stay
+ * MAXALIGNed.
  */
 #define KEY_TABLE_W0(t)		((uint64 *) ((char *) (t) + sizeof(KeyTable)))
 #define KEY_TABLE_W1(t)		(KEY_TABLE_W0(t) + (t)->capacity)
 #define KEY_TABLE_LEN(t)	((int32 *) (KEY_TABLE_W1(t) + (t)->capacity))
 #define KEY_TABLE_OFFSET(t)	((uint32 *) (KEY_TABLE_LEN(t) + (t)->capacity))
+#define KEY_TABLE_TAGS(t)	((uint32 *) (KEY_TABLE_OFFSET(t) + (t)->capacity))
+/* Bytes of one entry's columns before the tags: w0, w1, len, key offset. */
+#define KEY_COLUMN_BYTES	(2 * sizeof(uint64) + sizeof(int32) + sizeof(uint32))
 #define KEY_TABLE_PAYLOADS(t)	((char *) (t) + (t)->payloads_at)
 #define KEY_TABLE_SLOTS(t) \
 	((KeySlot *) (KEY_TABLE_PAYLOADS(t) + (Size) (t)->capacity * (t)->payload_size))
 #define KEY_TABLE_KEYS(t)	((char *) (t) + (t)->keys_at)
 
-extern Size key_table_size(int32 capacity, Size key_capacity, Size payload_size);
+extern Size key_table_size(int32 capacity, Size key_capacity, Size payload_size,
+							bool tagged);
 extern void key_table_init(KeyTable *table, int32 capacity, Size key_capacity,
-						   Size payload_size);
+						   Size payload_size, bool tagged);
 extern uint32 key_probe_hash(const KeyProbe *probe);
-extern int32 key_table_find_hashed(KeyTable *table, KeyProbe probe);
+extern int32 key_table_find_hashed(KeyTable *table, const char *key, int32 len, uint64 w0,
+								   uint64 w1);
 extern bool key_table_middle_matches(const KeyTable *table, int32 i, const char *key, int32 len);
 extern int32 key_table_add(KeyTable *table, const KeyProbe *probe);
 extern void key_table_copy(const KeyTable *from, KeyTable *to);
@@ -178,8 +198,34 @@ key_probe_init(KeyProbe *probe, const char *key, int32 len)
 
 	probe->key = key;
 	probe->len = len;
-	probe->w0 = (key_load64(from8) & has8) | (words4 & ~has8 & has4) | (bytes & ~has4);
+	/* a form read from key_no_bytes is 0 already; only a shorter form read from the key is masked */
+	probe->w0 = key_load64(from8) | (words4 & ~has8) | (bytes & ~has4);
 	probe->w1 = key_load64(from8 + ((len - 8) & (int32) has8));
+}
+
+/*
+ * The tag of a key: 31 bits that depend on every bit of its words and its
+ * length, and a last bit always 1, which a tagged table keeps for each
+ * entry.  Keys whose tags differ differ; keys whose tags agree are compared
+ * whole.  A product's high bits depend on all of a factor's bits only below
+ * them, so the high half is folded down before the second product: names
+ * that differ in their last byte alone (store_24, store_28), which sits in
+ * a word's top bits, get tags as different as any.  The tags past a table's
+ * last entry are 0, which no key's is, so a scan needs no mask for them.
+ */
+static inline uint32
+key_words_tag(uint64 w0, uint64 w1, int32 len)
+{
+	uint64		x = ((w0 ^ (uint64) (uint32) len) * UINT64CONST(0x9E3779B97F4A7C15)) ^ w1;
+
+	x ^= x >> 29;
+	return (uint32) ((x * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 32) | 1;
+}
+
+static inline uint32
+key_probe_tag(const KeyProbe *probe)
+{
+	return key_words_tag(probe->w0, probe->w1, probe->len);
 }
 
 /*
@@ -199,27 +245,59 @@ key_entry_matches(const KeyTable *table, int32 i, const KeyProbe *probe)
 
 StaticAssertDecl(KEY_TABLE_SCAN_MAX <= 32, "a scanned table's entries fit a 32-bit mask");
 
+/* Which of the KEY_TAGS_PER_VECTOR tags from tags on are tag: a bit each. */
+static inline uint32
+key_tags_agree(const uint32 *tags, uint32 tag)
+{
+#ifdef __SSE2__
+	__m128i		same = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *) tags),
+									   _mm_set1_epi32((int) tag));
+
+	return (uint32) _mm_movemask_ps(_mm_castsi128_ps(same));
+#else
+	uint32		agree = 0;
+	int			k;
+
+	for (k = 0; k < KEY_TAGS_PER_VECTOR; k++)
+		agree |= (uint32) (tags[k] == tag) << k;
+	return agree;
+#endif
+}
+
 /*
- * The entry holding the probe's key, or -1.  A scanned table compares the
- * probe's first word with every entry's without a branch on the outcome,
- * collecting the entries that agree in a mask: with a few channels in
- * random row order, a loop that stops at the match exits at a place the
- * processor guesses wrong on most rows, which costs more than the
- * comparisons it saves.  The loop's own branch depends only on the number
- * of entries, the same row after row.  The one entry whose first word
- * agrees is then compared whole; keys sharing a first word (names alike in
- * their first eight bytes) are told apart one by one.
+ * Does the table keep tags?  A scanned table of a family that asks for them
+ * (key_table_init) does: they lie between its columns and its payloads.
  */
-static pg_attribute_always_inline int32
-key_table_find(KeyTable *table, const KeyProbe *probe)
+static inline bool
+key_table_tagged(const KeyTable *table)
+{
+	return table->payloads_at != sizeof(KeyTable) + (Size) table->capacity * KEY_COLUMN_BYTES;
+}
+
+/* The entries of a tagged table whose tags are the probe's, a bit each. */
+static pg_attribute_always_inline uint32
+key_table_tags_agree(const KeyTable *table, const KeyProbe *probe)
+{
+	const uint32 *tags = KEY_TABLE_TAGS(table);
+	uint32		tag = key_probe_tag(probe);
+	uint32		agree;
+	int32		i;
+
+	/* tags past the last entry are 0, and agree with no probe */
+	agree = key_tags_agree(tags, tag) | key_tags_agree(tags + KEY_TAGS_PER_VECTOR, tag) << 4;
+	for (i = KEY_TAGS_FIRST; i < table->nentries; i += KEY_TAGS_PER_VECTOR)
+		agree |= key_tags_agree(tags + i, tag) << i;
+	return agree;
+}
+
+/* The entries of a scanned table whose first words are the probe's, a bit each. */
+static pg_attribute_always_inline uint32
+key_table_words_agree(const KeyTable *table, const KeyProbe *probe)
 {
 	const uint64 *w0 = KEY_TABLE_W0(table);
 	uint32		agree = 0;
-	int32		i;
+	int32		i = 0;
 
-	if (table->nslots != 0)
-		return key_table_find_hashed(table, *probe);
-	i = 0;
 #ifdef __SSE2__
 	{
 		/* two entries at a time: both halves of a word equal */
@@ -236,6 +314,19 @@ key_table_find(KeyTable *table, const KeyProbe *probe)
 #endif
 	for (; i < table->nentries; i++)
 		agree |= (uint32) (w0[i] == probe->w0) << i;
+	return agree;
+}
+
+/*
+ * Of the entries agree marks, the one holding the probe's key, or -1.  The
+ * one entry that agrees is compared whole; keys sharing a tag or a first
+ * word (names alike in their first eight bytes) are told apart one by one.
+ */
+static pg_attribute_always_inline int32
+key_table_match(const KeyTable *table, const KeyProbe *probe, uint32 agree)
+{
+	int32		i;
+
 	if (likely(agree != 0 && (agree & (agree - 1)) == 0))
 	{
 		i = pg_rightmost_one_pos32(agree);
@@ -248,6 +339,38 @@ key_table_find(KeyTable *table, const KeyProbe *probe)
 			return i;
 	}
 	return -1;
+}
+
+/*
+ * The entry holding the probe's key, or -1.  A scanned table compares the
+ * probe's tag or first word with every entry's without a branch on the
+ * outcome, collecting the entries that agree in a mask: with a few
+ * channels in random row order, a loop that stops at the match exits at a
+ * place the processor guesses wrong on most rows, which costs more than the
+ * comparisons it saves.  The loops' own branches depend only on the number
+ * of entries, the same row after row.
+ */
+static pg_attribute_always_inline int32
+key_table_find(KeyTable *table, const KeyProbe *probe)
+{
+	if (table->nslots != 0)
+		return key_table_find_hashed(table, probe->key, probe->len, probe->w0, probe->w1);
+	return key_table_match(table, probe,
+						   key_table_tagged(table) ? key_table_tags_agree(table, probe) :
+						   key_table_words_agree(table, probe));
+}
+
+/*
+ * key_table_find for a table its family makes tagged, without asking
+ * whether it is: for the lookup a row of the KPI aggregates makes.
+ */
+static pg_attribute_always_inline int32
+key_table_find_tagged(KeyTable *table, const KeyProbe *probe)
+{
+	if (table->nslots != 0)
+		return key_table_find_hashed(table, probe->key, probe->len, probe->w0, probe->w1);
+	Assert(key_table_tagged(table));
+	return key_table_match(table, probe, key_table_tags_agree(table, probe));
 }
 
 /* Bytes a key of len bytes takes in the key area. */

@@ -333,10 +333,12 @@ jp_store(const StateBody *body, void *result, Size size)
  * No room to start with: the tables take it when their first key comes, and
  * a summary created by a row leaves it with its tables just full
  * (common/aggregate_state.h), so a group of one journey of three channels
- * keeps 224 bytes.  In the order of StateFamily: type, id, tables, header,
- * payloads, initial entries and key bytes, then the functions.
+ * keeps 224 bytes.  No tags, which would take 4 bytes an entry of such
+ * small states.  In the order of StateFamily: type, id, tables, header,
+ * payloads, initial entries and key bytes, tagged tables, then the
+ * functions.
  */
 const StateFamily omnikpi_jp_family = {
-	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {0, 0}, {0, 0},
+	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {0, 0}, {0, 0}, {false, false},
 	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge, jp_add_journey
 };

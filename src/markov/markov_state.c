@@ -527,12 +527,14 @@ markov_store(const StateBody *body, void *result, Size size)
  * No room to start with: the tables take it when their first key comes, and
  * a model created by a row leaves it with its tables just full
  * (common/aggregate_state.h), so a group of one journey of three channels
- * keeps 512 bytes.  In the order of StateFamily: type, id, tables, header,
- * payloads, initial entries and key bytes, then the functions.
+ * keeps 512 bytes.  No tags, which would take 4 bytes an entry of such
+ * small states.  In the order of StateFamily: type, id, tables, header,
+ * payloads, initial entries and key bytes, tagged tables, then the
+ * functions.
  */
 const StateFamily omnikpi_markov_family = {
 	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
-	{0, 0, 0}, {0, 0, 0},
+	{0, 0, 0}, {0, 0, 0}, {false, false, false},
 	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge,
 	markov_add_journey
 };

@@ -189,6 +189,33 @@ SELECT channel_count(s) AS channels,
 	   (SELECT bool_and(n = 3 AND mean = 2) FROM channels(s)) AS each_its_own
 FROM summary;
 
+-- Names whose tags agree: a state of up to 16 channels finds a name by a
+-- 31-bit tag of its words first, and these pairs share one (saeeoq and
+-- saeycd, web_101758 and web_107408) yet are different names, each keeping
+-- its own rows, row by row and when rollup() merges two summaries.
+WITH touches(c, v) AS (
+	VALUES ('saeeoq', 1), ('saeycd', 2), ('saeeoq', 3), ('web_101758', 4),
+		   ('web_107408', 5), ('saeycd', 4), ('web_107408', 1)
+), halves AS (
+	SELECT channel_summary(c, v ORDER BY v, c) AS s FROM touches GROUP BY v % 2
+)
+SELECT whole.channel, whole.n, whole.mean, rolled.n AS rolled_up_n, rolled.mean AS rolled_up_mean
+FROM channels((SELECT channel_summary(c, v ORDER BY v, c) FROM touches)) whole
+FULL JOIN channels((SELECT rollup(s) FROM halves)) rolled USING (channel)
+ORDER BY whole.channel;
+
+-- Twelve channels, each on three rows, interleaved: a state of up to 13
+-- channels compares the tags of its first eight at once and the others'
+-- four at a time, and each channel keeps its own rows.
+WITH touches AS (
+	SELECT 'channel_' || n AS c, g FROM generate_series(1, 12) n, generate_series(1, 3) g
+), summary AS (
+	SELECT channel_summary(c, g ORDER BY g, c) AS s FROM touches
+)
+SELECT channel_count(s) AS channels,
+	   (SELECT bool_and(n = 3 AND mean = 2) FROM channels(s)) AS each_its_own
+FROM summary;
+
 -- Malformed text input: each is 22P02 with the place and the reason.
 SELECT ''::channel_summary;
 SELECT '{"version":2,"channels":{}}'::channel_summary;
