@@ -8,7 +8,7 @@
 #include "common/key_table.h"
 
 /* Slots for a table of capacity entries: none while it is scanned, else at most half full. */
-static int32
+static inline int32
 slots_for(int32 capacity)
 {
 	int32		nslots = 32;
@@ -28,7 +28,7 @@ StaticAssertDecl(KEY_COLUMN_BYTES % MAXIMUM_ALIGNOF == 0 && sizeof(KeyTable) % M
  * hashed, else one an entry in whole vectors and at least KEY_TAGS_FIRST,
  * an empty table's included.
  */
-static int32
+static inline int32
 tags_for(int32 capacity, bool tagged)
 {
 	if (!tagged || slots_for(capacity) != 0)
@@ -40,7 +40,7 @@ tags_for(int32 capacity, bool tagged)
  * Where a table's payloads start: after the header, the columns w0, w1, len
  * and key offset, and the tags (16 bytes a vector, so still MAXALIGNed).
  */
-static Size
+static inline Size
 payloads_at(int32 capacity, bool tagged)
 {
 	return sizeof(KeyTable) + (Size) capacity * KEY_COLUMN_BYTES +
@@ -48,7 +48,7 @@ payloads_at(int32 capacity, bool tagged)
 }
 
 /* Where its key area starts: after the payloads and the slots, MAXALIGNed. */
-static Size
+static inline Size
 keys_at(int32 capacity, Size payload_size, bool tagged)
 {
 	return MAXALIGN(payloads_at(capacity, tagged) + (Size) capacity * MAXALIGN(payload_size) +
@@ -313,7 +313,9 @@ key_table_sort(const KeyTable *table, int32 *order)
 
 	for (i = 0; i < table->nentries; i++)
 		order[i] = i;
-	sort_entries(order, table->nentries, table);
+	/* a state of one channel, as a group of one row has, is in order already */
+	if (table->nentries > 1)
+		sort_entries(order, table->nentries, table);
 }
 
 /*
