@@ -535,25 +535,38 @@ omnikpi_state_reserve(StateRef *ref, const int32 *entries, const Size *key_bytes
  * executor copies it into the aggregate context as it is, and most states
  * of a GROUP BY by customer or journey never see a second row, so the room
  * the doubling left would stay empty for good.  Rows that grow a state
- * later double it as usual, so this costs one copy per group.
+ * later double it as usual, so this costs one copy per group.  A state
+ * whose tables just full would take the chunk it takes already is left as
+ * it is: the allocator rounds both to the same power of two, so rebuilding
+ * it would save nothing (a state of one channel, in the 256 bytes of two).
  */
 static void
 compact_created(StateRef *ref)
 {
 	int32		capacity[STATE_MAX_TABLES];
 	Size		key_capacity[STATE_MAX_TABLES];
+	Size		compact_size;
 	bool		spare = false;
 	int			k;
 
 	/* a new journal grew to just its first journey */
 	if (!ref->created || ref->promoted != NULL || ref->home != NULL || ref->body->journaling)
 		return;
+	compact_size = ref->body->table_offset[0];
 	for (k = 0; k < ref->family->ntables; k++)
 	{
 		const KeyTable *table = omnikpi_state_table(ref->body, k);
 
 		capacity[k] = table->nentries;
 		key_capacity[k] = table->key_bytes;
+		compact_size += key_table_size(capacity[k], key_capacity[k], ref->family->payload_size[k],
+									   ref->family->tagged[k]);
+	}
+	if (ref->body->size <= ALLOCSET_CHUNK_LIMIT &&
+		pg_nextpower2_32((uint32) compact_size) == pg_nextpower2_32(ref->body->size))
+	{
+		ref->created = false;
+		return;
 	}
 	fill_chunk(ref, capacity, key_capacity);
 	for (k = 0; k < ref->family->ntables; k++)
