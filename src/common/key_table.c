@@ -229,6 +229,8 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 	to->key_bytes = from->key_bytes;
 	to->total_length = from->total_length;
 	to->last = from->last;
+	if (to->nslots == 0 && !key_table_tagged(to))
+		return;
 	for (i = 0; i < n; i++)
 	{
 		KeyProbe	probe = entry_probe(to, i);
