@@ -76,6 +76,20 @@ headers_size(const StateFamily *family)
 	return sizeof(StateBody) + MAXALIGN(family->header_size);
 }
 
+/* Bytes of a body with these headers and tables of this much room. */
+static Size
+body_size(const StateFamily *family, Size headers, const int32 *capacity,
+		  const Size *key_capacity)
+{
+	Size		size = headers;
+	int			k;
+
+	for (k = 0; k < family->ntables; k++)
+		size += key_table_size(capacity[k], key_capacity[k], family->payload_size[k],
+							   family->tagged[k]);
+	return size;
+}
+
 /*
  * A journaling body: the headers, then where its tables would start
  * (table_offset[0]) its journal.
@@ -104,16 +118,15 @@ journal_end(const StateBody *body)
 static StateBody *
 new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 {
-	Size		size = headers_size(family);
+	Size		size;
 	StateBody  *body;
 	int			k;
 
 	if (journal)
-		size += sizeof(JournalHead);
+		size = headers_size(family) + sizeof(JournalHead);
 	else
-		for (k = 0; k < family->ntables; k++)
-			size += key_table_size(family->initial_entries[k], family->initial_key_bytes[k],
-								   family->payload_size[k], family->tagged[k]);
+		size = body_size(family, headers_size(family), family->initial_entries,
+						 family->initial_key_bytes);
 	body = MemoryContextAllocZero(cxt, size);
 	SET_VARSIZE(body, size);	/* far below MaxAllocSize */
 	body->format = STATE_WORKING_FORMAT;
@@ -336,15 +349,12 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 {
 	const StateFamily *family = ref->family;
 	StateBody  *old = ref->body;
-	Size		size = old->table_offset[0];
-	Size		offset = size;
+	Size		size = body_size(family, old->table_offset[0], capacity, key_capacity);
+	Size		offset = old->table_offset[0];
 	StateBody  *body;
 	bool		was_promoted = ref->promoted != NULL;
 	int			k;
 
-	for (k = 0; k < family->ntables; k++)
-		size += key_table_size(capacity[k], key_capacity[k], family->payload_size[k],
-							   family->tagged[k]);
 	/* the stored forms' limits come first; this is the working state's own */
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
@@ -552,22 +562,18 @@ compact_created(StateRef *ref)
 	/* a new journal grew to just its first journey */
 	if (!ref->created || ref->promoted != NULL || ref->home != NULL || ref->body->journaling)
 		return;
-	compact_size = ref->body->table_offset[0];
+	ref->created = false;
 	for (k = 0; k < ref->family->ntables; k++)
 	{
 		const KeyTable *table = omnikpi_state_table(ref->body, k);
 
 		capacity[k] = table->nentries;
 		key_capacity[k] = table->key_bytes;
-		compact_size += key_table_size(capacity[k], key_capacity[k], ref->family->payload_size[k],
-									   ref->family->tagged[k]);
 	}
+	compact_size = body_size(ref->family, ref->body->table_offset[0], capacity, key_capacity);
 	if (ref->body->size <= ALLOCSET_CHUNK_LIMIT &&
 		pg_nextpower2_32((uint32) compact_size) == pg_nextpower2_32(ref->body->size))
-	{
-		ref->created = false;
 		return;
-	}
 	fill_chunk(ref, capacity, key_capacity);
 	for (k = 0; k < ref->family->ntables; k++)
 	{
@@ -577,7 +583,6 @@ compact_created(StateRef *ref)
 	}
 	if (spare)
 		rebuild(ref, capacity, key_capacity);
-	ref->created = false;
 }
 
 /* The datum to return for the state; one created in this call is compacted first. */
