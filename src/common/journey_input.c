@@ -115,12 +115,16 @@ omnikpi_touches_init(JourneyTouches *touches, int32 capacity)
 /*
  * The touches of a path: its channels that are not NULL, and with collapse
  * a channel touched twice in a row once (compared by its bytes, as the
- * families' channel tables compare names).
+ * families' channel tables compare names).  A touch is compared with the
+ * one before by the signature of both first (omnikpi_name_signature): testing the
+ * lengths alone, a path of names of a few different lengths in random
+ * order sent the processor the wrong way on one touch in four or so.
  */
 void
 omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse)
 {
 	PathWalk	walk;
+	uint64		previous = PG_UINT64_MAX;	/* no name's signature */
 
 	omnikpi_path_walk_start(&walk, path);
 	omnikpi_touches_init(touches, walk.nitems);
@@ -129,15 +133,17 @@ omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse)
 		const text *element = omnikpi_path_walk_next(&walk);
 		const char *name;
 		int32		len;
+		uint64		signature;
 		int32		n = touches->n;
 
 		if (element == NULL)
 			continue;
 		name = VARDATA_ANY(element);
 		len = VARSIZE_ANY_EXHDR(element);
-		if (collapse && n > 0 && touches->lens[n - 1] == len &&
-			memcmp(touches->names[n - 1], name, len) == 0)
+		signature = omnikpi_name_signature(name, len);
+		if (collapse && signature == previous && memcmp(touches->names[n - 1], name, len) == 0)
 			continue;
+		previous = signature;
 		touches->names[n] = name;
 		touches->lens[n] = len;
 		touches->n = n + 1;

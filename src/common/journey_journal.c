@@ -112,13 +112,13 @@ journal_names(const JournalHead *head)
 }
 
 /*
- * Are the two names the same?  One of another length or first byte is
- * told apart without a call: most are.
+ * Are the two names the same?  One of another signature (length and first
+ * byte, omnikpi_name_signature) is told apart without a call: most are.
  */
 static inline bool
-same_name(const char *a, int32 a_len, const char *b, int32 b_len)
+same_name(const char *a, int32 a_len, uint64 b_signature, const char *b, int32 b_len)
 {
-	return a_len == b_len && (a_len == 0 || (a[0] == b[0] && memcmp(a, b, a_len) == 0));
+	return omnikpi_name_signature(a, a_len) == b_signature && memcmp(a, b, b_len) == 0;
 }
 
 /* The number of the name in the dictionary, or -1. */
@@ -126,6 +126,7 @@ static int32
 dictionary_number(const JournalHead *head, const char *name, int32 len)
 {
 	const char *at = journal_names(head);
+	uint64		signature = omnikpi_name_signature(name, len);
 	int32		number;
 
 	for (number = 0; number < head->nnames; number++)
@@ -133,7 +134,7 @@ dictionary_number(const JournalHead *head, const char *name, int32 len)
 		uint32		name_len;
 
 		at = read_number(at, &name_len);
-		if (same_name(at, (int32) name_len, name, len))
+		if (same_name(at, (int32) name_len, signature, name, len))
 			return number;
 		at += name_len;
 	}
@@ -178,7 +179,8 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 		/* a name new to the dictionary may come twice in the journey */
 		for (j = 0; number < 0 && j < i; j++)
 			if (entry->numbers[j] >= head->nnames &&
-				same_name(touches->names[j], touches->lens[j], name, len))
+				same_name(touches->names[j], touches->lens[j], omnikpi_name_signature(name, len),
+						  name, len))
 				number = entry->numbers[j];
 		if (number < 0)
 		{

@@ -82,17 +82,6 @@ key_table_init(KeyTable *table, int32 capacity, Size key_capacity, Size payload_
 	memset(KEY_TABLE_SLOTS(table), 0, (Size) table->nslots * sizeof(KeySlot));
 }
 
-static inline uint64
-mix64(uint64 h)
-{
-	h ^= h >> 33;
-	h *= UINT64CONST(0xFF51AFD7ED558CCD);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xC4CEB9FE1A85EC53);
-	h ^= h >> 33;
-	return h;
-}
-
 /*
  * The hash of a key.  Its words determine a key of up to 16 bytes; a longer
  * one is hashed eight bytes at a time (the last eight overlapping), so keys
@@ -102,16 +91,16 @@ mix64(uint64 h)
 uint32
 key_probe_hash(const KeyProbe *probe)
 {
-	uint64		h = mix64(probe->w0 ^ ((uint64) probe->len << 56)) ^ probe->w1;
+	uint64		h = key_hash_start(probe->w0, probe->w1, probe->len);
 
 	if (probe->len > 16)
 	{
 		int32		i;
 
 		for (i = 8; i < probe->len - 8; i += 8)
-			h = mix64(h) ^ key_load64(probe->key + i);
+			h = key_hash_more(h, key_load64(probe->key + i));
 	}
-	return (uint32) mix64(h);
+	return key_hash_finish(h);
 }
 
 /* The probe of entry i's key, for rehashing or tagging it: its words are the entry's. */

@@ -28,7 +28,9 @@
  * comparisons and takes no more room; a longer key keeps its first and last
  * eight bytes there too and the rest in the key area, compared only when
  * the words agree.  A hashed table tries the entry found last first, so
- * rows sorted or clustered by key find theirs at once.  A hashed table
+ * rows sorted or clustered by key find theirs at once.  A table whose keys
+ * are all 8 bytes (a Markov model's transitions, two numbers) is looked up
+ * by the one word they make (key_table_find_word).  A hashed table
  * keeps no hash per entry: a probe's words already tell its key from
  * another's, and a table rehashes its keys only when it is copied into a
  * larger block -- 4 bytes less per entry, which a state of many small
@@ -154,6 +156,51 @@ key_load32(const char *p)
 	return v;
 }
 
+/*
+ * A key's hash (key_probe_hash) and its tag (key_words_tag) are made of
+ * these: its first word and length multiplied, its second word added, the
+ * middle words of a longer key each mixed in the same way (key_hash_more),
+ * and 32 bits taken from the product of the result (key_hash_finish).  A
+ * product's high bits depend on all of a factor's bits only below them, so
+ * the high half is folded down before each product: names that differ in
+ * their last byte alone (store_24, store_28), which sits in a word's top
+ * bits, hash as differently as any.  Two products and no more (there were
+ * four): a Markov model looks its transition up on every touch, and above
+ * order 1 the next touch's lookup waits for this one's hash.
+ */
+#define KEY_HASH_FIRST		UINT64CONST(0x9E3779B97F4A7C15)
+#define KEY_HASH_LAST		UINT64CONST(0xC2B2AE3D27D4EB4F)
+
+static inline uint64
+key_hash_start(uint64 w0, uint64 w1, int32 len)
+{
+	return ((w0 ^ (uint64) (uint32) len) * KEY_HASH_FIRST) ^ w1;
+}
+
+static inline uint64
+key_hash_more(uint64 h, uint64 word)
+{
+	h ^= h >> 29;
+	return (h * KEY_HASH_FIRST) ^ word;
+}
+
+static inline uint32
+key_hash_finish(uint64 h)
+{
+	h ^= h >> 29;
+	return (uint32) ((h * KEY_HASH_LAST) >> 32);
+}
+
+/*
+ * key_probe_hash of a key of 8 bytes, whose two words are both its bytes:
+ * the hash a table of such keys probes with (key_table_find_word).
+ */
+static inline uint32
+key_word_hash(uint64 word)
+{
+	return key_hash_finish(key_hash_start(word, word, sizeof(word)));
+}
+
 /* What key_probe_init reads instead of the bytes a short key does not have. */
 static const char key_no_bytes[8] = {0};
 
@@ -205,21 +252,15 @@ key_probe_init(KeyProbe *probe, const char *key, int32 len)
 
 /*
  * The tag of a key: 31 bits that depend on every bit of its words and its
- * length, and a last bit always 1, which a tagged table keeps for each
- * entry.  Keys whose tags differ differ; keys whose tags agree are compared
- * whole.  A product's high bits depend on all of a factor's bits only below
- * them, so the high half is folded down before the second product: names
- * that differ in their last byte alone (store_24, store_28), which sits in
- * a word's top bits, get tags as different as any.  The tags past a table's
- * last entry are 0, which no key's is, so a scan needs no mask for them.
+ * length (a hash of them, key_hash_start), and a last bit always 1, which a
+ * tagged table keeps for each entry.  Keys whose tags differ differ; keys
+ * whose tags agree are compared whole.  The tags past a table's last entry
+ * are 0, which no key's is, so a scan needs no mask for them.
  */
 static inline uint32
 key_words_tag(uint64 w0, uint64 w1, int32 len)
 {
-	uint64		x = ((w0 ^ (uint64) (uint32) len) * UINT64CONST(0x9E3779B97F4A7C15)) ^ w1;
-
-	x ^= x >> 29;
-	return (uint32) ((x * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 32) | 1;
+	return key_hash_finish(key_hash_start(w0, w1, len)) | 1;
 }
 
 static inline uint32
@@ -290,9 +331,9 @@ key_table_tags_agree(const KeyTable *table, const KeyProbe *probe)
 	return agree;
 }
 
-/* The entries of a scanned table whose first words are the probe's, a bit each. */
+/* The entries of a scanned table whose first words are word, a bit each. */
 static pg_attribute_always_inline uint32
-key_table_words_agree(const KeyTable *table, const KeyProbe *probe)
+key_table_words_agree(const KeyTable *table, uint64 word)
 {
 	const uint64 *w0 = KEY_TABLE_W0(table);
 	uint32		agree = 0;
@@ -301,7 +342,7 @@ key_table_words_agree(const KeyTable *table, const KeyProbe *probe)
 #ifdef __SSE2__
 	{
 		/* two entries at a time: both halves of a word equal */
-		__m128i		want = _mm_set1_epi64x((long long) probe->w0);
+		__m128i		want = _mm_set1_epi64x((long long) word);
 
 		for (; i + 2 <= table->nentries; i += 2)
 		{
@@ -313,7 +354,7 @@ key_table_words_agree(const KeyTable *table, const KeyProbe *probe)
 	}
 #endif
 	for (; i < table->nentries; i++)
-		agree |= (uint32) (w0[i] == probe->w0) << i;
+		agree |= (uint32) (w0[i] == word) << i;
 	return agree;
 }
 
@@ -357,7 +398,48 @@ key_table_find(KeyTable *table, const KeyProbe *probe)
 		return key_table_find_hashed(table, probe->key, probe->len, probe->w0, probe->w1);
 	return key_table_match(table, probe,
 						   key_table_tagged(table) ? key_table_tags_agree(table, probe) :
-						   key_table_words_agree(table, probe));
+						   key_table_words_agree(table, probe->w0));
+}
+
+/*
+ * key_table_find for a table whose keys are all 8 bytes (a Markov model's
+ * transitions), given as the word they make: an entry's first word is its
+ * whole key, so neither the probe's other word and length nor the entry's
+ * are read -- two cache lines fewer a lookup in a cold state, and no
+ * probe to compute.  The slots are probed with the hash key_table_add gave
+ * the key (key_word_hash); a scanned table's one entry whose word agrees is
+ * the key.
+ */
+static pg_attribute_always_inline int32
+key_table_find_word(const KeyTable *table, uint64 word)
+{
+	const uint64 *w0 = KEY_TABLE_W0(table);
+	uint32		agree;
+
+	if (table->nslots != 0)
+	{
+		uint32		mask = (uint32) table->nslots - 1;
+		const KeySlot *slots = KEY_TABLE_SLOTS(table);
+		uint32		slot;
+
+		for (slot = key_word_hash(word) & mask; slots[slot] != 0; slot = (slot + 1) & mask)
+		{
+			int32		i = (int32) slots[slot] - 1;
+
+			if (w0[i] == word)
+			{
+				Assert(KEY_TABLE_LEN(table)[i] == sizeof(uint64));
+				return i;
+			}
+		}
+		return -1;
+	}
+	agree = key_table_words_agree(table, word);
+	Assert((agree & (agree - 1)) == 0);
+	if (agree == 0)
+		return -1;
+	Assert(KEY_TABLE_LEN(table)[pg_rightmost_one_pos32(agree)] == sizeof(uint64));
+	return pg_rightmost_one_pos32(agree);
 }
 
 /*

@@ -89,7 +89,6 @@ extern JourneyTotals omnikpi_jp_totals(const JourneyPaths *paths, const char *fu
 extern const StateFamily omnikpi_jp_family;
 
 extern void omnikpi_jp_state_new_private(StateRef *ref);
-extern int32 omnikpi_jp_state_channel(StateRef *ref, const char *name, int len);
 extern bool omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len,
 								 const PathStats *stats, bool reject_duplicate);
 extern const char *omnikpi_jp_stats_invalid(const PathStats *stats);

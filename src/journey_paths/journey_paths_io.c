@@ -66,7 +66,7 @@ static const char *
 builder_add_step(void *arg, const char *name, int len)
 {
 	PathsBuilder *builder = (PathsBuilder *) arg;
-	int32		channel = omnikpi_jp_state_channel(&builder->state, name, len);
+	int32		channel = omnikpi_state_channel(&builder->state, name, len);
 	int32	   *steps = builder_steps(builder, (int64) builder->len + 1);
 
 	if (builder->len > 0 && steps[builder->len - 1] == channel)
@@ -152,7 +152,7 @@ check_binary_channels(PathsBuilder *builder, BinaryReader *reader, int32 nchanne
 		int			len;
 		char	   *name = omnikpi_binary_get_name(reader, &len);
 
-		if (omnikpi_jp_state_channel(&builder->state, name, len) != i)
+		if (omnikpi_state_channel(&builder->state, name, len) != i)
 			omnikpi_report_invalid_binary(psprintf("channel \"%s\" appears twice in binary journey_paths",
 												   omnikpi_clip_for_message(name, len)), NULL);
 		pfree(name);

@@ -67,16 +67,6 @@ omnikpi_jp_state_new_private(StateRef *ref)
 	omnikpi_state_new_private(ref, &omnikpi_jp_family, CurrentMemoryContext);
 }
 
-/* Number of the channel called name, added to the state if it is new. */
-int32
-omnikpi_jp_state_channel(StateRef *ref, const char *name, int len)
-{
-	KeyProbe	probe;
-
-	key_probe_init(&probe, name, len);
-	return omnikpi_state_find_or_add(ref, JP_TABLE_CHANNELS, &probe);
-}
-
 /* The sums of a path must stay finite: 22003. */
 static void
 check_stats_finite(const PathStats *stats)
@@ -151,7 +141,7 @@ jp_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *r
 		omnikpi_state_reserve(ref, entries, key_bytes);
 	}
 	for (i = 0; i < touches->n; i++)
-		steps[i] = omnikpi_jp_state_channel(ref, touches->names[i], touches->lens[i]);
+		steps[i] = omnikpi_state_channel(ref, touches->names[i], touches->lens[i]);
 	stats.conversions = row->conversions;
 	stats.non_conversions = row->non_conversions;
 	stats.value = row->value;
@@ -182,7 +172,7 @@ jp_merge(StateRef *ref, const void *stored)
 		int			len;
 		const char *name = flat_name(&JP_FLAT_NAMES(flat), i, &len);
 
-		channel_map[i] = omnikpi_jp_state_channel(ref, name, len);
+		channel_map[i] = omnikpi_state_channel(ref, name, len);
 	}
 	for (i = 0; i < flat->npaths; i++)
 	{

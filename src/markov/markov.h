@@ -142,7 +142,6 @@ typedef struct MarkovCount
 extern const StateFamily omnikpi_markov_family;
 
 extern void omnikpi_markov_state_new_private(StateRef *ref, int order, bool keep_repeats);
-extern int32 omnikpi_markov_state_channel(StateRef *ref, const char *name, int len);
 extern int32 omnikpi_markov_state_tuple(StateRef *ref, const int32 *channels, int len);
 extern bool omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to,
 												double count, double value);

@@ -170,7 +170,7 @@ builder_state(MarkovBuilder *builder, const MarkovTextState *parsed, const char 
 	}
 	for (i = 0; i < parsed->len; i++)
 	{
-		channels[i] = omnikpi_markov_state_channel(&builder->state, parsed->names[i], parsed->lens[i]);
+		channels[i] = omnikpi_state_channel(&builder->state, parsed->names[i], parsed->lens[i]);
 		if (i > 0 && channels[i] == channels[i - 1] && !builder->keep_repeats)
 		{
 			*problem = "A channel state cannot hold the same channel twice in a row: repeats collapse.";

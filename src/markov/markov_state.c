@@ -71,16 +71,6 @@ omnikpi_markov_state_new_private(StateRef *ref, int order, bool keep_repeats)
 	markov_header(ref->body)->keep_repeats = keep_repeats;
 }
 
-/* The number of the channel called name, created when new. */
-int32
-omnikpi_markov_state_channel(StateRef *ref, const char *name, int len)
-{
-	KeyProbe	probe;
-
-	key_probe_init(&probe, name, len);
-	return omnikpi_state_find_or_add(ref, MARKOV_TABLE_CHANNELS, &probe);
-}
-
 static MarkovChannel *
 markov_channel(const StateBody *body, int32 channel)
 {
@@ -162,33 +152,51 @@ step_target(StateRef *ref, int32 from, int32 step)
 }
 
 /*
+ * The key of the transition (from, step): the two numbers side by side in
+ * one word, which the table compares whole (key_table_find_word).
+ */
+static inline uint64
+transition_key(int32 from, int32 step)
+{
+	return ((uint64) (uint32) from << 32) | (uint32) step;
+}
+
+/* The transition (from, step), new: added with count 0. */
+static pg_noinline MarkovCount *
+transition_added(StateRef *ref, int32 from, int32 step)
+{
+	uint64		key = transition_key(from, step);
+	KeyProbe	probe;
+	int32		to;
+	int32		i;
+
+	/* the target first: finding it may add a tuple and move the body */
+	to = step_target(ref, from, step);
+	key_probe_init(&probe, (const char *) &key, sizeof(key));
+	i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
+	/* an end's payload keeps its value, zeroed by the table */
+	if (step >= MARKOV_FIRST_TUPLE)
+		((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->u.to = to;
+	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
+}
+
+/*
  * The transition (from, step), created with count 0 when new; *created
  * says which.  The caller checked that the step is a valid move (a channel,
  * other than from's last unless the model keeps repeats, or an end from a
- * channel state).
+ * channel state).  Always inline: every touch of a journey finds its
+ * transition here, and all but a state's first few find it.
  */
-static MarkovCount *
+static pg_attribute_always_inline MarkovCount *
 transition_count(StateRef *ref, int32 from, int32 step, bool *created)
 {
-	uint64		key = ((uint64) (uint32) from << 32) | (uint32) step;
-	KeyProbe	probe;
-	int32		i;
+	const KeyTable *transitions = omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS);
+	int32		i = key_table_find_word(transitions, transition_key(from, step));
 
-	key_probe_init(&probe, (const char *) &key, sizeof(key));
-	i = key_table_find(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), &probe);
 	*created = i < 0;
-	if (i < 0)
-	{
-		int32		to;
-
-		/* the target first: finding it may add a tuple and move the body */
-		to = step_target(ref, from, step);
-		i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
-		/* an end's payload keeps its value, zeroed by the table */
-		if (step >= MARKOV_FIRST_TUPLE)
-			((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->u.to = to;
-	}
-	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
+	if (unlikely(i < 0))
+		return transition_added(ref, from, step);
+	return key_table_payload(transitions, i);
 }
 
 /* The state a transition by step leads to. */
@@ -269,6 +277,7 @@ markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRo
 {
 	int32		current = MARKOV_START;
 	double		weight = row->conversions + row->non_conversions;
+	bool		first_order = markov_header(ref->body)->order == 1;
 	bool		created;
 	int32		i;
 
@@ -284,12 +293,20 @@ markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRo
 	}
 	for (i = 0; i < touches->n; i++)
 	{
-		int32		channel = omnikpi_markov_state_channel(ref, touches->names[i], touches->lens[i]);
+		int32		channel = omnikpi_state_channel(ref, touches->names[i], touches->lens[i]);
 		MarkovCount *transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE,
 												   &created);
 
 		count_add(transition, weight);
-		current = transition->u.to;
+
+		/*
+		 * At order 1 the state a touch leads to is its channel's, whatever
+		 * the state before: read from the channel, the next touch's lookup
+		 * does not wait for this one's transition, so the processor looks
+		 * up several touches at once.
+		 */
+		current = first_order ? markov_channel(ref->body, channel)->single_state : transition->u.to;
+		Assert(current == transition->u.to);
 		if ((i & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -353,7 +370,7 @@ markov_merge(StateRef *ref, const void *stored)
 		int			len;
 		const char *name = flat_name(&MARKOV_FLAT_NAMES(flat), i, &len);
 
-		channel_map[i] = omnikpi_markov_state_channel(ref, name, len);
+		channel_map[i] = omnikpi_state_channel(ref, name, len);
 	}
 	state_map[MARKOV_START] = MARKOV_START;
 	state_map[MARKOV_CONVERSION] = MARKOV_CONVERSION;
