@@ -524,16 +524,6 @@ key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
 }
 
 /*
- * What a qsort_arg comparator of such sequences reads: where the sequences
- * are (a key table) and the channels' ranks.
- */
-typedef struct RankedKeys
-{
-	const void *keys;
-	const int32 *rank;			/* channel number -> its position in name order */
-} RankedKeys;
-
-/*
  * Two sequences of n entry numbers (int32, aligned or not) compared entry by
  * entry by their ranks (key_table_ranks): the canonical order of the stored
  * journey paths, channel by channel in name order.

@@ -234,20 +234,131 @@ state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
 	return len / (int32) sizeof(int32);
 }
 
-/* qsort_arg comparator: paths by their channels' ranks, lexicographically. */
-static int
-compare_paths(const void *a, const void *b, void *arg)
+/*
+ * The canonical order of the paths: by their channels' ranks, step by step,
+ * a path before the longer ones it begins.  The stored form sorts a group's
+ * paths once, and a GROUP BY by day or customer has many groups of many
+ * paths: compared through a comparator called by pointer that decoded both
+ * paths at every comparison, their sort took a fifth of such a query's
+ * instructions and more than half of its mispredicted branches.  So each path's sort
+ * key is computed once and the comparison is sort_template.h's, inlined:
+ * the ranks of a path's first steps, each + 1 in a field of bits_per_step
+ * bits, packed into a word from its top down, so that the words compare as
+ * the paths do up to there (a path that ends within them has 0 where a
+ * longer one has a step).  Paths whose words agree are compared from the
+ * first step past them on: long paths that begin alike.
+ */
+typedef struct PathSortKey
 {
-	const RankedKeys *order = (const RankedKeys *) arg;
+	uint64		prefix;
+	int32		path;			/* entry in the state's table */
+} PathSortKey;
+
+/* What a comparison of two paths' sort keys reads besides them. */
+typedef struct PathOrder
+{
+	const KeyTable *paths;
+	const int32 *rank;			/* channel number -> its position in name order */
+	int32		prefix_steps;	/* steps in a prefix */
+} PathOrder;
+
+/* Bits of a step in a prefix: enough for each rank + 1 of nchannels. */
+static int
+bits_per_step(int32 nchannels)
+{
+	return pg_leftmost_one_pos32((uint32) Max(nchannels, 1)) + 1;
+}
+
+static uint64
+path_prefix(const char *steps, int32 len, const int32 *rank, int bits, int32 prefix_steps)
+{
+	uint64		prefix = 0;
+	int32		k;
+
+	for (k = 0; k < prefix_steps; k++)
+	{
+		int32		channel;
+		uint64		field = 0;
+
+		if (k < len)
+		{
+			memcpy(&channel, steps + k * sizeof(int32), sizeof(int32));
+			field = (uint64) rank[channel] + 1;
+		}
+		prefix |= field << (64 - bits * (k + 1));
+	}
+	return prefix;
+}
+
+/* Two paths whose prefixes agree, from their first step past the prefix on. */
+static int
+compare_path_rests(const PathSortKey *x, const PathSortKey *y, const PathOrder *order)
+{
 	char		xbuffer[KEY_INLINE_BYTES];
 	char		ybuffer[KEY_INLINE_BYTES];
 	const char *xs;
 	const char *ys;
-	int32		xlen = state_path(order->keys, *(const int32 *) a, xbuffer, &xs);
-	int32		ylen = state_path(order->keys, *(const int32 *) b, ybuffer, &ys);
-	int			c = key_ranks_compare(order->rank, xs, ys, Min(xlen, ylen));
+	int32		xlen = state_path(order->paths, x->path, xbuffer, &xs) - order->prefix_steps;
+	int32		ylen = state_path(order->paths, y->path, ybuffer, &ys) - order->prefix_steps;
+	int			c;
 
+	/* agreeing prefixes: both paths are at least as long, or of the same length */
+	if (xlen <= 0 || ylen <= 0)
+		return (xlen > ylen) - (xlen < ylen);
+	c = key_ranks_compare(order->rank, xs + order->prefix_steps * sizeof(int32),
+						  ys + order->prefix_steps * sizeof(int32), Min(xlen, ylen));
 	return c != 0 ? c : (xlen > ylen) - (xlen < ylen);
+}
+
+static inline int
+compare_path_keys(const PathSortKey *x, const PathSortKey *y, const PathOrder *order)
+{
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return compare_path_rests(x, y, order);
+}
+
+#define ST_SORT sort_path_keys
+#define ST_ELEMENT_TYPE PathSortKey
+#define ST_COMPARE_ARG_TYPE const PathOrder
+#define ST_COMPARE(a, b, order) compare_path_keys(a, b, order)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* The state's paths in canonical order, as entry numbers into path_order. */
+static void
+sort_paths(const KeyTable *paths, const int32 *rank, int32 nchannels, int32 *path_order)
+{
+	int			bits = bits_per_step(nchannels);
+	PathOrder	order;
+	PathSortKey *keys;
+	int32		i;
+
+	/* a group of one journey, common in a GROUP BY by journey, has nothing to sort */
+	if (paths->nentries < 2)
+	{
+		for (i = 0; i < paths->nentries; i++)
+			path_order[i] = i;
+		return;
+	}
+	keys = palloc_extended(paths->nentries * sizeof(PathSortKey), MCXT_ALLOC_HUGE);
+	order.paths = paths;
+	order.rank = rank;
+	order.prefix_steps = 64 / bits;
+	for (i = 0; i < paths->nentries; i++)
+	{
+		char		buffer[KEY_INLINE_BYTES];
+		const char *steps;
+		int32		len = state_path(paths, i, buffer, &steps);
+
+		keys[i].prefix = path_prefix(steps, len, rank, bits, order.prefix_steps);
+		keys[i].path = i;
+	}
+	sort_path_keys(keys, paths->nentries, &order);
+	for (i = 0; i < paths->nentries; i++)
+		path_order[i] = keys[i].path;
+	pfree(keys);
 }
 
 static Size
@@ -271,7 +382,6 @@ jp_store(const StateBody *body, void *result, Size size)
 	int32	   *rank = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32	   *path_order = palloc_extended(Max(paths->nentries, 1) * sizeof(int32),
 											 MCXT_ALLOC_HUGE);
-	RankedKeys	order;
 	PathStats  *stats;
 	int32	   *path_ends;
 	int32	   *steps;
@@ -280,11 +390,7 @@ jp_store(const StateBody *body, void *result, Size size)
 
 	Assert(size == jp_stored_size(body));
 	key_table_ranks(channels, channel_order, rank);
-	for (i = 0; i < paths->nentries; i++)
-		path_order[i] = i;
-	order.keys = paths;
-	order.rank = rank;
-	qsort_arg(path_order, paths->nentries, sizeof(int32), compare_paths, &order);
+	sort_paths(paths, rank, channels->nentries, path_order);
 
 	memset(flat, 0, sizeof(JourneyPaths));
 	SET_VARSIZE(flat, size);
