@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "port/pg_bitutils.h"
+
 #include "common/journey_journal.h"
 
 /* Which counts a record holds; a count that is neither flagged nor stored is 0. */
@@ -121,22 +123,83 @@ same_name(const char *a, int32 a_len, uint64 b_signature, const char *b, int32 b
 	return omnikpi_name_signature(a, a_len) == b_signature && memcmp(a, b, b_len) == 0;
 }
 
-/* The number of the name in the dictionary, or -1. */
-static int32
-dictionary_number(const JournalHead *head, const char *name, int32 len)
+/*
+ * The dictionary of the journal of head, listed; with signed_names, with
+ * each name's signature too, which only a lookup reads.  Inline, so that
+ * each caller's copy knows which.
+ */
+static pg_attribute_always_inline void
+dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names)
 {
 	const char *at = journal_names(head);
-	uint64		signature = omnikpi_name_signature(name, len);
-	int32		number;
+	int32		i;
 
-	for (number = 0; number < head->nnames; number++)
+	if (head->nnames <= JOURNAL_STACK_NAMES)
 	{
-		uint32		name_len;
+		dictionary->names = dictionary->stack_names;
+		dictionary->lens = dictionary->stack_lens;
+		dictionary->signatures = dictionary->stack_signatures;
+	}
+	else
+	{
+		dictionary->names = palloc(head->nnames * sizeof(const char *));
+		dictionary->lens = palloc(head->nnames * sizeof(int32));
+		dictionary->signatures = palloc(head->nnames * sizeof(uint64));
+	}
+	for (i = 0; i < head->nnames; i++)
+	{
+		uint32		len;
 
-		at = read_number(at, &name_len);
-		if (same_name(at, (int32) name_len, signature, name, len))
-			return number;
-		at += name_len;
+		at = read_number(at, &len);
+		dictionary->names[i] = at;
+		dictionary->lens[i] = (int32) len;
+		if (signed_names)
+			dictionary->signatures[i] = omnikpi_name_signature(at, (int32) len);
+		at += len;
+	}
+	Assert(at == journal_names(head) + head->names_bytes);
+	dictionary->nnames = head->nnames;
+}
+
+static void
+dictionary_free(JournalNames *dictionary)
+{
+	if (dictionary->names != dictionary->stack_names)
+	{
+		pfree(dictionary->names);
+		pfree(dictionary->lens);
+		pfree(dictionary->signatures);
+	}
+}
+
+/*
+ * The number of the name in the dictionary, or -1.  The signatures are
+ * compared 64 at a time into a mask, without a branch on the outcome (the
+ * name a touch has is in a random place of the dictionary, and a loop that
+ * stopped there went the wrong way on most touches); the names whose
+ * signatures agree, mostly the one, are compared byte by byte.
+ */
+static int32
+dictionary_number(const JournalNames *dictionary, const char *name, int32 len)
+{
+	uint64		signature = omnikpi_name_signature(name, len);
+	int32		first;
+
+	for (first = 0; first < dictionary->nnames; first += 64)
+	{
+		int32		n = Min(dictionary->nnames - first, 64);
+		uint64		agree = 0;
+		int32		i;
+
+		for (i = 0; i < n; i++)
+			agree |= (uint64) (dictionary->signatures[first + i] == signature) << i;
+		for (; agree != 0; agree &= agree - 1)
+		{
+			int32		number = first + pg_rightmost_one_pos64(agree);
+
+			if (memcmp(dictionary->names[number], name, len) == 0)
+				return number;
+		}
 	}
 	return -1;
 }
@@ -155,6 +218,8 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 					  const JourneyTouches *touches, const JourneyRow *row, Size room)
 {
 	uint8		flags = count_flags(row);
+	JournalNames dictionary;
+	bool		fits = true;
 	int32		i;
 
 	entry->numbers = entry->stack_numbers;
@@ -169,11 +234,12 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 		sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_VALUE) != 0));
-	for (i = 0; i < touches->n; i++)
+	dictionary_init(&dictionary, head, true);
+	for (i = 0; i < touches->n && fits; i++)
 	{
 		const char *name = touches->names[i];
 		int32		len = touches->lens[i];
-		int32		number = dictionary_number(head, name, len);
+		int32		number = dictionary_number(&dictionary, name, len);
 		int32		j;
 
 		/* a name new to the dictionary may come twice in the journey */
@@ -189,10 +255,10 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 		}
 		entry->numbers[i] = number;
 		entry->record_bytes += number_size(number);
-		if (entry->names_bytes + entry->record_bytes > room)
-			return false;
+		fits = entry->names_bytes + entry->record_bytes <= room;
 	}
-	return entry->record_bytes <= room;
+	dictionary_free(&dictionary);
+	return fits && entry->record_bytes <= room;
 }
 
 void
@@ -257,31 +323,8 @@ omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
 void
 omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head)
 {
-	const char *at = journal_names(head);
-	int32		i;
-
-	if (head->nnames <= JOURNAL_STACK_NAMES)
-	{
-		reader->names = reader->stack_names;
-		reader->lens = reader->stack_lens;
-	}
-	else
-	{
-		reader->names = palloc(head->nnames * sizeof(const char *));
-		reader->lens = palloc(head->nnames * sizeof(int32));
-	}
-	for (i = 0; i < head->nnames; i++)
-	{
-		uint32		len;
-
-		at = read_number(at, &len);
-		reader->names[i] = at;
-		reader->lens[i] = (int32) len;
-		at += len;
-	}
-	Assert(at == journal_names(head) + head->names_bytes);
-	reader->nnames = head->nnames;
-	reader->at = at;
+	dictionary_init(&reader->dictionary, head, false);
+	reader->at = journal_names(head) + head->names_bytes;
 	reader->end = journal_names(head) + head->used;
 }
 
@@ -318,9 +361,9 @@ omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow 
 		uint32		number;
 
 		at = read_number(at, &number);
-		Assert(number < (uint32) reader->nnames);
-		touches->names[i] = reader->names[number];
-		touches->lens[i] = reader->lens[number];
+		Assert(number < (uint32) reader->dictionary.nnames);
+		touches->names[i] = reader->dictionary.names[number];
+		touches->lens[i] = reader->dictionary.lens[number];
 	}
 	touches->n = (int32) n;
 	reader->at = at;
@@ -331,9 +374,5 @@ omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow 
 void
 omnikpi_journal_reader_free(JournalReader *reader)
 {
-	if (reader->names != reader->stack_names)
-	{
-		pfree(reader->names);
-		pfree(reader->lens);
-	}
+	dictionary_free(&reader->dictionary);
 }

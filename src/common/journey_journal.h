@@ -54,17 +54,26 @@ typedef struct JournalEntry
 } JournalEntry;
 
 /*
- * Reads a journal's records in order, with its dictionary's names at hand
- * (on the stack, a palloc for a big dictionary).
+ * A journal's dictionary at hand: each name where it lies in the journal,
+ * its length and, to look names up, its signature (omnikpi_name_signature),
+ * in arrays on the stack (a palloc for a big dictionary).
  */
 #define JOURNAL_STACK_NAMES		32
-typedef struct JournalReader
+typedef struct JournalNames
 {
 	const char **names;
 	int32	   *lens;
+	uint64	   *signatures;
 	const char *stack_names[JOURNAL_STACK_NAMES];
 	int32		stack_lens[JOURNAL_STACK_NAMES];
+	uint64		stack_signatures[JOURNAL_STACK_NAMES];
 	int32		nnames;
+} JournalNames;
+
+/* Reads a journal's records in order, with its dictionary's names at hand. */
+typedef struct JournalReader
+{
+	JournalNames dictionary;
 	const char *at;				/* the next record */
 	const char *end;
 } JournalReader;
