@@ -116,9 +116,9 @@ omnikpi_touches_init(JourneyTouches *touches, int32 capacity)
  * The touches of a path: its channels that are not NULL, and with collapse
  * a channel touched twice in a row once (compared by its bytes, as the
  * families' channel tables compare names).  A touch is compared with the
- * one before by the signature of both first (omnikpi_name_signature): testing the
- * lengths alone, a path of names of a few different lengths in random
- * order sent the processor the wrong way on one touch in four or so.
+ * one before by their signatures first (omnikpi_name_signature): testing
+ * the lengths alone, a path of names of a few lengths in random order sent
+ * the processor the wrong way on one touch in four or so.
  */
 void
 omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse)

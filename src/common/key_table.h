@@ -21,8 +21,9 @@
  * aggregates) keeps a tag of each key too, 31 bits of its words and length
  * (key_words_tag) in vectors of four, and compares those instead: four at a
  * time, in fewer instructions, for 4 bytes an entry more, which the journey
- * families' small states do without.  Beyond, the slots (open addressing, linear probing, at most half
- * full) hold entry numbers, and no table has tags.  A key of up to 16 bytes
+ * families' small states do without.  Beyond, the slots (open addressing,
+ * linear probing, at most half full) hold entry numbers, and no table has
+ * tags.  A key of up to 16 bytes
  * -- most channel names, every Markov state and transition -- is kept whole
  * in its two words (key_probe_init), so it compares in three integer
  * comparisons and takes no more room; a longer key keeps its first and last
