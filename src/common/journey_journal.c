@@ -173,16 +173,17 @@ dictionary_free(JournalNames *dictionary)
 }
 
 /*
- * The number of the name in the dictionary, or -1.  The signatures are
- * compared 64 at a time into a mask, without a branch on the outcome (the
+ * The number of the name, of that signature, in the dictionary, or -1.  The
+ * signatures are compared 64 at a time into a mask, without a branch on the
+ * outcome (the
  * name a touch has is in a random place of the dictionary, and a loop that
  * stopped there went the wrong way on most touches); the names whose
  * signatures agree, mostly the one, are compared byte by byte.
  */
 static int32
-dictionary_number(const JournalNames *dictionary, const char *name, int32 len)
+dictionary_number(const JournalNames *dictionary, const char *name, int32 len,
+				  uint64 signature)
 {
-	uint64		signature = omnikpi_name_signature(name, len);
 	int32		first;
 
 	for (first = 0; first < dictionary->nnames; first += 64)
@@ -239,14 +240,14 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 	{
 		const char *name = touches->names[i];
 		int32		len = touches->lens[i];
-		int32		number = dictionary_number(&dictionary, name, len);
+		uint64		signature = omnikpi_name_signature(name, len);
+		int32		number = dictionary_number(&dictionary, name, len, signature);
 		int32		j;
 
 		/* a name new to the dictionary may come twice in the journey */
 		for (j = 0; number < 0 && j < i; j++)
 			if (entry->numbers[j] >= head->nnames &&
-				same_name(touches->names[j], touches->lens[j], omnikpi_name_signature(name, len),
-						  name, len))
+				same_name(touches->names[j], touches->lens[j], signature, name, len))
 				number = entry->numbers[j];
 		if (number < 0)
 		{

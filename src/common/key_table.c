@@ -218,6 +218,7 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 	to->key_bytes = from->key_bytes;
 	to->total_length = from->total_length;
 	to->last = from->last;
+	/* a scanned table without tags has nothing more to build; else slots or tags */
 	if (to->nslots == 0 && !key_table_tagged(to))
 		return;
 	for (i = 0; i < n; i++)
@@ -226,7 +227,7 @@ key_table_copy(const KeyTable *from, KeyTable *to)
 
 		if (to->nslots != 0)
 			slot_insert(to, key_probe_hash(&probe), i);
-		else if (key_table_tagged(to))
+		else
 			KEY_TABLE_TAGS(to)[i] = key_probe_tag(&probe);
 	}
 }

@@ -23,19 +23,18 @@
  * time, in fewer instructions, for 4 bytes an entry more, which the journey
  * families' small states do without.  Beyond, the slots (open addressing,
  * linear probing, at most half full) hold entry numbers, and no table has
- * tags.  A key of up to 16 bytes
- * -- most channel names, every Markov state and transition -- is kept whole
- * in its two words (key_probe_init), so it compares in three integer
- * comparisons and takes no more room; a longer key keeps its first and last
- * eight bytes there too and the rest in the key area, compared only when
- * the words agree.  A hashed table tries the entry found last first, so
- * rows sorted or clustered by key find theirs at once.  A table whose keys
- * are all 8 bytes (a Markov model's transitions, two numbers) is looked up
- * by the one word they make (key_table_find_word).  A hashed table
- * keeps no hash per entry: a probe's words already tell its key from
- * another's, and a table rehashes its keys only when it is copied into a
- * larger block -- 4 bytes less per entry, which a state of many small
- * journeys feels.
+ * tags.  A key of up to 16 bytes -- most channel names, every Markov state
+ * and transition -- is kept whole in its two words (key_probe_init), so it
+ * compares in three integer comparisons and takes no more room; a longer
+ * key keeps its first and last eight bytes there too and the rest in the
+ * key area, compared only when the words agree.  A hashed table tries the
+ * entry found last first, so rows sorted or clustered by key find theirs
+ * at once.  A table whose keys are all 8 bytes (a Markov model's
+ * transitions, two numbers) is looked up by the one word they make
+ * (key_table_find_word).  A hashed table keeps no hash per entry: a probe's
+ * words already tell its key from another's, and a table rehashes its keys
+ * only when it is copied into a larger block -- 4 bytes less per entry,
+ * which a state of many small journeys feels.
  *
  * No server calls: a table never allocates and never raises an error.  The
  * caller checks for room (key_table_has_room) and moves a full table into a
