@@ -245,7 +245,10 @@ summary_store(const StateBody *body, void *result, Size size)
 	const SummaryHeader *header = summary_header(body);
 	const KeyTable *channels = summary_channels(body);
 	ChannelSummary *flat = (ChannelSummary *) result;
-	int32	   *order = palloc(Max(channels->nentries, 1) * sizeof(int32));
+	/* a scanned table's order on the stack: a GROUP BY by customer stores a state a group */
+	int32		scanned_order[KEY_TABLE_SCAN_MAX];
+	int32	   *order = channels->nentries <= KEY_TABLE_SCAN_MAX ? scanned_order :
+		palloc(channels->nentries * sizeof(int32));
 	int32		nchannels = 0;
 	ChannelStats *stats;
 	int32		i;
@@ -272,7 +275,8 @@ summary_store(const StateBody *body, void *result, Size size)
 		stats[i].sum += tally->sum_low;
 	}
 	flat_names_write(channels, order, nchannels, SUMMARY_NAME_ENDS(flat));
-	pfree(order);
+	if (order != scanned_order)
+		pfree(order);
 }
 
 /*

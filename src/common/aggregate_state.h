@@ -21,6 +21,8 @@
  *     tables.  Its tables are built from the journal in one go when it is
  *     stored or combined, or when the journal would pass
  *     STATE_JOURNAL_BYTES; from then on its rows go to the tables;
+ *   - a new state with tables is a copy of the family's empty one, laid
+ *     out once a backend;
  *   - its tables start empty (a family may give them a first size) and
  *     take room when their first key comes; when a table or the journal is
  *     full, the state is rebuilt larger in the per-call context and the new
@@ -31,9 +33,9 @@
  *     room of its last doubling; a family of one table (channel_summary)
  *     takes the room of the power-of-two chunk the executor copies it into
  *     instead, which costs no memory and saves growing;
- *   - hash aggregation of many groups marks its states, and a row or a
- *     merge asks for the first bytes of such a state at once
- *     (omnikpi_state_prefetch);
+ *   - hash aggregation of many groups marks its states, and a row, a
+ *     merge or the final function asks for the first bytes of such a
+ *     state at once (omnikpi_state_prefetch);
  *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
  *     object with a context of its own, which then grows in place; such
  *     states take a megabyte each, so there are few of them;
@@ -58,6 +60,8 @@
 /* The format byte of a working state; every stored form has a small number there. */
 #define STATE_WORKING_FORMAT	0xA0
 #define STATE_MAX_TABLES		3
+/* The families, numbered 1 to STATE_FAMILIES (StateFamily.id). */
+#define STATE_FAMILIES			3
 /* Every family's first table holds its channels. */
 #define STATE_TABLE_CHANNELS	0
 /*
@@ -78,10 +82,11 @@
  * Hash aggregation's states are prefetched from this many groups on (a
  * megabyte of states of a few channels, what the caches nearest a core
  * hold), and up to this many of their first bytes: a channel_summary state
- * of up to 8 channels whole, the first channels of a bigger one.
+ * of up to 13 channels whole (the 1 kB chunk it fills), the first channels
+ * of a bigger one.
  */
 #define STATE_PREFETCH_GROUPS	1024
-#define STATE_PREFETCH_BYTES	640
+#define STATE_PREFETCH_BYTES	1024
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -121,7 +126,7 @@ struct StateRef;
 typedef struct StateFamily
 {
 	const char *type_name;		/* the SQL type, for messages */
-	uint8		id;				/* a number of its own, 1, 2, ... */
+	uint8		id;				/* a number of its own, 1 to STATE_FAMILIES */
 	uint8		ntables;
 	Size		header_size;	/* the family's header */
 	Size		payload_size[STATE_MAX_TABLES];
@@ -240,7 +245,9 @@ state_prefetch_line(const char *at)
  * the combine step) finds its state cold, and the lookup's reads -- the
  * channels' first words, then the matching channel's other words and
  * payload -- each wait for the one before: several trips to memory a row
- * where avg() makes one.  Asked for together, they overlap.
+ * where avg() makes one.  Asked for together, they overlap.  The final
+ * function, which visits the groups in the order of hash aggregation's
+ * buckets, finds each state cold too, and reads all of it.
  * The states of sorted and plain aggregation, and of a hash aggregation of
  * a few groups, stay warm and are left alone: there the requests would be
  * only instructions.
