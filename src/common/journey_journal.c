@@ -125,8 +125,8 @@ same_name(const char *a, int32 a_len, uint64 b_signature, const char *b, int32 b
 
 /*
  * The dictionary of the journal of head, listed; with signed_names, with
- * each name's signature too, which only a lookup reads.  Inline, so that
- * each caller's copy knows which.
+ * each name's signature too, which only a lookup reads (a reader's
+ * dictionary has none).  Inline, so that each caller's copy knows which.
  */
 static pg_attribute_always_inline void
 dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names)
@@ -144,7 +144,7 @@ dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_n
 	{
 		dictionary->names = palloc(head->nnames * sizeof(const char *));
 		dictionary->lens = palloc(head->nnames * sizeof(int32));
-		dictionary->signatures = palloc(head->nnames * sizeof(uint64));
+		dictionary->signatures = signed_names ? palloc(head->nnames * sizeof(uint64)) : NULL;
 	}
 	for (i = 0; i < head->nnames; i++)
 	{
@@ -168,17 +168,17 @@ dictionary_free(JournalNames *dictionary)
 	{
 		pfree(dictionary->names);
 		pfree(dictionary->lens);
-		pfree(dictionary->signatures);
+		if (dictionary->signatures != NULL)
+			pfree(dictionary->signatures);
 	}
 }
 
 /*
  * The number of the name, of that signature, in the dictionary, or -1.  The
  * signatures are compared 64 at a time into a mask, without a branch on the
- * outcome (the
- * name a touch has is in a random place of the dictionary, and a loop that
- * stopped there went the wrong way on most touches); the names whose
- * signatures agree, mostly the one, are compared byte by byte.
+ * outcome (the name a touch has is in a random place of the dictionary, and
+ * a loop that stopped there went the wrong way on most touches); the names
+ * whose signatures agree, mostly the one, are compared byte by byte.
  */
 static int32
 dictionary_number(const JournalNames *dictionary, const char *name, int32 len,

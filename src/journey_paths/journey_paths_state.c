@@ -242,12 +242,11 @@ state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
  * paths at every comparison, their sort took a fifth of such a query's
  * instructions and more than half of its mispredicted branches.  So each
  * path's sort key is computed once and the comparison is sort_template.h's,
- * inlined:
- * the ranks of a path's first steps, each + 1 in a field of bits_per_step
- * bits, packed into a word from its top down, so that the words compare as
- * the paths do up to there (a path that ends within them has 0 where a
- * longer one has a step).  Paths whose words agree are compared from the
- * first step past them on: long paths that begin alike.
+ * inlined: the ranks of a path's first steps, each + 1 in a field of
+ * bits_per_step bits, packed into a word from its top down, so that the
+ * words compare as the paths do up to there (a path that ends within them
+ * has 0 where a longer one has a step).  Paths whose words agree are
+ * compared from the first step past them on: long paths that begin alike.
  */
 typedef struct PathSortKey
 {

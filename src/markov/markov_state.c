@@ -167,6 +167,7 @@ transition_added(StateRef *ref, int32 from, int32 step)
 {
 	uint64		key = transition_key(from, step);
 	KeyProbe	probe;
+	MarkovCount *transition;
 	int32		to;
 	int32		i;
 
@@ -174,10 +175,11 @@ transition_added(StateRef *ref, int32 from, int32 step)
 	to = step_target(ref, from, step);
 	key_probe_init(&probe, (const char *) &key, sizeof(key));
 	i = omnikpi_state_add_key(ref, MARKOV_TABLE_TRANSITIONS, &probe);
+	transition = key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
 	/* an end's payload keeps its value, zeroed by the table */
 	if (step >= MARKOV_FIRST_TUPLE)
-		((MarkovCount *) key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i))->u.to = to;
-	return key_table_payload(omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS), i);
+		transition->u.to = to;
+	return transition;
 }
 
 /*
