@@ -666,6 +666,9 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 	{
 		StateRef	built;
 
+		if (family->store_journal != NULL &&
+			(stored = family->store_journal(body, journal_head(body))) != NULL)
+			return stored;
 		omnikpi_state_new_private(&built, family, CurrentMemoryContext);
 		replay(&built, body);
 		stored = omnikpi_state_store(built.body, family);

@@ -20,7 +20,9 @@
  *     journeys as they came, each name once and a byte a touch, and no
  *     tables.  Its tables are built from the journal in one go when it is
  *     stored or combined, or when the journal would pass
- *     STATE_JOURNAL_BYTES; from then on its rows go to the tables;
+ *     STATE_JOURNAL_BYTES; from then on its rows go to the tables.  A
+ *     family may write the stored form straight from a journal instead
+ *     (StateFamily.store_journal);
  *   - a new state with tables is a copy of the family's empty one, laid
  *     out once a backend;
  *   - its tables start empty (a family may give them a first size) and
@@ -54,7 +56,7 @@
 #include "fmgr.h"
 #include "utils/expandeddatum.h"
 
-#include "common/journey_input.h"
+#include "common/journey_journal.h"
 #include "common/key_table.h"
 
 /* The format byte of a working state; every stored form has a small number there. */
@@ -145,6 +147,13 @@ typedef struct StateFamily
 	/* the journey families: add a journey to the tables; NULL: the state never journals */
 	void		(*add_journey) (struct StateRef *ref, const JourneyTouches *touches,
 								const JourneyRow *row);
+
+	/*
+	 * The journey families: the stored form of a journaling state written
+	 * straight from its journal, palloc'd, or NULL for the engine to build
+	 * the tables and store them; NULL: the tables are always built
+	 */
+	void	   *(*store_journal) (const StateBody *body, const JournalHead *journal);
 } StateFamily;
 
 /* Where a state lives and how it grows. */

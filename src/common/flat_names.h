@@ -34,14 +34,25 @@ flat_name(const FlatNames *names, int32 i, int *len)
 }
 
 /*
+ * Write name i (of len bytes) of a block of n names whose end offsets start
+ * at ends, after names 0 .. i - 1.
+ */
+static inline void
+flat_name_write(int32 *ends, int32 n, int32 i, const char *name, int32 len)
+{
+	int32		start = i == 0 ? 0 : ends[i - 1];
+
+	memcpy((char *) (ends + n) + start, name, len);
+	ends[i] = start + len;
+}
+
+/*
  * Write the keys of table's entries order[0 .. n - 1] as a block of names:
  * n int32 end offsets at ends, the names right after them.
  */
 static inline void
 flat_names_write(const KeyTable *table, const int32 *order, int32 n, int32 *ends)
 {
-	char	   *bytes = (char *) (ends + n);
-	int32		offset = 0;
 	int32		i;
 
 	for (i = 0; i < n; i++)
@@ -50,9 +61,7 @@ flat_names_write(const KeyTable *table, const int32 *order, int32 n, int32 *ends
 		int32		len;
 		const char *name = key_table_key(table, order[i], buffer, &len);
 
-		memcpy(bytes + offset, name, len);
-		offset += len;
-		ends[i] = offset;
+		flat_name_write(ends, n, i, name, len);
 	}
 }
 

@@ -43,29 +43,6 @@ write_number(char *at, uint32 n)
 	return at;
 }
 
-/* Inline with a path of its own for one byte: it runs once per touch. */
-static inline const char *
-read_number(const char *at, uint32 *n)
-{
-	uint32		result = 0;
-	int			shift = 0;
-	uint8		byte = (uint8) *at;
-
-	if (likely(byte < 0x80))
-	{
-		*n = byte;
-		return at + 1;
-	}
-	do
-	{
-		byte = (uint8) *at++;
-		result |= (uint32) (byte & 0x7F) << shift;
-		shift += 7;
-	} while (byte & 0x80);
-	*n = result;
-	return at;
-}
-
 /* Is d +0.0?  -0.0 is written as it is, so that the tables see the same doubles. */
 static inline bool
 is_plus_zero(double d)
@@ -150,7 +127,7 @@ dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_n
 	{
 		uint32		len;
 
-		at = read_number(at, &len);
+		at = journal_read_number(at, &len);
 		dictionary->names[i] = at;
 		dictionary->lens[i] = (int32) len;
 		if (signed_names)
@@ -330,17 +307,17 @@ omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head)
 }
 
 /*
- * Read the next record into touches (initialized here: free them with
- * omnikpi_touches_free) and row's counts; row->path is NULL, the names
- * point into the journal.  false after the last record.
+ * Read the next record's counts into row (row->path is NULL) and its
+ * number of touches, at least 1, into *ntouches: the caller reads that
+ * many numbers with omnikpi_journal_touch next.  false after the last
+ * record.
  */
 bool
-omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row)
+omnikpi_journal_next_record(JournalReader *reader, JourneyRow *row, int32 *ntouches)
 {
 	const char *at = reader->at;
 	uint8		flags;
 	uint32		n;
-	uint32		i;
 
 	if (at >= reader->end)
 		return false;
@@ -355,20 +332,35 @@ omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow 
 		at = read_double(at, &row->non_conversions);
 	if (flags & JOURNAL_VALUE)
 		at = read_double(at, &row->value);
-	at = read_number(at, &n);
-	omnikpi_touches_init(touches, (int32) n);
+	at = journal_read_number(at, &n);
+	Assert(n >= 1 && at + n <= reader->end);
+	reader->at = at;
+	*ntouches = (int32) n;
+	return true;
+}
+
+/*
+ * Read the next record into touches (initialized here: free them with
+ * omnikpi_touches_free) and row's counts; row->path is NULL, the names
+ * point into the journal.  false after the last record.
+ */
+bool
+omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row)
+{
+	int32		n;
+	int32		i;
+
+	if (!omnikpi_journal_next_record(reader, row, &n))
+		return false;
+	omnikpi_touches_init(touches, n);
 	for (i = 0; i < n; i++)
 	{
-		uint32		number;
+		int32		number = omnikpi_journal_touch(reader);
 
-		at = read_number(at, &number);
-		Assert(number < (uint32) reader->dictionary.nnames);
 		touches->names[i] = reader->dictionary.names[number];
 		touches->lens[i] = reader->dictionary.lens[number];
 	}
-	touches->n = (int32) n;
-	reader->at = at;
-	Assert(at <= reader->end);
+	touches->n = n;
 	return true;
 }
 

@@ -78,6 +78,46 @@ typedef struct JournalReader
 	const char *end;
 } JournalReader;
 
+/*
+ * Read an unsigned LEB128 number at at into *n; returns the byte after it.
+ * Inline with a path of its own for one byte: it runs once per touch.
+ */
+static inline const char *
+journal_read_number(const char *at, uint32 *n)
+{
+	uint32		result = 0;
+	int			shift = 0;
+	uint8		byte = (uint8) *at;
+
+	if (likely(byte < 0x80))
+	{
+		*n = byte;
+		return at + 1;
+	}
+	do
+	{
+		byte = (uint8) *at++;
+		result |= (uint32) (byte & 0x7F) << shift;
+		shift += 7;
+	} while (byte & 0x80);
+	*n = result;
+	return at;
+}
+
+/*
+ * The number in the dictionary of the next touch of the record that
+ * omnikpi_journal_next_record began.
+ */
+static inline int32
+omnikpi_journal_touch(JournalReader *reader)
+{
+	uint32		number;
+
+	reader->at = journal_read_number(reader->at, &number);
+	Assert(number < (uint32) reader->dictionary.nnames && reader->at <= reader->end);
+	return (int32) number;
+}
+
 extern bool omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 								  const JourneyTouches *touches, const JourneyRow *row,
 								  Size room);
@@ -85,6 +125,7 @@ extern void omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
 								const JourneyTouches *touches, const JourneyRow *row);
 extern void omnikpi_journal_entry_free(JournalEntry *entry);
 extern void omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head);
+extern bool omnikpi_journal_next_record(JournalReader *reader, JourneyRow *row, int32 *ntouches);
 extern bool omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row);
 extern void omnikpi_journal_reader_free(JournalReader *reader);
 

@@ -222,17 +222,25 @@ omnikpi_jp_path(const JourneyPaths *paths, int i, int *len)
 }
 
 /*
- * Path i of the state's table: its channel numbers, as bytes (a short path
- * is written into buffer, KEY_INLINE_BYTES bytes); returns how many.
+ * A group's paths on their way to the stored form, from its tables or
+ * straight from its journal: each path's steps as the ranks of its
+ * channels (their positions in name order), back to back in steps, and its
+ * counts.  A journal's paths come once a journey, so they may repeat.
  */
-static int32
-state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
+typedef struct RankedPath
 {
+	int32		start;			/* its first step in RankedPaths.steps */
 	int32		len;
+	PathStats	stats;
+} RankedPath;
 
-	*steps = key_table_key(paths, i, buffer, &len);
-	return len / (int32) sizeof(int32);
-}
+typedef struct RankedPaths
+{
+	int32	   *steps;
+	RankedPath *paths;
+	int32		npaths;
+	int32		nsteps;
+} RankedPaths;
 
 /*
  * The canonical order of the paths: by their channels' ranks, step by step,
@@ -247,18 +255,18 @@ state_path(const KeyTable *paths, int32 i, char *buffer, const char **steps)
  * words compare as the paths do up to there (a path that ends within them
  * has 0 where a longer one has a step).  Paths whose words agree are
  * compared from the first step past them on: long paths that begin alike.
+ * Equal paths (a journal's) keep the order they came in.
  */
 typedef struct PathSortKey
 {
 	uint64		prefix;
-	int32		path;			/* entry in the state's table */
+	int32		path;			/* in RankedPaths.paths */
 } PathSortKey;
 
 /* What a comparison of two paths' sort keys reads besides them. */
 typedef struct PathOrder
 {
-	const KeyTable *paths;
-	const int32 *rank;			/* channel number -> its position in name order */
+	const RankedPaths *ranked;
 	int32		prefix_steps;	/* steps in a prefix */
 } PathOrder;
 
@@ -270,23 +278,13 @@ bits_per_step(int32 nchannels)
 }
 
 static uint64
-path_prefix(const char *steps, int32 len, const int32 *rank, int bits, int32 prefix_steps)
+path_prefix(const int32 *steps, int32 len, int bits, int32 prefix_steps)
 {
 	uint64		prefix = 0;
 	int32		k;
 
-	for (k = 0; k < prefix_steps; k++)
-	{
-		int32		channel;
-		uint64		field = 0;
-
-		if (k < len)
-		{
-			memcpy(&channel, steps + k * sizeof(int32), sizeof(int32));
-			field = (uint64) rank[channel] + 1;
-		}
-		prefix |= field << (64 - bits * (k + 1));
-	}
+	for (k = 0; k < Min(len, prefix_steps); k++)
+		prefix |= ((uint64) steps[k] + 1) << (64 - bits * (k + 1));
 	return prefix;
 }
 
@@ -294,20 +292,18 @@ path_prefix(const char *steps, int32 len, const int32 *rank, int bits, int32 pre
 static int
 compare_path_rests(const PathSortKey *x, const PathSortKey *y, const PathOrder *order)
 {
-	char		xbuffer[KEY_INLINE_BYTES];
-	char		ybuffer[KEY_INLINE_BYTES];
-	const char *xs;
-	const char *ys;
-	int32		xlen = state_path(order->paths, x->path, xbuffer, &xs) - order->prefix_steps;
-	int32		ylen = state_path(order->paths, y->path, ybuffer, &ys) - order->prefix_steps;
-	int			c;
+	const RankedPath *xpath = &order->ranked->paths[x->path];
+	const RankedPath *ypath = &order->ranked->paths[y->path];
+	const int32 *xs = order->ranked->steps + xpath->start;
+	const int32 *ys = order->ranked->steps + ypath->start;
+	int32		k;
 
-	/* agreeing prefixes: both paths are at least as long, or of the same length */
-	if (xlen <= 0 || ylen <= 0)
-		return (xlen > ylen) - (xlen < ylen);
-	c = key_ranks_compare(order->rank, xs + order->prefix_steps * sizeof(int32),
-						  ys + order->prefix_steps * sizeof(int32), Min(xlen, ylen));
-	return c != 0 ? c : (xlen > ylen) - (xlen < ylen);
+	for (k = order->prefix_steps; k < Min(xpath->len, ypath->len); k++)
+		if (xs[k] != ys[k])
+			return xs[k] < ys[k] ? -1 : 1;
+	if (xpath->len != ypath->len)
+		return xpath->len < ypath->len ? -1 : 1;
+	return (x->path > y->path) - (x->path < y->path);
 }
 
 static inline int
@@ -326,9 +322,9 @@ compare_path_keys(const PathSortKey *x, const PathSortKey *y, const PathOrder *o
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* The state's paths in canonical order, as entry numbers into path_order. */
+/* The paths in canonical order, as numbers into path_order. */
 static void
-sort_paths(const KeyTable *paths, const int32 *rank, int32 nchannels, int32 *path_order)
+sort_paths(const RankedPaths *ranked, int32 nchannels, int32 *path_order)
 {
 	int			bits = bits_per_step(nchannels);
 	PathOrder	order;
@@ -336,29 +332,59 @@ sort_paths(const KeyTable *paths, const int32 *rank, int32 nchannels, int32 *pat
 	int32		i;
 
 	/* a group of one journey, common in a GROUP BY by journey, has nothing to sort */
-	if (paths->nentries < 2)
+	if (ranked->npaths < 2)
 	{
-		for (i = 0; i < paths->nentries; i++)
+		for (i = 0; i < ranked->npaths; i++)
 			path_order[i] = i;
 		return;
 	}
-	keys = palloc_extended(paths->nentries * sizeof(PathSortKey), MCXT_ALLOC_HUGE);
-	order.paths = paths;
-	order.rank = rank;
+	keys = palloc_extended(ranked->npaths * sizeof(PathSortKey), MCXT_ALLOC_HUGE);
+	order.ranked = ranked;
 	order.prefix_steps = 64 / bits;
-	for (i = 0; i < paths->nentries; i++)
+	for (i = 0; i < ranked->npaths; i++)
 	{
-		char		buffer[KEY_INLINE_BYTES];
-		const char *steps;
-		int32		len = state_path(paths, i, buffer, &steps);
+		const RankedPath *path = &ranked->paths[i];
 
-		keys[i].prefix = path_prefix(steps, len, rank, bits, order.prefix_steps);
+		keys[i].prefix = path_prefix(ranked->steps + path->start, path->len, bits,
+									 order.prefix_steps);
 		keys[i].path = i;
 	}
-	sort_path_keys(keys, paths->nentries, &order);
-	for (i = 0; i < paths->nentries; i++)
+	sort_path_keys(keys, ranked->npaths, &order);
+	for (i = 0; i < ranked->npaths; i++)
 		path_order[i] = keys[i].path;
 	pfree(keys);
+}
+
+/* A summary of nchannels channels and the paths path_order[0 .. npaths - 1], but its names. */
+static void
+write_paths(JourneyPaths *flat, Size size, int32 nchannels, const RankedPaths *ranked,
+			const int32 *path_order, int32 npaths, int32 nsteps)
+{
+	PathStats  *stats;
+	int32	   *path_ends;
+	int32	   *steps;
+	int32		offset = 0;
+	int32		i;
+
+	memset(flat, 0, sizeof(JourneyPaths));
+	SET_VARSIZE(flat, size);
+	flat->h.format = JOURNEY_PATHS_FORMAT;
+	flat->h.nchannels = nchannels;
+	flat->npaths = npaths;
+	flat->nsteps = nsteps;
+	stats = JP_STATS(flat);
+	path_ends = JP_PATH_ENDS(flat);
+	steps = JP_STEPS(flat);
+	for (i = 0; i < npaths; i++)
+	{
+		const RankedPath *path = &ranked->paths[path_order[i]];
+
+		stats[i] = path->stats;
+		memcpy(steps + offset, ranked->steps + path->start, path->len * sizeof(int32));
+		offset += path->len;
+		path_ends[i] = offset;
+	}
+	Assert(offset == nsteps);
 }
 
 static Size
@@ -377,52 +403,138 @@ jp_store(const StateBody *body, void *result, Size size)
 {
 	const KeyTable *channels = omnikpi_state_table(body, JP_TABLE_CHANNELS);
 	const KeyTable *paths = omnikpi_state_table(body, JP_TABLE_PATHS);
-	JourneyPaths *flat = (JourneyPaths *) result;
 	int32	   *channel_order = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32	   *rank = palloc(Max(channels->nentries, 1) * sizeof(int32));
 	int32	   *path_order = palloc_extended(Max(paths->nentries, 1) * sizeof(int32),
 											 MCXT_ALLOC_HUGE);
-	PathStats  *stats;
-	int32	   *path_ends;
-	int32	   *steps;
-	int32		offset = 0;
+	RankedPaths ranked;
 	int32		i;
 
 	Assert(size == jp_stored_size(body));
 	key_table_ranks(channels, channel_order, rank);
-	sort_paths(paths, rank, channels->nentries, path_order);
-
-	memset(flat, 0, sizeof(JourneyPaths));
-	SET_VARSIZE(flat, size);
-	flat->h.format = JOURNEY_PATHS_FORMAT;
-	flat->h.nchannels = channels->nentries;
-	flat->npaths = paths->nentries;
-	flat->nsteps = (int32) (paths->total_length / sizeof(int32));
-	stats = JP_STATS(flat);
-	path_ends = JP_PATH_ENDS(flat);
-	steps = JP_STEPS(flat);
+	ranked.npaths = paths->nentries;
+	ranked.nsteps = (int32) (paths->total_length / sizeof(int32));
+	ranked.paths = palloc_extended(Max(ranked.npaths, 1) * sizeof(RankedPath), MCXT_ALLOC_HUGE);
+	ranked.steps = palloc_extended(Max(ranked.nsteps, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ranked.nsteps = 0;
 	for (i = 0; i < paths->nentries; i++)
 	{
 		char		buffer[KEY_INLINE_BYTES];
-		const char *path;
-		int32		len = state_path(paths, path_order[i], buffer, &path);
+		int32		len;
+		const char *steps = key_table_key(paths, i, buffer, &len);
+		RankedPath *path = &ranked.paths[i];
 		int32		k;
 
-		stats[i] = *(const PathStats *) key_table_payload(paths, path_order[i]);
-		for (k = 0; k < len; k++)
+		path->start = ranked.nsteps;
+		path->len = len / (int32) sizeof(int32);
+		path->stats = *(const PathStats *) key_table_payload(paths, i);
+		for (k = 0; k < path->len; k++)
 		{
 			int32		channel;
 
-			memcpy(&channel, path + k * sizeof(int32), sizeof(int32));
-			steps[offset + k] = rank[channel];
+			memcpy(&channel, steps + k * sizeof(int32), sizeof(int32));
+			ranked.steps[ranked.nsteps++] = rank[channel];
 		}
-		offset += len;
-		path_ends[i] = offset;
 	}
-	flat_names_write(channels, channel_order, channels->nentries, JP_NAME_ENDS(flat));
+	sort_paths(&ranked, channels->nentries, path_order);
+	write_paths((JourneyPaths *) result, size, channels->nentries, &ranked, path_order,
+				ranked.npaths, ranked.nsteps);
+	flat_names_write(channels, channel_order, channels->nentries,
+					 JP_NAME_ENDS((JourneyPaths *) result));
 	pfree(channel_order);
 	pfree(rank);
 	pfree(path_order);
+	pfree(ranked.paths);
+	pfree(ranked.steps);
+}
+
+/*
+ * The stored form written straight from a journal, without the tables.  A
+ * GROUP BY by journey or customer stores one small journal per group, and
+ * building its tables key by key, to sort them again for the stored form,
+ * took half of such a group's time.  The journeys' paths are ranked and
+ * sorted as they came, and equal ones, next to each other in the order
+ * they came, add their counts in that order, as the tables would: the
+ * same doubles, the same errors.
+ */
+static void *
+jp_store_journal(const StateBody *body, const JournalHead *journal)
+{
+	int32		nchannels = journal->nnames;
+	int32	   *channel_order = palloc(Max(nchannels, 1) * sizeof(int32));
+	int32	   *rank = palloc(Max(nchannels, 1) * sizeof(int32));
+	JournalReader reader;
+	JourneyRow	row;
+	int32		ntouches;
+	RankedPaths ranked;
+	int32	   *path_order;
+	int32		npaths = 0;
+	int32		nsteps = 0;
+	Size		name_bytes = 0;
+	Size		size;
+	JourneyPaths *flat;
+	int32		i;
+
+	omnikpi_journal_reader_init(&reader, journal);
+	key_names_order(reader.dictionary.names, reader.dictionary.lens, nchannels, channel_order);
+	for (i = 0; i < nchannels; i++)
+	{
+		rank[channel_order[i]] = i;
+		name_bytes += reader.dictionary.lens[i];
+	}
+	/* a touch takes a byte at least, a record three (its flags, touches and a touch) */
+	ranked.steps = palloc(journal->used * sizeof(int32));
+	ranked.paths = palloc((journal->used / 3 + 1) * sizeof(RankedPath));
+	ranked.npaths = 0;
+	ranked.nsteps = 0;
+	while (omnikpi_journal_next_record(&reader, &row, &ntouches))
+	{
+		RankedPath *path = &ranked.paths[ranked.npaths++];
+
+		path->start = ranked.nsteps;
+		path->len = ntouches;
+		path->stats.conversions = row.conversions;
+		path->stats.non_conversions = row.non_conversions;
+		path->stats.value = row.value;
+		for (i = 0; i < ntouches; i++)
+			ranked.steps[ranked.nsteps++] = rank[omnikpi_journal_touch(&reader)];
+	}
+	path_order = palloc(Max(ranked.npaths, 1) * sizeof(int32));
+	sort_paths(&ranked, nchannels, path_order);
+
+	/* each run of equal paths into its first */
+	for (i = 0; i < ranked.npaths; i++)
+	{
+		RankedPath *path = &ranked.paths[path_order[i]];
+		RankedPath *last = npaths > 0 ? &ranked.paths[path_order[npaths - 1]] : NULL;
+
+		if (last != NULL && last->len == path->len &&
+			memcmp(ranked.steps + last->start, ranked.steps + path->start,
+				   path->len * sizeof(int32)) == 0)
+		{
+			last->stats.conversions += path->stats.conversions;
+			last->stats.non_conversions += path->stats.non_conversions;
+			last->stats.value += path->stats.value;
+			check_stats_finite(&last->stats);
+			continue;
+		}
+		path_order[npaths++] = path_order[i];
+		nsteps += path->len;
+	}
+
+	size = stored_size(nchannels, name_bytes, npaths, nsteps);
+	flat = palloc(size);
+	write_paths(flat, size, nchannels, &ranked, path_order, npaths, nsteps);
+	for (i = 0; i < nchannels; i++)
+		flat_name_write(JP_NAME_ENDS(flat), nchannels, i, reader.dictionary.names[channel_order[i]],
+						reader.dictionary.lens[channel_order[i]]);
+	omnikpi_journal_reader_free(&reader);
+	pfree(channel_order);
+	pfree(rank);
+	pfree(path_order);
+	pfree(ranked.paths);
+	pfree(ranked.steps);
+	return flat;
 }
 
 /*
@@ -436,5 +548,6 @@ jp_store(const StateBody *body, void *result, Size size)
  */
 const StateFamily omnikpi_jp_family = {
 	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {0, 0}, {0, 0}, {false, false},
-	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge, jp_add_journey
+	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge, jp_add_journey,
+	jp_store_journal
 };

@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "common/journey_journal.h"
 #include "common/messages.h"
 #include "markov/markov.h"
 
@@ -467,6 +468,21 @@ markov_stored_size(const StateBody *body)
 									channels->total_length);
 }
 
+/* The stored form's header, of a model of the state's order and convention. */
+static void
+markov_write_header(MarkovModel *flat, Size size, const MarkovHeader *header, int32 nchannels,
+					int32 ntuples, int32 ntransitions)
+{
+	memset(flat, 0, sizeof(MarkovModel));
+	SET_VARSIZE(flat, size);
+	flat->h.format = MARKOV_FORMAT;
+	flat->order = header->order;
+	flat->h.flags = header->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
+	flat->h.nchannels = nchannels;
+	flat->ntuples = ntuples;
+	flat->ntransitions = ntransitions;
+}
+
 static void
 markov_store(const StateBody *body, void *result, Size size)
 {
@@ -503,14 +519,8 @@ markov_store(const StateBody *body, void *result, Size size)
 	for (i = 0; i < ntuples; i++)
 		state_rank[MARKOV_FIRST_TUPLE + tuple_keys[i].tuple] = MARKOV_FIRST_TUPLE + i;
 
-	memset(flat, 0, sizeof(MarkovModel));
-	SET_VARSIZE(flat, size);
-	flat->h.format = MARKOV_FORMAT;
-	flat->order = order;
-	flat->h.flags = markov_header(body)->keep_repeats ? MARKOV_KEEP_REPEATS : 0;
-	flat->h.nchannels = nchannels;
-	flat->ntuples = ntuples;
-	flat->ntransitions = transition_table->nentries;
+	markov_write_header(flat, size, markov_header(body), nchannels, ntuples,
+						transition_table->nentries);
 
 	transitions = MARKOV_TRANSITIONS(flat);
 	for (i = 0; i < transition_table->nentries; i++)
@@ -543,6 +553,110 @@ markov_store(const StateBody *body, void *result, Size size)
 }
 
 /*
+ * The stored form of an order-1 model written straight from its journal,
+ * without the tables.  A GROUP BY by journey or customer stores one small
+ * journal per group, and building its three tables key by key, to sort
+ * them again for the stored form, took two thirds of such a group's time.
+ * At order 1 the states are the channels themselves, so a model of n
+ * channels has at most (n + 1) x (n + 2) transitions, from (start) or a
+ * channel to an end or a channel: counted in a matrix indexed by the
+ * channels' ranks in name order, they come out in the stored form's order.
+ * Each cell adds its counts in the journal's order, as the tables would:
+ * the same doubles, the same errors.  NULL, for the tables to build it:
+ * at higher orders, and for a dictionary of more than
+ * MARKOV_MATRIX_CHANNELS names, whose matrix would cost more to clear than
+ * the tables to build.
+ */
+#define MARKOV_MATRIX_CHANNELS 32
+
+static void *
+markov_store_journal(const StateBody *body, const JournalHead *journal)
+{
+	int32		nchannels = journal->nnames;
+	int32		width = nchannels + 2;	/* (conversion), (null), the channels */
+	int32		cells = (nchannels + 1) * width;	/* rows: (start), the channels */
+	int32		order[MARKOV_MATRIX_CHANNELS];
+	int32		rank[MARKOV_MATRIX_CHANNELS];
+	JournalReader reader;
+	JourneyRow	row;
+	int32		ntouches;
+	MarkovCount *counts;
+	bool	   *made;
+	int32		ntransitions = 0;
+	Size		name_bytes = 0;
+	Size		size;
+	MarkovModel *flat;
+	MarkovTransition *transition;
+	int32		i;
+
+	if (markov_header(body)->order != 1 || nchannels > MARKOV_MATRIX_CHANNELS)
+		return NULL;
+	counts = palloc0(cells * sizeof(MarkovCount));
+	made = palloc0(cells * sizeof(bool));
+	omnikpi_journal_reader_init(&reader, journal);
+	key_names_order(reader.dictionary.names, reader.dictionary.lens, nchannels, order);
+	for (i = 0; i < nchannels; i++)
+	{
+		rank[order[i]] = i;
+		name_bytes += reader.dictionary.lens[i];
+	}
+	while (omnikpi_journal_next_record(&reader, &row, &ntouches))
+	{
+		double		weight = row.conversions + row.non_conversions;
+		int32		from = 0;
+
+		for (i = 0; i < ntouches; i++)
+		{
+			int32		channel = rank[omnikpi_journal_touch(&reader)];
+
+			made[from * width + 2 + channel] = true;
+			count_add(&counts[from * width + 2 + channel], weight);
+			from = 1 + channel;
+		}
+		if (row.conversions > 0)
+		{
+			made[from * width] = true;
+			end_count_add(&counts[from * width], row.conversions, row.value);
+		}
+		if (row.non_conversions > 0)
+		{
+			made[from * width + 1] = true;
+			end_count_add(&counts[from * width + 1], row.non_conversions, 0.0);
+		}
+	}
+	for (i = 0; i < cells; i++)
+		ntransitions += made[i];
+
+	size = omnikpi_markov_flat_size(1, nchannels, nchannels, ntransitions, name_bytes);
+	flat = palloc(size);
+	markov_write_header(flat, size, markov_header(body), nchannels, nchannels, ntransitions);
+	transition = MARKOV_TRANSITIONS(flat);
+	for (i = 0; i < cells; i++)
+	{
+		int32		from = i / width;
+		int32		to = i % width;
+
+		if (!made[i])
+			continue;
+		transition->from = from == 0 ? MARKOV_START : MARKOV_FIRST_TUPLE + from - 1;
+		transition->to = MARKOV_CONVERSION + to;
+		transition->count = counts[i].count;
+		transition->value = transition->to < MARKOV_FIRST_TUPLE ? counts[i].u.value : 0.0;
+		transition++;
+	}
+	for (i = 0; i < nchannels; i++)
+	{
+		MARKOV_TUPLES(flat)[i] = i;
+		flat_name_write(MARKOV_NAME_ENDS(flat), nchannels, i, reader.dictionary.names[order[i]],
+						reader.dictionary.lens[order[i]]);
+	}
+	omnikpi_journal_reader_free(&reader);
+	pfree(counts);
+	pfree(made);
+	return flat;
+}
+
+/*
  * No room to start with: the tables take it when their first key comes, and
  * a model created by a row leaves it with its tables just full
  * (common/aggregate_state.h), so a group of one journey of three channels
@@ -555,5 +669,5 @@ const StateFamily omnikpi_markov_family = {
 	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
 	{0, 0, 0}, {0, 0, 0}, {false, false, false},
 	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge,
-	markov_add_journey
+	markov_add_journey, markov_store_journal
 };

@@ -109,3 +109,86 @@ EXPLAIN (COSTS OFF) SELECT k, result FROM journal_grouped;
 SELECT count(*) AS groups, count(*) FILTER (WHERE g.result = e.result) AS parallel_same_as_rolled_up
 FROM journal_grouped g JOIN journal_expected e USING (k);
 COMMIT;
+
+-- A group's summary, and at order 1 its model when the journal's dictionary
+-- has at most 32 names, is written straight from its journal; the other
+-- groups' are built from their tables.  Both against what plain SQL counts
+-- (NULL channels skipped, a repeated channel collapsed or kept), read
+-- through the types' input: one journey a row, repeats kept (models only),
+-- counted rows.
+CREATE VIEW journal_touches AS
+SELECT j, k, n, c, lag(c) OVER w AS previous, n = max(n) OVER (PARTITION BY variant, j) AS last,
+	   variant, keep, conversions, non_conversions, value
+FROM (SELECT j, k, path, 'one journey' AS variant, false AS keep, converted::int::float8 AS conversions,
+			 1 - converted::int::float8 AS non_conversions, CASE WHEN converted THEN value ELSE 0 END AS value
+	  FROM journal_journeys
+	  UNION ALL
+	  SELECT j, k, path, 'repeats kept', true, converted::int, 1 - converted::int,
+			 CASE WHEN converted THEN value ELSE 0 END
+	  FROM journal_journeys
+	  UNION ALL
+	  SELECT j, k, path, 'counted rows', false, conversions, non_conversions,
+			 CASE WHEN conversions > 0 THEN value ELSE 0 END
+	  FROM journal_journeys WHERE conversions + non_conversions > 0) journeys,
+	 unnest(path) WITH ORDINALITY AS touch(c, n)
+WHERE c IS NOT NULL
+WINDOW w AS (PARTITION BY variant, j ORDER BY n);
+
+CREATE TABLE journal_sql_models AS
+SELECT variant, k,
+	   format('{"version": 1, "order": 1, %s"transitions": [%s]}', CASE WHEN variant = 'repeats kept' THEN '"repeats": "keep", ' END,
+			  string_agg(format('[%s, %s, %s%s]', from_state, to_state, count, ', ' || value), ', '))::markov_model::text AS expected
+FROM (SELECT variant, k, CASE WHEN previous IS NULL THEN '"start"' ELSE json_build_array(previous)::text END AS from_state,
+			 json_build_array(c)::text AS to_state, sum(conversions + non_conversions) AS count, NULL::float8 AS value
+	  FROM journal_touches WHERE keep OR previous IS DISTINCT FROM c
+	  GROUP BY 1, 2, 3, 4
+	  UNION ALL
+	  SELECT variant, k, json_build_array(c)::text, '"conversion"', sum(conversions), sum(value)
+	  FROM journal_touches WHERE last AND conversions > 0
+	  GROUP BY 1, 2, 3
+	  UNION ALL
+	  SELECT variant, k, json_build_array(c)::text, '"null"', sum(non_conversions), NULL
+	  FROM journal_touches WHERE last AND non_conversions > 0
+	  GROUP BY 1, 2, 3) transitions
+GROUP BY variant, k;
+
+SELECT s.variant, count(*) FILTER (WHERE names <= 32) AS groups_of_32_names_or_fewer,
+	   count(*) FILTER (WHERE names > 32) AS groups_of_more,
+	   count(*) FILTER (WHERE m.model = s.expected) AS same_as_sql
+FROM journal_sql_models s
+JOIN (SELECT k, 'one journey' AS variant, markov_model(path, converted, value)::text AS model
+	  FROM journal_journeys GROUP BY k
+	  UNION ALL
+	  SELECT k, 'repeats kept', markov_model(path, converted, value, 1, 'keep')::text
+	  FROM journal_journeys GROUP BY k
+	  UNION ALL
+	  SELECT k, 'counted rows',
+			 markov_model(path, conversions, non_conversions, CASE WHEN conversions > 0 THEN value END, 1)::text
+	  FROM journal_journeys GROUP BY k) m USING (variant, k)
+JOIN (SELECT k, count(DISTINCT c) AS names FROM journal_journeys, unnest(path) c GROUP BY k) n USING (k)
+GROUP BY s.variant ORDER BY s.variant;
+
+CREATE TABLE journal_sql_paths AS
+SELECT variant, k,
+	   json_build_object('version', 1, 'paths',
+						 json_agg(json_build_object('path', path, 'conversions', conversions,
+													'non_conversions', non_conversions, 'value', value)))::text::journey_paths::text
+	   AS expected
+FROM (SELECT variant, k, path, sum(conversions) AS conversions, sum(non_conversions) AS non_conversions,
+			 sum(value) AS value
+	  FROM (SELECT variant, k, j, array_agg(c ORDER BY n) AS path, min(conversions) AS conversions,
+				   min(non_conversions) AS non_conversions, min(value) AS value
+			FROM journal_touches WHERE NOT keep AND previous IS DISTINCT FROM c
+			GROUP BY variant, k, j) journeys
+	  GROUP BY variant, k, path) paths
+GROUP BY variant, k;
+
+SELECT s.variant, count(*) AS groups, count(*) FILTER (WHERE p.summary = s.expected) AS same_as_sql
+FROM journal_sql_paths s
+JOIN (SELECT k, 'one journey' AS variant, journey_paths(path, converted, value)::text AS summary
+	  FROM journal_journeys GROUP BY k
+	  UNION ALL
+	  SELECT k, 'counted rows',
+			 journey_paths(path, conversions, non_conversions, CASE WHEN conversions > 0 THEN value END)::text
+	  FROM journal_journeys GROUP BY k) p USING (variant, k)
+GROUP BY s.variant ORDER BY s.variant;
