@@ -523,27 +523,4 @@ key_table_key(const KeyTable *table, int32 i, char *buffer, int32 *len)
 	return buffer;
 }
 
-/*
- * Two sequences of n entry numbers (int32, aligned or not) compared entry by
- * entry by their ranks (key_table_ranks): the canonical order of the stored
- * journey paths, channel by channel in name order.
- */
-static inline int
-key_ranks_compare(const int32 *rank, const void *x, const void *y, int32 n)
-{
-	int32		i;
-
-	for (i = 0; i < n; i++)
-	{
-		int32		xi;
-		int32		yi;
-
-		memcpy(&xi, (const char *) x + i * sizeof(int32), sizeof(int32));
-		memcpy(&yi, (const char *) y + i * sizeof(int32), sizeof(int32));
-		if (rank[xi] != rank[yi])
-			return rank[xi] < rank[yi] ? -1 : 1;
-	}
-	return 0;
-}
-
 #endif							/* OMNIKPI_KEY_TABLE_H */

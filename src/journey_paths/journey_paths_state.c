@@ -452,10 +452,10 @@ jp_store(const StateBody *body, void *result, Size size)
  * The stored form written straight from a journal, without the tables.  A
  * GROUP BY by journey or customer stores one small journal per group, and
  * building its tables key by key, to sort them again for the stored form,
- * took half of such a group's time.  The journeys' paths are ranked and
- * sorted as they came, and equal ones, next to each other in the order
- * they came, add their counts in that order, as the tables would: the
- * same doubles, the same errors.
+ * took half of such a group's instructions.  The journeys' paths are
+ * ranked and sorted as they came, and equal ones, next to each other in
+ * the order they came, add their counts in that order, as the tables
+ * would: the same doubles, the same errors.
  */
 static void *
 jp_store_journal(const StateBody *body, const JournalHead *journal)

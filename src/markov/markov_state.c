@@ -556,14 +556,14 @@ markov_store(const StateBody *body, void *result, Size size)
  * The stored form of an order-1 model written straight from its journal,
  * without the tables.  A GROUP BY by journey or customer stores one small
  * journal per group, and building its three tables key by key, to sort
- * them again for the stored form, took two thirds of such a group's time.
- * At order 1 the states are the channels themselves, so a model of n
- * channels has at most (n + 1) x (n + 2) transitions, from (start) or a
- * channel to an end or a channel: counted in a matrix indexed by the
- * channels' ranks in name order, they come out in the stored form's order.
- * Each cell adds its counts in the journal's order, as the tables would:
- * the same doubles, the same errors.  NULL, for the tables to build it:
- * at higher orders, and for a dictionary of more than
+ * them again for the stored form, took two thirds of such a group's
+ * instructions.  At order 1 the states are the channels themselves, so a
+ * model of n channels has at most (n + 1) x (n + 2) transitions, from
+ * (start) or a channel to an end or a channel: counted in a matrix indexed
+ * by the channels' ranks in name order, they come out in the stored form's
+ * order.  Each cell adds its counts in the journal's order, as the tables
+ * would: the same doubles, the same errors.  NULL, for the tables to build
+ * it: at higher orders, and for a dictionary of more than
  * MARKOV_MATRIX_CHANNELS names, whose matrix would cost more to clear than
  * the tables to build.
  */
