@@ -47,6 +47,20 @@ flat_name_write(int32 *ends, int32 n, int32 i, const char *name, int32 len)
 }
 
 /*
+ * Write the names order[0 .. n - 1] of names[] (lens[] bytes each) as a
+ * block of names: n int32 end offsets at ends, the names right after them.
+ */
+static inline void
+flat_names_write_listed(const char *const *names, const int32 *lens, const int32 *order, int32 n,
+						int32 *ends)
+{
+	int32		i;
+
+	for (i = 0; i < n; i++)
+		flat_name_write(ends, n, i, names[order[i]], lens[order[i]]);
+}
+
+/*
  * Write the keys of table's entries order[0 .. n - 1] as a block of names:
  * n int32 end offsets at ends, the names right after them.
  */

@@ -10,6 +10,7 @@
 #include "port/pg_bitutils.h"
 
 #include "common/journey_journal.h"
+#include "common/key_table.h"
 
 /* Which counts a record holds; a count that is neither flagged nor stored is 0. */
 #define JOURNAL_CONVERSION_ONE		0x01	/* conversions is 1 */
@@ -362,6 +363,26 @@ omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow 
 	}
 	touches->n = n;
 	return true;
+}
+
+/*
+ * The dictionary's names in byte order, the order of the stored forms'
+ * channels: order[k] is the number of the k-th name, rank[number] its
+ * place.  Returns the bytes of all the names.
+ */
+Size
+omnikpi_journal_names_ranked(const JournalNames *dictionary, int32 *order, int32 *rank)
+{
+	Size		name_bytes = 0;
+	int32		i;
+
+	key_names_order(dictionary->names, dictionary->lens, dictionary->nnames, order);
+	for (i = 0; i < dictionary->nnames; i++)
+	{
+		rank[order[i]] = i;
+		name_bytes += dictionary->lens[i];
+	}
+	return name_bytes;
 }
 
 void

@@ -127,6 +127,7 @@ extern void omnikpi_journal_entry_free(JournalEntry *entry);
 extern void omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head);
 extern bool omnikpi_journal_next_record(JournalReader *reader, JourneyRow *row, int32 *ntouches);
 extern bool omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row);
+extern Size omnikpi_journal_names_ranked(const JournalNames *dictionary, int32 *order, int32 *rank);
 extern void omnikpi_journal_reader_free(JournalReader *reader);
 
 #endif							/* OMNIKPI_JOURNEY_JOURNAL_H */

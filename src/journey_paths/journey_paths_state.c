@@ -413,9 +413,8 @@ jp_store(const StateBody *body, void *result, Size size)
 	Assert(size == jp_stored_size(body));
 	key_table_ranks(channels, channel_order, rank);
 	ranked.npaths = paths->nentries;
-	ranked.nsteps = (int32) (paths->total_length / sizeof(int32));
 	ranked.paths = palloc_extended(Max(ranked.npaths, 1) * sizeof(RankedPath), MCXT_ALLOC_HUGE);
-	ranked.steps = palloc_extended(Max(ranked.nsteps, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	ranked.steps = palloc_extended(Max(paths->total_length, sizeof(int32)), MCXT_ALLOC_HUGE);
 	ranked.nsteps = 0;
 	for (i = 0; i < paths->nentries; i++)
 	{
@@ -470,18 +469,13 @@ jp_store_journal(const StateBody *body, const JournalHead *journal)
 	int32	   *path_order;
 	int32		npaths = 0;
 	int32		nsteps = 0;
-	Size		name_bytes = 0;
+	Size		name_bytes;
 	Size		size;
 	JourneyPaths *flat;
 	int32		i;
 
 	omnikpi_journal_reader_init(&reader, journal);
-	key_names_order(reader.dictionary.names, reader.dictionary.lens, nchannels, channel_order);
-	for (i = 0; i < nchannels; i++)
-	{
-		rank[channel_order[i]] = i;
-		name_bytes += reader.dictionary.lens[i];
-	}
+	name_bytes = omnikpi_journal_names_ranked(&reader.dictionary, channel_order, rank);
 	/* a touch takes a byte at least, a record three (its flags, touches and a touch) */
 	ranked.steps = palloc(journal->used * sizeof(int32));
 	ranked.paths = palloc((journal->used / 3 + 1) * sizeof(RankedPath));
@@ -525,9 +519,8 @@ jp_store_journal(const StateBody *body, const JournalHead *journal)
 	size = stored_size(nchannels, name_bytes, npaths, nsteps);
 	flat = palloc(size);
 	write_paths(flat, size, nchannels, &ranked, path_order, npaths, nsteps);
-	for (i = 0; i < nchannels; i++)
-		flat_name_write(JP_NAME_ENDS(flat), nchannels, i, reader.dictionary.names[channel_order[i]],
-						reader.dictionary.lens[channel_order[i]]);
+	flat_names_write_listed(reader.dictionary.names, reader.dictionary.lens, channel_order,
+							nchannels, JP_NAME_ENDS(flat));
 	omnikpi_journal_reader_free(&reader);
 	pfree(channel_order);
 	pfree(rank);

@@ -583,7 +583,7 @@ markov_store_journal(const StateBody *body, const JournalHead *journal)
 	MarkovCount *counts;
 	bool	   *made;
 	int32		ntransitions = 0;
-	Size		name_bytes = 0;
+	Size		name_bytes;
 	Size		size;
 	MarkovModel *flat;
 	MarkovTransition *transition;
@@ -594,12 +594,7 @@ markov_store_journal(const StateBody *body, const JournalHead *journal)
 	counts = palloc0(cells * sizeof(MarkovCount));
 	made = palloc0(cells * sizeof(bool));
 	omnikpi_journal_reader_init(&reader, journal);
-	key_names_order(reader.dictionary.names, reader.dictionary.lens, nchannels, order);
-	for (i = 0; i < nchannels; i++)
-	{
-		rank[order[i]] = i;
-		name_bytes += reader.dictionary.lens[i];
-	}
+	name_bytes = omnikpi_journal_names_ranked(&reader.dictionary, order, rank);
 	while (omnikpi_journal_next_record(&reader, &row, &ntouches))
 	{
 		double		weight = row.conversions + row.non_conversions;
@@ -645,11 +640,9 @@ markov_store_journal(const StateBody *body, const JournalHead *journal)
 		transition++;
 	}
 	for (i = 0; i < nchannels; i++)
-	{
 		MARKOV_TUPLES(flat)[i] = i;
-		flat_name_write(MARKOV_NAME_ENDS(flat), nchannels, i, reader.dictionary.names[order[i]],
-						reader.dictionary.lens[order[i]]);
-	}
+	flat_names_write_listed(reader.dictionary.names, reader.dictionary.lens, order, nchannels,
+							MARKOV_NAME_ENDS(flat));
 	omnikpi_journal_reader_free(&reader);
 	pfree(counts);
 	pfree(made);
