@@ -91,28 +91,49 @@ journal_names(const JournalHead *head)
 	return (const char *) (head + 1);
 }
 
+StaticAssertDecl(JOURNAL_STACK_NAMES % KEY_TAGS_PER_VECTOR == 0 &&
+				 JOURNAL_STACK_NAMES >= KEY_TAGS_FIRST,
+				 "the signatures on the stack run to a whole number of vectors");
+
 /*
- * Are the two names the same?  One of another signature (length and first
- * byte, omnikpi_name_signature) is told apart without a call: most are.
+ * A name's signature as a dictionary keeps it (omnikpi_name_signature in 32
+ * bits): exact for a name shorter than a journal, as all its names but one
+ * that ends a journey's entry are.  Such a name and the padding after the
+ * last name take PG_UINT32_MAX, which no shorter name has, and
+ * dictionary_number looks for no longer one.
  */
-static inline bool
-same_name(const char *a, int32 a_len, uint64 b_signature, const char *b, int32 b_len)
+static inline uint32
+dictionary_signature(const char *name, int32 len)
 {
-	return omnikpi_name_signature(a, a_len) == b_signature && memcmp(a, b, b_len) == 0;
+	return len < JOURNAL_MAX_BYTES ? (uint32) omnikpi_name_signature(name, len) : PG_UINT32_MAX;
 }
 
 /*
- * The dictionary of the journal of head, listed; with signed_names, with
+ * Signatures a dictionary of up to n names keeps: dictionary_number reads
+ * whole vectors, and KEY_TAGS_FIRST at least from each 64.
+ */
+static inline int32
+signatures_padded(int32 n)
+{
+	return Max((int32) TYPEALIGN(KEY_TAGS_PER_VECTOR, n), Max(n - 1, 0) / 64 * 64 + KEY_TAGS_FIRST);
+}
+
+/*
+ * The dictionary of the journal of head, listed.  With signed_names, with
  * each name's signature too, which only a lookup reads (a reader's
- * dictionary has none).  Inline, so that each caller's copy knows which.
+ * dictionary has none), and room for more_names that a journey adds
+ * (dictionary_append).  Inline, so that each caller's copy knows which.
  */
 static pg_attribute_always_inline void
-dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names)
+dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names,
+				int32 more_names)
 {
 	const char *at = journal_names(head);
+	int32		capacity = head->nnames + more_names;
 	int32		i;
 
-	if (head->nnames <= JOURNAL_STACK_NAMES)
+	Assert(signed_names || more_names == 0);
+	if (signatures_padded(capacity) <= JOURNAL_STACK_NAMES)
 	{
 		dictionary->names = dictionary->stack_names;
 		dictionary->lens = dictionary->stack_lens;
@@ -120,9 +141,10 @@ dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_n
 	}
 	else
 	{
-		dictionary->names = palloc(head->nnames * sizeof(const char *));
-		dictionary->lens = palloc(head->nnames * sizeof(int32));
-		dictionary->signatures = signed_names ? palloc(head->nnames * sizeof(uint64)) : NULL;
+		dictionary->names = palloc(capacity * sizeof(const char *));
+		dictionary->lens = palloc(capacity * sizeof(int32));
+		dictionary->signatures = signed_names ?
+			palloc(signatures_padded(capacity) * sizeof(uint32)) : NULL;
 	}
 	for (i = 0; i < head->nnames; i++)
 	{
@@ -132,11 +154,38 @@ dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_n
 		dictionary->names[i] = at;
 		dictionary->lens[i] = (int32) len;
 		if (signed_names)
-			dictionary->signatures[i] = omnikpi_name_signature(at, (int32) len);
+			dictionary->signatures[i] = dictionary_signature(at, (int32) len);
 		at += len;
 	}
+	dictionary->padded = signed_names ? signatures_padded(head->nnames) : 0;
+	for (; i < dictionary->padded; i++)
+		dictionary->signatures[i] = PG_UINT32_MAX;
 	Assert(at == journal_names(head) + head->names_bytes);
 	dictionary->nnames = head->nnames;
+	dictionary->capacity = capacity;
+}
+
+/*
+ * A name new to a lookup dictionary takes the next number, which the next
+ * touches of the name find; returns it.  The padding grows with the names.
+ */
+static inline int32
+dictionary_append(JournalNames *dictionary, const char *name, int32 len)
+{
+	int32		number = dictionary->nnames++;
+
+	Assert(number < dictionary->capacity);
+	if (number == dictionary->padded)
+	{
+		int32		padded = signatures_padded(number + 1);
+
+		for (; dictionary->padded < padded; dictionary->padded++)
+			dictionary->signatures[dictionary->padded] = PG_UINT32_MAX;
+	}
+	dictionary->names[number] = name;
+	dictionary->lens[number] = len;
+	dictionary->signatures[number] = dictionary_signature(name, len);
+	return number;
 }
 
 static void
@@ -152,26 +201,34 @@ dictionary_free(JournalNames *dictionary)
 }
 
 /*
- * The number of the name, of that signature, in the dictionary, or -1.  The
- * signatures are compared 64 at a time into a mask, without a branch on the
- * outcome (the name a touch has is in a random place of the dictionary, and
- * a loop that stopped there went the wrong way on most touches); the names
- * whose signatures agree, mostly the one, are compared byte by byte.
+ * The number of the name in the dictionary, or -1.  The signatures are
+ * compared a vector at a time (key_tags_agree; the first KEY_TAGS_FIRST,
+ * which every dictionary has, without a loop) into a mask of 64, without a
+ * branch on the outcome (the name a touch has is in a random place of the
+ * dictionary, and a loop that stopped there went the wrong way on most
+ * touches); the names whose signatures agree, mostly the one, are compared
+ * byte by byte.
  */
 static int32
-dictionary_number(const JournalNames *dictionary, const char *name, int32 len,
-				  uint64 signature)
+dictionary_number(const JournalNames *dictionary, const char *name, int32 len)
 {
+	uint32		signature = dictionary_signature(name, len);
 	int32		first;
 
+	/* no dictionary holds a name this long, whose signature the padding has */
+	if (len >= JOURNAL_MAX_BYTES)
+		return -1;
 	for (first = 0; first < dictionary->nnames; first += 64)
 	{
+		const uint32 *signatures = dictionary->signatures + first;
 		int32		n = Min(dictionary->nnames - first, 64);
-		uint64		agree = 0;
+		uint64		agree;
 		int32		i;
 
-		for (i = 0; i < n; i++)
-			agree |= (uint64) (dictionary->signatures[first + i] == signature) << i;
+		agree = key_tags_agree(signatures, signature) |
+			key_tags_agree(signatures + KEY_TAGS_PER_VECTOR, signature) << KEY_TAGS_PER_VECTOR;
+		for (i = KEY_TAGS_FIRST; i < n; i += KEY_TAGS_PER_VECTOR)
+			agree |= (uint64) key_tags_agree(signatures + i, signature) << i;
 		for (; agree != 0; agree &= agree - 1)
 		{
 			int32		number = first + pg_rightmost_one_pos64(agree);
@@ -213,29 +270,23 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 		sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_VALUE) != 0));
-	dictionary_init(&dictionary, head, true);
+	dictionary_init(&dictionary, head, true, touches->n);
 	for (i = 0; i < touches->n && fits; i++)
 	{
 		const char *name = touches->names[i];
 		int32		len = touches->lens[i];
-		uint64		signature = omnikpi_name_signature(name, len);
-		int32		number = dictionary_number(&dictionary, name, len, signature);
-		int32		j;
+		int32		number = dictionary_number(&dictionary, name, len);
 
-		/* a name new to the dictionary may come twice in the journey */
-		for (j = 0; number < 0 && j < i; j++)
-			if (entry->numbers[j] >= head->nnames &&
-				same_name(touches->names[j], touches->lens[j], signature, name, len))
-				number = entry->numbers[j];
 		if (number < 0)
 		{
-			number = head->nnames + entry->new_names++;
+			number = dictionary_append(&dictionary, name, len);
 			entry->names_bytes += number_size(len) + len;
 		}
 		entry->numbers[i] = number;
 		entry->record_bytes += number_size(number);
 		fits = entry->names_bytes + entry->record_bytes <= room;
 	}
+	entry->new_names = dictionary.nnames - head->nnames;
 	dictionary_free(&dictionary);
 	return fits && entry->record_bytes <= room;
 }
@@ -302,7 +353,7 @@ omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
 void
 omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head)
 {
-	dictionary_init(&reader->dictionary, head, false);
+	dictionary_init(&reader->dictionary, head, false, 0);
 	reader->at = journal_names(head) + head->names_bytes;
 	reader->end = journal_names(head) + head->used;
 }

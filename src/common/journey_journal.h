@@ -54,20 +54,26 @@ typedef struct JournalEntry
 } JournalEntry;
 
 /*
- * A journal's dictionary at hand: each name where it lies in the journal,
- * its length and, to look names up, its signature (omnikpi_name_signature),
- * in arrays on the stack (a palloc for a big dictionary).
+ * A journal's dictionary at hand: each name where it lies in the journal
+ * (or, for a name a journey adds, in its path), its length and, to look
+ * names up, its signature (omnikpi_name_signature: 32 bits hold it whole, a
+ * dictionary's names being shorter than a journal), in arrays on the stack
+ * (a palloc for a big dictionary).  The signatures are compared
+ * KEY_TAGS_PER_VECTOR at a time, so their array runs past the last name to
+ * whole vectors.
  */
-#define JOURNAL_STACK_NAMES		32
+#define JOURNAL_STACK_NAMES		64
 typedef struct JournalNames
 {
 	const char **names;
 	int32	   *lens;
-	uint64	   *signatures;
+	uint32	   *signatures;
 	const char *stack_names[JOURNAL_STACK_NAMES];
 	int32		stack_lens[JOURNAL_STACK_NAMES];
-	uint64		stack_signatures[JOURNAL_STACK_NAMES];
+	uint32		stack_signatures[JOURNAL_STACK_NAMES];
 	int32		nnames;
+	int32		capacity;		/* names there is room for */
+	int32		padded;			/* signatures set: the names' and the padding's */
 } JournalNames;
 
 /* Reads a journal's records in order, with its dictionary's names at hand. */
