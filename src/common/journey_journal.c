@@ -92,8 +92,8 @@ journal_names(const JournalHead *head)
 }
 
 StaticAssertDecl(JOURNAL_STACK_NAMES % KEY_TAGS_PER_VECTOR == 0 &&
-				 JOURNAL_STACK_NAMES >= KEY_TAGS_FIRST,
-				 "the signatures on the stack run to a whole number of vectors");
+				 JOURNAL_STACK_NAMES >= KEY_TAGS_FIRST && JOURNAL_STACK_NAMES <= 64,
+				 "the stack's signatures hold as many names, padded (signatures_padded)");
 
 /*
  * A name's signature as a dictionary keeps it (omnikpi_name_signature in 32
@@ -121,30 +121,30 @@ signatures_padded(int32 n)
 /*
  * The dictionary of the journal of head, listed.  With signed_names, with
  * each name's signature too, which only a lookup reads (a reader's
- * dictionary has none), and room for more_names that a journey adds
- * (dictionary_append).  Inline, so that each caller's copy knows which.
+ * dictionary has none), and room for the names a journey adds
+ * (dictionary_append): the stack's, or twice the journal's names.  Inline,
+ * so that each caller's copy knows which.
  */
 static pg_attribute_always_inline void
-dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names,
-				int32 more_names)
+dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_names)
 {
 	const char *at = journal_names(head);
-	int32		capacity = head->nnames + more_names;
 	int32		i;
 
-	Assert(signed_names || more_names == 0);
-	if (signatures_padded(capacity) <= JOURNAL_STACK_NAMES)
+	if (head->nnames <= JOURNAL_STACK_NAMES)
 	{
 		dictionary->names = dictionary->stack_names;
 		dictionary->lens = dictionary->stack_lens;
 		dictionary->signatures = dictionary->stack_signatures;
+		dictionary->capacity = JOURNAL_STACK_NAMES;
 	}
 	else
 	{
-		dictionary->names = palloc(capacity * sizeof(const char *));
-		dictionary->lens = palloc(capacity * sizeof(int32));
+		dictionary->capacity = signed_names ? 2 * head->nnames : head->nnames;
+		dictionary->names = palloc(dictionary->capacity * sizeof(const char *));
+		dictionary->lens = palloc(dictionary->capacity * sizeof(int32));
 		dictionary->signatures = signed_names ?
-			palloc(signatures_padded(capacity) * sizeof(uint32)) : NULL;
+			palloc(signatures_padded(dictionary->capacity) * sizeof(uint32)) : NULL;
 	}
 	for (i = 0; i < head->nnames; i++)
 	{
@@ -162,30 +162,6 @@ dictionary_init(JournalNames *dictionary, const JournalHead *head, bool signed_n
 		dictionary->signatures[i] = PG_UINT32_MAX;
 	Assert(at == journal_names(head) + head->names_bytes);
 	dictionary->nnames = head->nnames;
-	dictionary->capacity = capacity;
-}
-
-/*
- * A name new to a lookup dictionary takes the next number, which the next
- * touches of the name find; returns it.  The padding grows with the names.
- */
-static inline int32
-dictionary_append(JournalNames *dictionary, const char *name, int32 len)
-{
-	int32		number = dictionary->nnames++;
-
-	Assert(number < dictionary->capacity);
-	if (number == dictionary->padded)
-	{
-		int32		padded = signatures_padded(number + 1);
-
-		for (; dictionary->padded < padded; dictionary->padded++)
-			dictionary->signatures[dictionary->padded] = PG_UINT32_MAX;
-	}
-	dictionary->names[number] = name;
-	dictionary->lens[number] = len;
-	dictionary->signatures[number] = dictionary_signature(name, len);
-	return number;
 }
 
 static void
@@ -198,6 +174,49 @@ dictionary_free(JournalNames *dictionary)
 		if (dictionary->signatures != NULL)
 			pfree(dictionary->signatures);
 	}
+}
+
+/* A lookup dictionary whose room is full takes twice as much, in the heap. */
+static pg_noinline void
+dictionary_grow(JournalNames *dictionary)
+{
+	int32		capacity = 2 * dictionary->capacity;
+	const char **names = palloc(capacity * sizeof(const char *));
+	int32	   *lens = palloc(capacity * sizeof(int32));
+	uint32	   *signatures = palloc(signatures_padded(capacity) * sizeof(uint32));
+
+	memcpy(names, dictionary->names, dictionary->nnames * sizeof(const char *));
+	memcpy(lens, dictionary->lens, dictionary->nnames * sizeof(int32));
+	memcpy(signatures, dictionary->signatures, dictionary->padded * sizeof(uint32));
+	dictionary_free(dictionary);
+	dictionary->names = names;
+	dictionary->lens = lens;
+	dictionary->signatures = signatures;
+	dictionary->capacity = capacity;
+}
+
+/*
+ * A name new to a lookup dictionary takes the next number, which the next
+ * touches of the name find; returns it.  The padding grows with the names.
+ */
+static inline int32
+dictionary_append(JournalNames *dictionary, const char *name, int32 len)
+{
+	int32		number = dictionary->nnames++;
+
+	if (unlikely(number == dictionary->capacity))
+		dictionary_grow(dictionary);
+	if (number == dictionary->padded)
+	{
+		int32		padded = signatures_padded(number + 1);
+
+		for (; dictionary->padded < padded; dictionary->padded++)
+			dictionary->signatures[dictionary->padded] = PG_UINT32_MAX;
+	}
+	dictionary->names[number] = name;
+	dictionary->lens[number] = len;
+	dictionary->signatures[number] = dictionary_signature(name, len);
+	return number;
 }
 
 /*
@@ -270,7 +289,7 @@ omnikpi_journal_entry(JournalEntry *entry, const JournalHead *head,
 		sizeof(double) * (((flags & JOURNAL_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_NON_CONVERSIONS) != 0) +
 						  ((flags & JOURNAL_VALUE) != 0));
-	dictionary_init(&dictionary, head, true, touches->n);
+	dictionary_init(&dictionary, head, true);
 	for (i = 0; i < touches->n && fits; i++)
 	{
 		const char *name = touches->names[i];
@@ -353,7 +372,7 @@ omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
 void
 omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head)
 {
-	dictionary_init(&reader->dictionary, head, false, 0);
+	dictionary_init(&reader->dictionary, head, false);
 	reader->at = journal_names(head) + head->names_bytes;
 	reader->end = journal_names(head) + head->used;
 }

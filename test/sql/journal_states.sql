@@ -44,6 +44,17 @@ SELECT 300000 + g * 100 + r, 3000 + g,
 			 FROM generate_series(1, (g + r) % 10) s),
 	   r % 3 = 0, r::float8, (r % 4)::float8, (r % 2) * 0.5
 FROM generate_series(0, 39) g, generate_series(1, 1 + g) r;
+-- 4 groups whose journeys add more names than the dictionary at hand has
+-- room for: a first journey of 100 names, each touched twice (the 64 names
+-- on the stack grow into the heap in the middle of the journey), then one
+-- of 150 new names, each touched twice (a dictionary of 100 names in the
+-- heap grows again); the journal stays within 4 kB.
+INSERT INTO journal_journeys
+SELECT 400000 + g * 100 + r, 4000 + g,
+	   ARRAY(SELECT 'n' || r || '.' || s * (ARRAY[7, 11, 13, 17])[1 + g] % (50 + 50 * r)
+			 FROM generate_series(1, 100 + 100 * r) s),
+	   r = 1, r::float8, 1, r % 2
+FROM generate_series(0, 3) g, generate_series(1, 2) r;
 -- A group whose first journey alone takes more than the journal holds:
 -- 5,000 touches on 23 names.
 INSERT INTO journal_journeys
@@ -57,9 +68,13 @@ SELECT count(DISTINCT k) AS groups, min(n) AS fewest_journeys, max(n) AS most_jo
 FROM (SELECT k, count(*) AS n FROM journal_journeys GROUP BY k) g;
 
 -- Each group's models and summaries (order 1 and 2, collapsed and kept
--- repeats, one journey and counted rows), as text, in one row per group.
+-- repeats, one journey and counted rows), as text, in one row per group;
+-- and the channels two of them hold, which their text would not tell from
+-- a stored form that holds a name twice.
 CREATE VIEW journal_grouped AS
-SELECT k, concat_ws(' | ', markov_model(path, converted, value)::text,
+SELECT k, concat_ws(' | ', channel_count(markov_model(path, converted, value)),
+					channel_count(journey_paths(path, converted, value)),
+					markov_model(path, converted, value)::text,
 					markov_model(path, conversions, non_conversions, CASE WHEN conversions > 0 THEN value END, 2)::text,
 					markov_model(path, converted, value, 2, 'keep')::text,
 					journey_paths(path, converted, value)::text,
@@ -68,7 +83,8 @@ FROM journal_journeys GROUP BY k;
 
 -- The same built from one model per journey, rolled up by group.
 CREATE VIEW journal_rolled_up AS
-SELECT k, concat_ws(' | ', rollup(m1)::text, rollup(m2)::text, rollup(mk)::text, rollup(p1)::text, rollup(pc)::text) AS result
+SELECT k, concat_ws(' | ', channel_count(rollup(m1)), channel_count(rollup(p1)),
+					rollup(m1)::text, rollup(m2)::text, rollup(mk)::text, rollup(p1)::text, rollup(pc)::text) AS result
 FROM (SELECT j, k, markov_model(path, converted, value) AS m1,
 			 markov_model(path, conversions, non_conversions, CASE WHEN conversions > 0 THEN value END, 2) AS m2,
 			 markov_model(path, converted, value, 2, 'keep') AS mk,
