@@ -126,10 +126,10 @@ declare -A pages=(
 )
 checked=0
 pages_started=$(date +%s)
-# The first number on the page marked data-kpi=name.
+# The first number on the page marked data-kpi=name; nothing when there is none.
 shown()
 {
-	grep -o "data-kpi=\"$1\">[^<]*" "$work/page.html" | head -n 1 | sed 's/.*>//'
+	grep -o "data-kpi=\"$1\">[^<]*" "$work/page.html" | head -n 1 | sed 's/.*>//' || true
 }
 for page in "${!pages[@]}"; do
 	path=${page/#index/}
