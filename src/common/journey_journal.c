@@ -446,12 +446,9 @@ omnikpi_journal_names_ranked(const JournalNames *dictionary, int32 *order, int32
 	Size		name_bytes = 0;
 	int32		i;
 
-	key_names_order(dictionary->names, dictionary->lens, dictionary->nnames, order);
+	key_names_ranks(dictionary->names, dictionary->lens, dictionary->nnames, order, rank);
 	for (i = 0; i < dictionary->nnames; i++)
-	{
-		rank[order[i]] = i;
 		name_bytes += dictionary->lens[i];
-	}
 	return name_bytes;
 }
 

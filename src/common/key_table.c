@@ -348,13 +348,15 @@ key_table_sort(const KeyTable *table, int32 *order)
 	order_names(&source, table->nentries, order);
 }
 
-/* order[0 .. n - 1]: 0 .. n - 1 in byte order of names[i] (lens[i] bytes each). */
-void
-key_names_order(const char *const *names, const int32 *lens, int32 n, int32 *order)
+/* order_names, and rank[i]: name i's position in that order. */
+static void
+rank_names(const NameSource *source, int32 n, int32 *order, int32 *rank)
 {
-	NameSource	source = {NULL, names, lens};
+	int32		i;
 
-	order_names(&source, n, order);
+	order_names(source, n, order);
+	for (i = 0; i < n; i++)
+		rank[order[i]] = i;
 }
 
 /*
@@ -364,9 +366,16 @@ key_names_order(const char *const *names, const int32 *lens, int32 n, int32 *ord
 void
 key_table_ranks(const KeyTable *table, int32 *order, int32 *rank)
 {
-	int32		i;
+	NameSource	source = {table, NULL, NULL};
 
-	key_table_sort(table, order);
-	for (i = 0; i < table->nentries; i++)
-		rank[order[i]] = i;
+	rank_names(&source, table->nentries, order, rank);
+}
+
+/* The same for names[i] of lens[i] bytes, 0 <= i < n, listed in arrays. */
+void
+key_names_ranks(const char *const *names, const int32 *lens, int32 n, int32 *order, int32 *rank)
+{
+	NameSource	source = {NULL, names, lens};
+
+	rank_names(&source, n, order, rank);
 }

@@ -128,8 +128,9 @@ extern void key_table_copy(const KeyTable *from, KeyTable *to);
 extern void key_table_grown_size(const KeyTable *table, int32 more_entries, Size more_key_bytes,
 								 int32 *capacity, Size *key_capacity);
 extern void key_table_sort(const KeyTable *table, int32 *order);
-extern void key_names_order(const char *const *names, const int32 *lens, int32 n, int32 *order);
 extern void key_table_ranks(const KeyTable *table, int32 *order, int32 *rank);
+extern void key_names_ranks(const char *const *names, const int32 *lens, int32 n, int32 *order,
+							int32 *rank);
 
 /* Bytes of the table's block as it is. */
 static inline Size

@@ -78,6 +78,16 @@ check_stats_finite(const PathStats *stats)
 				 errmsg("journey_paths counts or value out of range for double precision")));
 }
 
+/* Add from's counts and value into to; 22003 when a sum leaves the doubles. */
+static void
+stats_add(PathStats *to, const PathStats *from)
+{
+	to->conversions += from->conversions;
+	to->non_conversions += from->non_conversions;
+	to->value += from->value;
+	check_stats_finite(to);
+}
+
 /*
  * Add the counts of one path (len >= 1 channel numbers, no channel twice in
  * a row).  With reject_duplicate (reading a summary's text or binary form) a
@@ -90,7 +100,6 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 {
 	KeyProbe	probe;
 	int32		i;
-	PathStats  *path;
 
 	Assert(len >= 1);
 	key_probe_init(&probe, (const char *) steps, len * sizeof(int32));
@@ -99,18 +108,17 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 	{
 		if (reject_duplicate)
 			return false;
-		path = key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i);
-		path->conversions += stats->conversions;
-		path->non_conversions += stats->non_conversions;
-		path->value += stats->value;
+		stats_add(key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i), stats);
 	}
 	else
 	{
+		PathStats  *path;
+
 		i = omnikpi_state_add_key(ref, JP_TABLE_PATHS, &probe);
 		path = key_table_payload(omnikpi_state_table(ref->body, JP_TABLE_PATHS), i);
 		*path = *stats;
+		check_stats_finite(path);
 	}
-	check_stats_finite(path);
 	assert_state_valid(ref->body);
 	return true;
 }
@@ -506,10 +514,7 @@ jp_store_journal(const StateBody *body, const JournalHead *journal)
 			memcmp(ranked.steps + last->start, ranked.steps + path->start,
 				   path->len * sizeof(int32)) == 0)
 		{
-			last->stats.conversions += path->stats.conversions;
-			last->stats.non_conversions += path->stats.non_conversions;
-			last->stats.value += path->stats.value;
-			check_stats_finite(&last->stats);
+			stats_add(&last->stats, &path->stats);
 			continue;
 		}
 		path_order[npaths++] = path_order[i];
