@@ -292,5 +292,5 @@ const StateFamily omnikpi_summary_family = {
 	"channel_summary", SUMMARY_FAMILY_ID, 1, sizeof(SummaryHeader), {sizeof(ChannelTally)}, {2}, {0},
 	{true},
 	summary_stored_size, summary_store, summary_check_add, summary_take_parameters, summary_merge,
-	NULL, NULL
+	NULL, NULL, NULL
 };

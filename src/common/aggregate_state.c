@@ -55,11 +55,10 @@ omnikpi_aggregate_context(FunctionCallInfo fcinfo)
 
 /*
  * Is the call a transition of hash aggregation that has made at least
- * STATE_PREFETCH_GROUPS groups (omnikpi_state_prefetch)?  Grouping sets
- * that hash some of their groupings count.
+ * groups groups?  Grouping sets that hash some of their groupings count.
  */
 static bool
-among_many_hashed_groups(FunctionCallInfo fcinfo)
+among_hashed_groups(FunctionCallInfo fcinfo, uint64 groups)
 {
 	AggState   *aggstate;
 
@@ -67,7 +66,7 @@ among_many_hashed_groups(FunctionCallInfo fcinfo)
 		return false;
 	aggstate = (AggState *) fcinfo->context;
 	return (aggstate->aggstrategy == AGG_HASHED || aggstate->aggstrategy == AGG_MIXED) &&
-		aggstate->hash_ngroups_current >= STATE_PREFETCH_GROUPS;
+		aggstate->hash_ngroups_current >= groups;
 }
 
 static Size
@@ -91,24 +90,36 @@ body_size(const StateFamily *family, Size headers, const int32 *capacity,
 }
 
 /*
- * A journaling body: the headers, then where its tables would start
- * (table_offset[0]) its journal.
+ * A body's journal follows its headers: a journaling body's where its
+ * tables would start (table_offset[0]), a pending one's in the
+ * STATE_PENDING_BYTES before its tables.
  */
-StaticAssertDecl(STATE_JOURNAL_BYTES <= JOURNAL_MAX_BYTES,
-				 "a journal head cannot describe a journal of STATE_JOURNAL_BYTES");
+StaticAssertDecl(STATE_JOURNAL_BYTES <= JOURNAL_MAX_BYTES &&
+				 STATE_PENDING_BYTES <= JOURNAL_MAX_BYTES,
+				 "a journal head cannot describe a journal that big");
 
 static inline JournalHead *
 journal_head(const StateBody *body)
 {
-	Assert(body->journaling);
-	return (JournalHead *) ((char *) body + body->table_offset[0]);
+	Assert(body->layout != STATE_TABLES);
+	return (JournalHead *) ((char *) body + body->table_offset[0] -
+							(body->layout == STATE_TABLES_PENDING ? STATE_PENDING_BYTES : 0));
 }
 
-/* Bytes of a journaling body up to the end of its last record. */
+/* Bytes of a body up to the end of its journal's last record. */
 static inline Size
 journal_end(const StateBody *body)
 {
-	return body->table_offset[0] + sizeof(JournalHead) + journal_head(body)->used;
+	const JournalHead *head = journal_head(body);
+
+	return (const char *) head - (const char *) body + sizeof(JournalHead) + head->used;
+}
+
+/* Bytes of a body its journal may reach. */
+static inline Size
+journal_limit(const StateBody *body)
+{
+	return body->layout == STATE_JOURNAL ? STATE_JOURNAL_BYTES : body->table_offset[0];
 }
 
 /*
@@ -131,7 +142,7 @@ build_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	SET_VARSIZE(body, size);	/* far below MaxAllocSize */
 	body->format = STATE_WORKING_FORMAT;
 	body->family = family->id;
-	body->journaling = journal;
+	body->layout = journal ? STATE_JOURNAL : STATE_TABLES;
 	body->size = size;
 	size = headers_size(family);
 	if (journal)
@@ -179,17 +190,24 @@ new_body(const StateFamily *family, MemoryContext cxt, bool journal)
 	return memcpy(MemoryContextAlloc(cxt, empty->size), empty, empty->size);
 }
 
-/* A new empty private state in cxt, a journal or with tables. */
+/* A private state of body, allocated in cxt. */
 static void
-new_state(StateRef *ref, const StateFamily *family, MemoryContext cxt, bool journal)
+private_state(StateRef *ref, const StateFamily *family, StateBody *body, MemoryContext cxt)
 {
-	ref->body = new_body(family, cxt, journal);
+	ref->body = body;
 	ref->family = family;
 	ref->promoted = NULL;
 	ref->home = cxt;
 	ref->fcinfo = NULL;
 	ref->owned = true;
 	ref->created = false;
+}
+
+/* A new empty private state in cxt, a journal or with tables. */
+static void
+new_state(StateRef *ref, const StateFamily *family, MemoryContext cxt, bool journal)
+{
+	private_state(ref, family, new_body(family, cxt, journal), cxt);
 }
 
 /*
@@ -204,7 +222,7 @@ omnikpi_state_new_value(StateRef *ref, const StateFamily *family, FunctionCallIn
 {
 	(void) omnikpi_aggregate_context(fcinfo);
 	new_state(ref, family, CurrentMemoryContext, journal && family->add_journey != NULL);
-	ref->body->prefetch = among_many_hashed_groups(fcinfo);
+	ref->body->prefetch = among_hashed_groups(fcinfo, STATE_PREFETCH_GROUPS);
 	ref->home = NULL;
 	ref->fcinfo = fcinfo;
 	ref->created = true;
@@ -264,27 +282,131 @@ omnikpi_state_of_arg(StateRef *ref, FunctionCallInfo fcinfo, int argno, const St
 }
 
 /*
+ * Room in the channel table for entries more channels of key_bytes of its
+ * key area in all, made at once.
+ */
+static void
+reserve_channels(StateRef *ref, int32 entries, Size key_bytes)
+{
+	int32		more[STATE_MAX_TABLES] = {0};
+	Size		more_bytes[STATE_MAX_TABLES] = {0};
+
+	more[STATE_TABLE_CHANNELS] = entries;
+	more_bytes[STATE_TABLE_CHANNELS] = key_bytes;
+	omnikpi_state_reserve(ref, more, more_bytes);
+}
+
+/*
+ * Add a journey given by its channels' names: the family's own way, or
+ * each name looked up in the channel table (added when new) and the family
+ * given their numbers.
+ */
+static void
+add_touches(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
+{
+	int32		stack_channels[JOURNEY_STACK_TOUCHES];
+	int32	   *channels = stack_channels;
+	int32		i;
+
+	Assert(touches->n >= 1);
+	if (ref->family->add_named_journey != NULL)
+	{
+		ref->family->add_named_journey(ref, touches, row);
+		return;
+	}
+	if (touches->n > JOURNEY_STACK_TOUCHES)
+		channels = palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE);
+	if (omnikpi_state_table(ref->body, STATE_TABLE_CHANNELS)->nentries == 0)
+		reserve_channels(ref, Min(touches->n, STATE_RESERVE_TOUCHES), 0);
+	for (i = 0; i < touches->n; i++)
+		channels[i] = omnikpi_state_channel(ref, touches->names[i], touches->lens[i]);
+	ref->family->add_journey(ref, channels, touches->n, row);
+	if (channels != stack_channels)
+		pfree(channels);
+}
+
+/*
+ * Add the journeys of a journal to the tables of ref's state in the order
+ * they came, so the tables hold the same sums as if they had been added
+ * row by row.  The dictionary's names are looked up once, in the order the
+ * journal met them, which the rows would have added them in; a touch is
+ * then its name's channel number.
+ */
+static void
+replay_journal(StateRef *ref, const JournalHead *journal)
+{
+	JournalReader reader;
+	JourneyRow	row;
+	int32		nnames = journal->nnames;
+	int32		stack_map[JOURNAL_STACK_NAMES];
+	int32	   *channel_of = nnames > JOURNAL_STACK_NAMES ?
+		palloc(nnames * sizeof(int32)) : stack_map;
+	int32		stack_channels[JOURNEY_STACK_TOUCHES];
+	int32	   *channels = stack_channels;
+	int32		capacity = JOURNEY_STACK_TOUCHES;
+	Size		key_bytes = 0;
+	int32		n;
+	int32		i;
+
+	omnikpi_journal_reader_init(&reader, journal);
+	for (i = 0; i < nnames; i++)
+		key_bytes += key_area_bytes(reader.dictionary.lens[i]);
+	reserve_channels(ref, nnames, key_bytes);
+	for (i = 0; i < nnames; i++)
+		channel_of[i] = omnikpi_state_channel(ref, reader.dictionary.names[i],
+											  reader.dictionary.lens[i]);
+	while (omnikpi_journal_next_record(&reader, &row, &n))
+	{
+		if (n > capacity)
+		{
+			if (channels != stack_channels)
+				pfree(channels);
+			capacity = n;
+			channels = palloc(capacity * sizeof(int32));
+		}
+		for (i = 0; i < n; i++)
+			channels[i] = channel_of[omnikpi_journal_touch(&reader)];
+		ref->family->add_journey(ref, channels, n, &row);
+	}
+	if (channels != stack_channels)
+		pfree(channels);
+	if (channel_of != stack_map)
+		pfree(channel_of);
+	omnikpi_journal_reader_free(&reader);
+}
+
+/*
  * Add the journeys of a journaling body to the tables of ref's state, whose
- * header is set from the journal's: the journeys in the order they came,
- * so the tables hold the same sums as if they had been added row by row.
+ * header is set from the journal's.
  */
 static void
 replay(StateRef *ref, const StateBody *journaled)
 {
-	const StateFamily *family = ref->family;
-	JournalReader reader;
-	JourneyTouches touches;
-	JourneyRow	row;
+	Assert(journaled->layout == STATE_JOURNAL && ref->body->layout != STATE_JOURNAL);
+	memcpy(omnikpi_state_header(ref->body), omnikpi_state_header(journaled),
+		   ref->family->header_size);
+	replay_journal(ref, journal_head(journaled));
+}
 
-	Assert(journaled->journaling && !ref->body->journaling);
-	memcpy(omnikpi_state_header(ref->body), omnikpi_state_header(journaled), family->header_size);
-	omnikpi_journal_reader_init(&reader, journal_head(journaled));
-	while (omnikpi_journal_read(&reader, &touches, &row))
-	{
-		family->add_journey(ref, &touches, &row);
-		omnikpi_touches_free(&touches);
-	}
-	omnikpi_journal_reader_free(&reader);
+/*
+ * Add the journeys of a pending journal to the tables, and empty it.  The
+ * journal moves out first: adding may grow the tables, and rebuild them
+ * elsewhere.
+ */
+static void
+add_pending(StateRef *ref)
+{
+	JournalHead *head = journal_head(ref->body);
+	Size		bytes = sizeof(JournalHead) + head->used;
+	JournalHead *pending;
+
+	Assert(ref->body->layout == STATE_TABLES_PENDING);
+	if (head->used == 0)
+		return;
+	pending = memcpy(palloc(bytes), head, bytes);
+	memset(head, 0, sizeof(JournalHead));
+	replay_journal(ref, pending);
+	pfree(pending);
 }
 
 /*
@@ -308,6 +430,51 @@ build_tables(StateRef *ref)
 }
 
 /*
+ * Should a state that just built its tables keep a pending journal?  When
+ * it is one of a hash aggregation's groups whose states, were they all as
+ * big, would pass STATE_PENDING_CACHED_BYTES; not when it is promoted or
+ * would be with the journal (such states are few).
+ */
+static bool
+wants_pending(const StateRef *ref)
+{
+	return ref->promoted == NULL &&
+		ref->body->size + STATE_PENDING_BYTES <= STATE_PROMOTE_BYTES &&
+		among_hashed_groups(ref->fcinfo, STATE_PENDING_CACHED_BYTES / ref->body->size);
+}
+
+/*
+ * A state with tables, not promoted, gets an empty pending journal before
+ * its tables: a body STATE_PENDING_BYTES longer, its tables moved up whole
+ * (a table's block is relocatable).
+ */
+static void
+make_pending(StateRef *ref)
+{
+	StateBody  *old = ref->body;
+	Size		headers = old->table_offset[0];
+	Size		size = old->size + STATE_PENDING_BYTES;
+	StateBody  *body;
+	int			k;
+
+	Assert(old->layout == STATE_TABLES && ref->promoted == NULL && ref->home == NULL);
+	body = palloc(size);
+	memcpy(body, old, headers);
+	memset((char *) body + headers, 0, STATE_PENDING_BYTES);
+	memcpy((char *) body + headers + STATE_PENDING_BYTES, (char *) old + headers,
+		   old->size - headers);
+	for (k = 0; k < ref->family->ntables; k++)
+		body->table_offset[k] += STATE_PENDING_BYTES;
+	body->layout = STATE_TABLES_PENDING;
+	body->size = size;
+	SET_VARSIZE(body, size);
+	if (ref->owned)
+		pfree(old);
+	ref->owned = true;
+	ref->body = body;
+}
+
+/*
  * The state of argument 0 ready to update: ours as it is (with its tables
  * built unless journal is true), else a new one, empty when the argument
  * is NULL (a journal when journal is true; the caller sets the family's
@@ -321,8 +488,10 @@ omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily
 
 	if (omnikpi_state_of_arg(ref, fcinfo, 0, family))
 	{
-		if (ref->body->journaling && !journal)
+		if (ref->body->layout == STATE_JOURNAL && !journal)
 			build_tables(ref);
+		else if (ref->body->layout == STATE_TABLES_PENDING && !journal)
+			add_pending(ref);
 		return;
 	}
 	omnikpi_state_new_value(ref, family, fcinfo, journal && PG_ARGISNULL(0));
@@ -387,8 +556,13 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 	/* the stored forms' limits come first; this is the working state's own */
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
+	/* tables grow while a pending journal is empty (add_pending) */
+	Assert(old->layout != STATE_TABLES_PENDING || journal_head(old)->used == 0);
 	body = allocate_grown(ref, size);
 	memcpy(body, old, offset);
+	/* a promoted state, one of few, adds its journeys at once */
+	if (ref->promoted != NULL)
+		body->layout = STATE_TABLES;
 	for (k = 0; k < family->ntables; k++)
 	{
 		const KeyTable *from = omnikpi_state_table(old, k);
@@ -475,18 +649,18 @@ grow(StateRef *ref, int grow_table, int32 more_entries, Size more_key_bytes)
 }
 
 /*
- * Room for bytes more at the end of a journal, which stays within
- * STATE_JOURNAL_BYTES (the caller checked); returns its head.  A new state
- * takes just its first journey (most never see a second), a growing one
- * the next power of two, which the aggregate context's chunks of a power
- * of two hold without waste.
+ * Room for bytes more at the end of a journal, which stays within its
+ * limit (the caller checked); returns its head.  A new state takes just
+ * its first journey (most never see a second), a growing one the next
+ * power of two, which the aggregate context's chunks of a power of two
+ * hold without waste; a pending journal has its room.
  */
 static JournalHead *
 journal_room(StateRef *ref, Size bytes)
 {
 	Size		end = journal_end(ref->body);
 
-	Assert(end + bytes <= STATE_JOURNAL_BYTES);
+	Assert(end + bytes <= journal_limit(ref->body));
 	if (end + bytes > ref->body->size)
 	{
 		Size		size = ref->created ? end + bytes :
@@ -507,10 +681,11 @@ journal_room(StateRef *ref, Size bytes)
 
 /*
  * Add the journey of a row of a journey aggregate to its family's state:
- * to the journal while it stays within STATE_JOURNAL_BYTES, else to the
- * tables, built first when the state was journaling.  collapse: a channel
- * touched twice in a row counts once.  A path without a channel adds
- * nothing.
+ * to the journal while it has room, else to the tables.  A journaling
+ * state builds its tables first, and in a hash aggregation of many groups
+ * keeps a pending journal from then on; a pending journal's journeys are
+ * added to the tables first.  collapse: a channel touched twice in a row
+ * counts once.  A path without a channel adds nothing.
  */
 void
 omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
@@ -518,23 +693,30 @@ omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
 	JourneyTouches touches;
 
 	omnikpi_touches_of_path(&touches, row->path, collapse);
-	if (touches.n > 0 && ref->body->journaling)
+	if (touches.n > 0 && ref->body->layout != STATE_TABLES)
 	{
 		JournalEntry entry;
 
 		if (omnikpi_journal_entry(&entry, journal_head(ref->body), &touches, row,
-								  STATE_JOURNAL_BYTES - journal_end(ref->body)))
+								  journal_limit(ref->body) - journal_end(ref->body)))
 			omnikpi_journal_add(journal_room(ref, entry.names_bytes + entry.record_bytes),
 								&entry, &touches, row);
-		else
+		else if (ref->body->layout == STATE_JOURNAL)
 		{
 			build_tables(ref);
-			ref->family->add_journey(ref, &touches, row);
+			if (wants_pending(ref))
+				make_pending(ref);
+			add_touches(ref, &touches, row);
+		}
+		else
+		{
+			add_pending(ref);
+			add_touches(ref, &touches, row);
 		}
 		omnikpi_journal_entry_free(&entry);
 	}
 	else if (touches.n > 0)
-		ref->family->add_journey(ref, &touches, row);
+		add_touches(ref, &touches, row);
 	omnikpi_touches_free(&touches);
 }
 
@@ -589,7 +771,8 @@ compact_created(StateRef *ref)
 	int			k;
 
 	/* a new journal grew to just its first journey */
-	if (!ref->created || ref->promoted != NULL || ref->home != NULL || ref->body->journaling)
+	if (!ref->created || ref->promoted != NULL || ref->home != NULL ||
+		ref->body->layout == STATE_JOURNAL)
 		return;
 	ref->created = false;
 	for (k = 0; k < ref->family->ntables; k++)
@@ -662,7 +845,7 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 	Size		size;
 	void	   *stored;
 
-	if (body->journaling)
+	if (body->layout == STATE_JOURNAL)
 	{
 		StateRef	built;
 
@@ -673,6 +856,18 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 		replay(&built, body);
 		stored = omnikpi_state_store(built.body, family);
 		omnikpi_state_free(&built);
+		return stored;
+	}
+	if (body->layout == STATE_TABLES_PENDING && journal_head(body)->used > 0)
+	{
+		StateRef	copy;
+
+		/* a copy takes the journeys: a final function leaves its state as it is */
+		private_state(&copy, family, memcpy(palloc(body->size), body, body->size),
+					  CurrentMemoryContext);
+		add_pending(&copy);
+		stored = omnikpi_state_store(copy.body, family);
+		omnikpi_state_free(&copy);
 		return stored;
 	}
 	/* the final function of a hash aggregation of many groups finds body cold */
@@ -744,13 +939,31 @@ omnikpi_state_final(FunctionCallInfo fcinfo, const StateFamily *family)
 
 /*
  * The number of channels of a working state: its channel table's entries,
- * or the names of its journal's dictionary, which holds each name a touch
- * of the journal has once.
+ * and the names of its journal's dictionary, which holds each name a touch
+ * of the journal has once, that the table does not hold.
  */
 int32
 omnikpi_state_channel_count(const StateBody *body)
 {
-	if (!body->journaling)
-		return omnikpi_state_table(body, STATE_TABLE_CHANNELS)->nentries;
-	return journal_head(body)->nnames;
+	KeyTable   *channels;
+	JournalReader reader;
+	int32		count;
+	int32		i;
+
+	if (body->layout == STATE_JOURNAL)
+		return journal_head(body)->nnames;
+	channels = omnikpi_state_table(body, STATE_TABLE_CHANNELS);
+	count = channels->nentries;
+	if (body->layout == STATE_TABLES)
+		return count;
+	omnikpi_journal_reader_init(&reader, journal_head(body));
+	for (i = 0; i < reader.dictionary.nnames; i++)
+	{
+		KeyProbe	probe;
+
+		key_probe_init(&probe, reader.dictionary.names[i], reader.dictionary.lens[i]);
+		count += key_table_find(channels, &probe) < 0;
+	}
+	omnikpi_journal_reader_free(&reader);
+	return count;
 }

@@ -23,6 +23,11 @@
  *     STATE_JOURNAL_BYTES; from then on its rows go to the tables.  A
  *     family may write the stored form straight from a journal instead
  *     (StateFamily.store_journal);
+ *   - in a hash aggregation whose states would not stay in the caches,
+ *     a journey state that built its tables keeps a pending journal
+ *     before them (STATE_PENDING_BYTES): its rows wait there, and go to
+ *     the tables a journal at a time, when it is full or when the state
+ *     is stored or combined, so that the tables are read warm;
  *   - a new state with tables is a copy of the family's empty one, laid
  *     out once a backend;
  *   - its tables start empty (a family may give them a first size) and
@@ -89,6 +94,19 @@
  */
 #define STATE_PREFETCH_GROUPS	1024
 #define STATE_PREFETCH_BYTES	1024
+/*
+ * A journey state whose journal outgrows STATE_JOURNAL_BYTES in a hash
+ * aggregation whose groups' states would take more than
+ * STATE_PENDING_CACHED_BYTES if all were as big (the cache nearest a core
+ * holds one or two megabytes) keeps a journal of STATE_PENDING_BYTES
+ * before its tables, and its journeys wait there to be added to the tables
+ * a journal at a time: such states do not stay in the caches from one of a
+ * group's rows to the next, and a journey added at once waits for memory
+ * at most of its touches, where a journal's hundred journeys wait once for
+ * the tables.
+ */
+#define STATE_PENDING_CACHED_BYTES	(2 * 1024 * 1024)
+#define STATE_PENDING_BYTES		STATE_JOURNAL_BYTES
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -106,6 +124,11 @@ typedef struct StoredHeader
 	int32		nchannels;		/* channels, in byte order of their names */
 } StoredHeader;
 
+/* What follows a working state's headers (StateBody.layout). */
+#define STATE_TABLES			0	/* the family's tables */
+#define STATE_JOURNAL			1	/* a journal, no tables: a small journey state */
+#define STATE_TABLES_PENDING	2	/* a journal of journeys not yet added, then the tables */
+
 /*
  * 24 bytes: a state is created for every group, and hash aggregation keeps
  * them all.
@@ -115,7 +138,7 @@ typedef struct StateBody
 	int32		vl_len_;		/* varlena header, while the body is a value */
 	uint8		format;			/* STATE_WORKING_FORMAT: stored forms put theirs here */
 	uint8		family;			/* StateFamily.id */
-	bool		journaling;		/* a journal follows the headers, no tables */
+	uint8		layout;			/* STATE_TABLES, STATE_JOURNAL or STATE_TABLES_PENDING */
 	bool		prefetch;		/* one of many groups' states: omnikpi_state_prefetch */
 	uint32		size;			/* bytes allocated */
 	uint32		table_offset[STATE_MAX_TABLES];	/* from the start of the body */
@@ -144,9 +167,21 @@ typedef struct StateFamily
 	void		(*take_parameters) (StateBody *body, const void *stored);
 	/* add a stored value to a state; rejects one of other parameters */
 	void		(*merge) (struct StateRef *ref, const void *stored);
-	/* the journey families: add a journey to the tables; NULL: the state never journals */
-	void		(*add_journey) (struct StateRef *ref, const JourneyTouches *touches,
+	/*
+	 * the journey families: add a journey of n touches (n >= 1) to the
+	 * tables, each touch its channel's number in the channel table; NULL:
+	 * the state never journals
+	 */
+	void		(*add_journey) (struct StateRef *ref, const int32 *channels, int32 n,
 								const JourneyRow *row);
+
+	/*
+	 * the journey families: add a journey given by its touches' names,
+	 * looked up as the family goes; NULL: the engine looks them up first
+	 * and calls add_journey
+	 */
+	void		(*add_named_journey) (struct StateRef *ref, const JourneyTouches *touches,
+									  const JourneyRow *row);
 
 	/*
 	 * The journey families: the stored form of a journaling state written
@@ -313,8 +348,8 @@ omnikpi_state_assert_valid(const StateBody *body, const StateFamily *family)
 	int			k;
 
 	Assert(body->format == STATE_WORKING_FORMAT && body->family == family->id);
-	Assert(!body->journaling || family->add_journey != NULL);
-	for (k = 0; k < family->ntables && !body->journaling; k++)
+	Assert(body->layout == STATE_TABLES || family->add_journey != NULL);
+	for (k = 0; k < family->ntables && body->layout != STATE_JOURNAL; k++)
 	{
 		const KeyTable *table = omnikpi_state_table(body, k);
 

@@ -98,8 +98,8 @@ omnikpi_path_has_channel(ArrayType *path)
 }
 
 /* Room for capacity touches: on the stack up to JOURNEY_STACK_TOUCHES. */
-void
-omnikpi_touches_init(JourneyTouches *touches, int32 capacity)
+static void
+touches_init(JourneyTouches *touches, int32 capacity)
 {
 	touches->n = 0;
 	if (capacity <= JOURNEY_STACK_TOUCHES)
@@ -127,7 +127,7 @@ omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse)
 	uint64		previous = PG_UINT64_MAX;	/* no name's signature */
 
 	omnikpi_path_walk_start(&walk, path);
-	omnikpi_touches_init(touches, walk.nitems);
+	touches_init(touches, walk.nitems);
 	while (walk.i < walk.nitems)
 	{
 		const text *element = omnikpi_path_walk_next(&walk);

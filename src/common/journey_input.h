@@ -52,9 +52,9 @@ typedef struct PathWalk
 
 /*
  * A journey's channel names in time order, NULLs skipped and, when asked,
- * a channel touched twice in a row kept once: what a family adds, read from
- * a row's path or from a state's journal (common/journey_journal.h).  The
- * names point into the path or the journal, which must outlive them.
+ * a channel touched twice in a row kept once: what a row adds, to a
+ * state's journal (common/journey_journal.h) or its tables.  The names
+ * point into the path, which must outlive them.
  */
 typedef struct JourneyTouches
 {
@@ -68,7 +68,6 @@ typedef struct JourneyTouches
 extern bool omnikpi_journey_row(FunctionCallInfo fcinfo, JourneyShape shape, JourneyRow *row);
 extern void omnikpi_path_walk_start(PathWalk *walk, ArrayType *path);
 extern bool omnikpi_path_has_channel(ArrayType *path);
-extern void omnikpi_touches_init(JourneyTouches *touches, int32 capacity);
 extern void omnikpi_touches_of_path(JourneyTouches *touches, ArrayType *path, bool collapse);
 extern void omnikpi_touches_free(JourneyTouches *touches);
 

@@ -411,31 +411,6 @@ omnikpi_journal_next_record(JournalReader *reader, JourneyRow *row, int32 *ntouc
 }
 
 /*
- * Read the next record into touches (initialized here: free them with
- * omnikpi_touches_free) and row's counts; row->path is NULL, the names
- * point into the journal.  false after the last record.
- */
-bool
-omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row)
-{
-	int32		n;
-	int32		i;
-
-	if (!omnikpi_journal_next_record(reader, row, &n))
-		return false;
-	omnikpi_touches_init(touches, n);
-	for (i = 0; i < n; i++)
-	{
-		int32		number = omnikpi_journal_touch(reader);
-
-		touches->names[i] = reader->dictionary.names[number];
-		touches->lens[i] = reader->dictionary.lens[number];
-	}
-	touches->n = n;
-	return true;
-}
-
-/*
  * The dictionary's names in byte order, the order of the stored forms'
  * channels: order[k] is the number of the k-th name, rank[number] its
  * place.  Returns the bytes of all the names.

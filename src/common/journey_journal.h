@@ -11,7 +11,9 @@
  * a touch: a group's state stays small until its journal passes
  * STATE_JOURNAL_BYTES (common/aggregate_state.h), and its tables are built
  * from the journal in one go, warm in the cache, when the state is stored,
- * combined or gets big.
+ * combined or gets big.  A big state of a hash aggregation of many groups
+ * keeps a journal too, of the journeys its tables have yet to take
+ * (STATE_PENDING_BYTES in common/aggregate_state.h).
  *
  * A journal is a JournalHead, then its dictionary, then its records.  The
  * dictionary holds each distinct channel name once, numbered 0, 1, ... in
@@ -132,7 +134,6 @@ extern void omnikpi_journal_add(JournalHead *head, const JournalEntry *entry,
 extern void omnikpi_journal_entry_free(JournalEntry *entry);
 extern void omnikpi_journal_reader_init(JournalReader *reader, const JournalHead *head);
 extern bool omnikpi_journal_next_record(JournalReader *reader, JourneyRow *row, int32 *ntouches);
-extern bool omnikpi_journal_read(JournalReader *reader, JourneyTouches *touches, JourneyRow *row);
 extern Size omnikpi_journal_names_ranked(const JournalNames *dictionary, int32 *order, int32 *rank);
 extern void omnikpi_journal_reader_free(JournalReader *reader);
 

@@ -124,38 +124,28 @@ omnikpi_jp_state_add(StateRef *ref, const int32 *steps, int32 len, const PathSta
 }
 
 /*
- * Add one journey (at least one touch, repeats collapsed): the channel
- * lookups and the path lookup are probes of the state's tables, and
+ * Add one journey of n touches (at least one, repeats collapsed), each its
+ * channel's number: the path's lookup is a probe of the paths table, and
  * nothing is added for a path seen before.
  */
 static void
-jp_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
+jp_add_journey(StateRef *ref, const int32 *channels, int32 n, const JourneyRow *row)
 {
-	int32		stack_steps[JOURNEY_STACK_TOUCHES];
-	bool		long_path = touches->n > JOURNEY_STACK_TOUCHES;
-	int32	   *steps = long_path ?
-		palloc_extended((Size) touches->n * sizeof(int32), MCXT_ALLOC_HUGE) : stack_steps;
 	PathStats	stats;
-	int32		i;
 
-	Assert(touches->n >= 1);
-	if (omnikpi_state_table(ref->body, JP_TABLE_CHANNELS)->nentries == 0)
+	Assert(n >= 1);
+	if (omnikpi_state_table(ref->body, JP_TABLE_PATHS)->nentries == 0)
 	{
-		/* each touch adds at most a channel; the journey one path of a step per touch */
-		int32		reserve = Min(touches->n, STATE_RESERVE_TOUCHES);
-		int32		entries[] = {reserve, 1};
-		Size		key_bytes[] = {0, key_area_bytes(reserve * sizeof(int32))};
+		/* the journey is one path of a step per touch */
+		int32		entries[] = {0, 1};
+		Size		key_bytes[] = {0, key_area_bytes(Min(n, STATE_RESERVE_TOUCHES) * sizeof(int32))};
 
 		omnikpi_state_reserve(ref, entries, key_bytes);
 	}
-	for (i = 0; i < touches->n; i++)
-		steps[i] = omnikpi_state_channel(ref, touches->names[i], touches->lens[i]);
 	stats.conversions = row->conversions;
 	stats.non_conversions = row->non_conversions;
 	stats.value = row->value;
-	omnikpi_jp_state_add(ref, steps, touches->n, &stats, false);
-	if (long_path)
-		pfree(steps);
+	omnikpi_jp_state_add(ref, channels, n, &stats, false);
 }
 
 /* A summary has no parameters to take from a stored one. */
@@ -547,5 +537,5 @@ jp_store_journal(const StateBody *body, const JournalHead *journal)
 const StateFamily omnikpi_jp_family = {
 	"journey_paths", 3, 2, 0, {0, sizeof(PathStats)}, {0, 0}, {0, 0}, {false, false},
 	jp_stored_size, jp_store, jp_check_add, jp_take_parameters, jp_merge, jp_add_journey,
-	jp_store_journal
+	NULL, jp_store_journal
 };

@@ -269,14 +269,36 @@ omnikpi_markov_state_add_transition(StateRef *ref, int32 from, int32 to, double 
 	return true;
 }
 
+/* The channel of a journey's touch i: given by its number, or looked up by its name. */
+typedef int32 (*TouchChannel) (StateRef *ref, const void *touches, int32 i);
+
+static inline int32
+numbered_channel(StateRef *ref, const void *touches, int32 i)
+{
+	return ((const int32 *) touches)[i];
+}
+
+static inline int32
+named_channel(StateRef *ref, const void *touches, int32 i)
+{
+	const JourneyTouches *named = (const JourneyTouches *) touches;
+
+	return omnikpi_state_channel(ref, named->names[i], named->lens[i]);
+}
+
 /*
- * Add one journey (at least one touch, repeats collapsed unless the model
- * keeps them): every transition along its path with weight conversions +
- * non_conversions, then the last state's move to (conversion) with
- * conversions and value, and to (null) with non_conversions.
+ * Add one journey of n touches (at least one, repeats collapsed unless the
+ * model keeps them), each touch's channel given by channel_of: every
+ * transition along its path with weight conversions + non_conversions, then
+ * the last state's move to (conversion) with conversions and value, and to
+ * (null) with non_conversions.  Always inline, with channel_of a constant:
+ * a row's journey looks each name up just before its transition, so that
+ * the processor runs both lookups of a touch beside the others; a journal
+ * replayed gives the numbers.
  */
-static void
-markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
+static pg_attribute_always_inline void
+add_touches(StateRef *ref, const void *touches, int32 n, TouchChannel channel_of,
+			const JourneyRow *row)
 {
 	int32		current = MARKOV_START;
 	double		weight = row->conversions + row->non_conversions;
@@ -284,19 +306,19 @@ markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRo
 	bool		created;
 	int32		i;
 
-	Assert(touches->n >= 1);
-	if (omnikpi_state_table(ref->body, MARKOV_TABLE_CHANNELS)->nentries == 0)
+	Assert(n >= 1);
+	if (omnikpi_state_table(ref->body, MARKOV_TABLE_TRANSITIONS)->nentries == 0)
 	{
 		/* each touch adds at most a channel, a state and a transition; the end one more */
-		int32		reserve = Min(touches->n, STATE_RESERVE_TOUCHES);
-		int32		entries[] = {reserve, reserve, reserve + 1};
+		int32		reserve = Min(n, STATE_RESERVE_TOUCHES);
+		int32		entries[] = {channel_of == named_channel ? reserve : 0, reserve, reserve + 1};
 		Size		key_bytes[] = {0, 0, 0};
 
 		omnikpi_state_reserve(ref, entries, key_bytes);
 	}
-	for (i = 0; i < touches->n; i++)
+	for (i = 0; i < n; i++)
 	{
-		int32		channel = omnikpi_state_channel(ref, touches->names[i], touches->lens[i]);
+		int32		channel = channel_of(ref, touches, i);
 		MarkovCount *transition = transition_count(ref, current, channel + MARKOV_FIRST_TUPLE,
 												   &created);
 
@@ -320,6 +342,18 @@ markov_add_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRo
 		end_count_add(transition_count(ref, current, MARKOV_NULL, &created),
 					  row->non_conversions, 0.0);
 	assert_state_valid(ref->body);
+}
+
+static void
+markov_add_journey(StateRef *ref, const int32 *channels, int32 n, const JourneyRow *row)
+{
+	add_touches(ref, channels, n, numbered_channel, row);
+}
+
+static void
+markov_add_named_journey(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
+{
+	add_touches(ref, touches, touches->n, named_channel, row);
 }
 
 /*
@@ -662,5 +696,5 @@ const StateFamily omnikpi_markov_family = {
 	"markov_model", 2, 3, sizeof(MarkovHeader), {sizeof(MarkovChannel), 0, sizeof(MarkovCount)},
 	{0, 0, 0}, {0, 0, 0}, {false, false, false},
 	markov_stored_size, markov_store, markov_check_add, markov_take_parameters, markov_merge,
-	markov_add_journey, markov_store_journal
+	markov_add_journey, markov_add_named_journey, markov_store_journal
 };
