@@ -475,10 +475,11 @@ make_pending(StateRef *ref)
 }
 
 /*
- * The state of argument 0 ready to update: ours as it is (with its tables
- * built unless journal is true), else a new one, empty when the argument
- * is NULL (a journal when journal is true; the caller sets the family's
- * header), or else holding what the argument holds (a stored value).
+ * The state of argument 0 ready to update: ours as it is (unless journal
+ * is true, with its tables built and its pending journeys in them), else a
+ * new one, empty when the argument is NULL (a journal when journal is
+ * true; the caller sets the family's header), or else holding what the
+ * argument holds (a stored value).
  */
 void
 omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily *family,
