@@ -92,18 +92,33 @@ body_size(const StateFamily *family, Size headers, const int32 *capacity,
 /*
  * A body's journal follows its headers: a journaling body's where its
  * tables would start (table_offset[0]), a pending one's in the
- * STATE_PENDING_BYTES before its tables.
+ * pending_bytes() before its tables.
  */
 StaticAssertDecl(STATE_JOURNAL_BYTES <= JOURNAL_MAX_BYTES &&
-				 STATE_PENDING_BYTES <= JOURNAL_MAX_BYTES,
+				 STATE_PENDING_MIN_BYTES << STATE_PENDING_MAX_SHIFT <= JOURNAL_MAX_BYTES,
 				 "a journal head cannot describe a journal that big");
+
+/* Does a pending journal lie before the body's tables? */
+static inline bool
+has_pending(const StateBody *body)
+{
+	return body->layout >= STATE_TABLES_PENDING;
+}
+
+/* The bytes of a body's pending journal, its head included. */
+static inline Size
+pending_bytes(const StateBody *body)
+{
+	Assert(has_pending(body));
+	return (Size) STATE_PENDING_MIN_BYTES << (body->layout - STATE_TABLES_PENDING);
+}
 
 static inline JournalHead *
 journal_head(const StateBody *body)
 {
 	Assert(body->layout != STATE_TABLES);
 	return (JournalHead *) ((char *) body + body->table_offset[0] -
-							(body->layout == STATE_TABLES_PENDING ? STATE_PENDING_BYTES : 0));
+							(has_pending(body) ? pending_bytes(body) : 0));
 }
 
 /* Bytes of a body up to the end of its journal's last record. */
@@ -400,7 +415,7 @@ add_pending(StateRef *ref)
 	Size		bytes = sizeof(JournalHead) + head->used;
 	JournalHead *pending;
 
-	Assert(ref->body->layout == STATE_TABLES_PENDING);
+	Assert(has_pending(ref->body));
 	if (head->used == 0)
 		return;
 	pending = memcpy(palloc(bytes), head, bytes);
@@ -430,42 +445,53 @@ build_tables(StateRef *ref)
 }
 
 /*
- * Should a state that just built its tables keep a pending journal?  When
- * it is one of a hash aggregation's groups whose states, were they all as
- * big, would pass STATE_PENDING_CACHED_BYTES; not when it is promoted or
- * would be with the journal (such states are few).
+ * The doublings of STATE_PENDING_MIN_BYTES of the pending journal a state
+ * that just built its tables takes (a quarter of its bytes, rounded up, at
+ * most STATE_PENDING_MAX_SHIFT), or -1 for none: it takes one when it is
+ * one of a hash aggregation's groups whose states, were they all as big,
+ * would pass STATE_PENDING_CACHED_BYTES; not when it is promoted or would
+ * be with the journal (such states are few).
  */
-static bool
-wants_pending(const StateRef *ref)
+static int
+pending_shift(const StateRef *ref)
 {
-	return ref->promoted == NULL &&
-		ref->body->size + STATE_PENDING_BYTES <= STATE_PROMOTE_BYTES &&
-		among_hashed_groups(ref->fcinfo, STATE_PENDING_CACHED_BYTES / ref->body->size);
+	Size		size = ref->body->size;
+	int			shift = 0;
+
+	if (ref->promoted != NULL ||
+		!among_hashed_groups(ref->fcinfo, STATE_PENDING_CACHED_BYTES / size))
+		return -1;
+	while (shift < STATE_PENDING_MAX_SHIFT && ((Size) STATE_PENDING_MIN_BYTES << shift) < size / 4)
+		shift++;
+	if (size + ((Size) STATE_PENDING_MIN_BYTES << shift) > STATE_PROMOTE_BYTES)
+		return -1;
+	return shift;
 }
 
 /*
- * A state with tables, not promoted, gets an empty pending journal before
- * its tables: a body STATE_PENDING_BYTES longer, its tables moved up whole
- * (a table's block is relocatable).
+ * A state with tables, not promoted, gets an empty pending journal of
+ * STATE_PENDING_MIN_BYTES << shift bytes before its tables: a body that
+ * much longer, its tables moved up whole (a table's block is relocatable).
  */
 static void
-make_pending(StateRef *ref)
+make_pending(StateRef *ref, int shift)
 {
 	StateBody  *old = ref->body;
 	Size		headers = old->table_offset[0];
-	Size		size = old->size + STATE_PENDING_BYTES;
+	Size		room = (Size) STATE_PENDING_MIN_BYTES << shift;
+	Size		size = old->size + room;
 	StateBody  *body;
 	int			k;
 
 	Assert(old->layout == STATE_TABLES && ref->promoted == NULL && ref->home == NULL);
+	Assert(shift >= 0 && shift <= STATE_PENDING_MAX_SHIFT);
 	body = palloc(size);
 	memcpy(body, old, headers);
-	memset((char *) body + headers, 0, STATE_PENDING_BYTES);
-	memcpy((char *) body + headers + STATE_PENDING_BYTES, (char *) old + headers,
-		   old->size - headers);
+	memset((char *) body + headers, 0, room);
+	memcpy((char *) body + headers + room, (char *) old + headers, old->size - headers);
 	for (k = 0; k < ref->family->ntables; k++)
-		body->table_offset[k] += STATE_PENDING_BYTES;
-	body->layout = STATE_TABLES_PENDING;
+		body->table_offset[k] += room;
+	body->layout = STATE_TABLES_PENDING + shift;
 	body->size = size;
 	SET_VARSIZE(body, size);
 	if (ref->owned)
@@ -491,7 +517,7 @@ omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily
 	{
 		if (ref->body->layout == STATE_JOURNAL && !journal)
 			build_tables(ref);
-		else if (ref->body->layout == STATE_TABLES_PENDING && !journal)
+		else if (has_pending(ref->body) && !journal)
 			add_pending(ref);
 		return;
 	}
@@ -558,7 +584,7 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
 	/* tables grow while a pending journal is empty (add_pending) */
-	Assert(old->layout != STATE_TABLES_PENDING || journal_head(old)->used == 0);
+	Assert(!has_pending(old) || journal_head(old)->used == 0);
 	body = allocate_grown(ref, size);
 	memcpy(body, old, offset);
 	/* a promoted state, one of few, adds its journeys at once */
@@ -704,9 +730,12 @@ omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
 								&entry, &touches, row);
 		else if (ref->body->layout == STATE_JOURNAL)
 		{
+			int			shift;
+
 			build_tables(ref);
-			if (wants_pending(ref))
-				make_pending(ref);
+			shift = pending_shift(ref);
+			if (shift >= 0)
+				make_pending(ref, shift);
 			add_touches(ref, &touches, row);
 		}
 		else
@@ -859,7 +888,7 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 		omnikpi_state_free(&built);
 		return stored;
 	}
-	if (body->layout == STATE_TABLES_PENDING && journal_head(body)->used > 0)
+	if (has_pending(body) && journal_head(body)->used > 0)
 	{
 		StateRef	copy;
 

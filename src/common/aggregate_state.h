@@ -25,7 +25,7 @@
  *     (StateFamily.store_journal);
  *   - in a hash aggregation whose states would not stay in the caches,
  *     a journey state that built its tables keeps a pending journal
- *     before them (STATE_PENDING_BYTES): its rows wait there, and go to
+ *     before them (STATE_PENDING_MIN_BYTES): its rows wait there, and go to
  *     the tables a journal at a time, when it is full or when the state
  *     is stored or combined, so that the tables are read warm;
  *   - a new state with tables is a copy of the family's empty one, laid
@@ -98,15 +98,19 @@
  * A journey state whose journal outgrows STATE_JOURNAL_BYTES in a hash
  * aggregation whose groups' states would take more than
  * STATE_PENDING_CACHED_BYTES if all were as big (the cache nearest a core
- * holds one or two megabytes) keeps a journal of STATE_PENDING_BYTES
- * before its tables, and its journeys wait there to be added to the tables
- * a journal at a time: such states do not stay in the caches from one of a
- * group's rows to the next, and a journey added at once waits for memory
- * at most of its touches, where a journal's hundred journeys wait once for
- * the tables.
+ * holds one or two megabytes) keeps a journal before its tables, and its
+ * journeys wait there to be added to the tables a journal at a time: such
+ * states do not stay in the caches from one of a group's rows to the next,
+ * and a journey added at once waits for memory at most of its touches,
+ * where a journal's hundred journeys wait once for the tables.  The
+ * journal takes a quarter of the state's bytes, rounded up to
+ * STATE_PENDING_MIN_BYTES times a power of two, up to
+ * STATE_PENDING_MAX_SHIFT doublings: a bigger state's tables cost more to
+ * bring in, and more journeys share that cost.
  */
 #define STATE_PENDING_CACHED_BYTES	(2 * 1024 * 1024)
-#define STATE_PENDING_BYTES		STATE_JOURNAL_BYTES
+#define STATE_PENDING_MIN_BYTES		STATE_JOURNAL_BYTES
+#define STATE_PENDING_MAX_SHIFT		2
 /* A working state larger than this becomes an expanded object. */
 #define STATE_PROMOTE_BYTES		(1024 * 1024)
 
@@ -124,10 +128,16 @@ typedef struct StoredHeader
 	int32		nchannels;		/* channels, in byte order of their names */
 } StoredHeader;
 
-/* What follows a working state's headers (StateBody.layout). */
-#define STATE_TABLES			0	/* the family's tables */
-#define STATE_JOURNAL			1	/* a journal, no tables: a small journey state */
-#define STATE_TABLES_PENDING	2	/* a journal of journeys not yet added, then the tables */
+/*
+ * What follows a working state's headers (StateBody.layout): the family's
+ * tables; a journal and no tables (a small journey state); or, from
+ * STATE_TABLES_PENDING on, a journal of journeys not yet added, of
+ * STATE_PENDING_MIN_BYTES << (layout - STATE_TABLES_PENDING) bytes, then
+ * the tables.
+ */
+#define STATE_TABLES			0
+#define STATE_JOURNAL			1
+#define STATE_TABLES_PENDING	2
 
 /*
  * 24 bytes: a state is created for every group, and hash aggregation keeps
@@ -138,7 +148,7 @@ typedef struct StateBody
 	int32		vl_len_;		/* varlena header, while the body is a value */
 	uint8		format;			/* STATE_WORKING_FORMAT: stored forms put theirs here */
 	uint8		family;			/* StateFamily.id */
-	uint8		layout;			/* STATE_TABLES, STATE_JOURNAL or STATE_TABLES_PENDING */
+	uint8		layout;			/* STATE_TABLES, STATE_JOURNAL, STATE_TABLES_PENDING and up */
 	bool		prefetch;		/* one of many groups' states: omnikpi_state_prefetch */
 	uint32		size;			/* bytes allocated */
 	uint32		table_offset[STATE_MAX_TABLES];	/* from the start of the body */

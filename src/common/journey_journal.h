@@ -13,7 +13,7 @@
  * from the journal in one go, warm in the cache, when the state is stored,
  * combined or gets big.  A big state of a hash aggregation of many groups
  * keeps a journal too, of the journeys its tables have yet to take
- * (STATE_PENDING_BYTES in common/aggregate_state.h).
+ * (STATE_PENDING_MIN_BYTES in common/aggregate_state.h).
  *
  * A journal is a JournalHead, then its dictionary, then its records.  The
  * dictionary holds each distinct channel name once, numbered 0, 1, ... in

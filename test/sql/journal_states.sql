@@ -55,21 +55,21 @@ SELECT 400000 + g * 100 + r, 4000 + g,
 			 FROM generate_series(1, 100 + 100 * r) s),
 	   r = 1, r::float8, 1, r % 2
 FROM generate_series(0, 3) g, generate_series(1, 2) r;
--- 16 groups of 200 journeys of 30 touches on 120 names, each name touched
--- twice in a row: a group's journal passes 4 kB after about 95 journeys,
--- and its tables (about 2,800 transitions) are big enough that a hash
+-- 8 groups of 450 journeys of 60 touches on 120 names, each name touched
+-- twice in a row: a group's journal passes 4 kB after about 65 journeys,
+-- and its tables (thousands of transitions) are big enough that a hash
 -- aggregation of this table's groups would not keep them all in the
--- caches, so its next journeys wait in a pending journal before its
--- tables, which takes them in one go when it is full (one group's
--- journeys among the others', as in a GROUP BY by day), and holds the
--- last ones when the group is stored or combined.
+-- caches, so its next journeys wait in a pending journal of 4 to 16 kB
+-- before its tables, which takes them in one go when it is full (one
+-- group's journeys among the others', as in a GROUP BY by day), and holds
+-- the last ones when the group is stored or combined.
 INSERT INTO journal_journeys
 SELECT 500000 + g * 1000 + r, 5000 + g,
-	   ARRAY(SELECT 'touchpoint ' || (g * 31 + r * 17 + (s / 2) * (1 + r % 23)) % 120 FROM generate_series(1, 30) s),
+	   ARRAY(SELECT 'touchpoint ' || (g * 31 + r * 17 + (s / 2) * (1 + r % 23)) % 120 FROM generate_series(1, 60) s),
 	   r % 4 = 0, (r % 13)::float8,
 	   CASE r % 5 WHEN 0 THEN 0 WHEN 1 THEN 2.5 ELSE 1 END::float8,
 	   CASE r % 3 WHEN 0 THEN 1 WHEN 1 THEN 0 ELSE 0.25 END::float8
-FROM generate_series(1, 200) r, generate_series(0, 15) g;
+FROM generate_series(1, 450) r, generate_series(0, 7) g;
 -- A group whose first journey alone takes more than the journal holds:
 -- 5,000 touches on 23 names.
 INSERT INTO journal_journeys
