@@ -344,8 +344,10 @@ add_touches(StateRef *ref, const JourneyTouches *touches, const JourneyRow *row)
  * Add the journeys of a journal to the tables of ref's state in the order
  * they came, so the tables hold the same sums as if they had been added
  * row by row.  The dictionary's names are looked up once, in the order the
- * journal met them, which the rows would have added them in; a touch is
- * then its name's channel number.
+ * journal met them, which the rows would have added them in (an empty
+ * channel table takes room for all of them first; a pending journal's
+ * names are mostly in the table already); a touch is then its name's
+ * channel number.
  */
 static void
 replay_journal(StateRef *ref, const JournalHead *journal)
@@ -359,14 +361,18 @@ replay_journal(StateRef *ref, const JournalHead *journal)
 	int32		stack_channels[JOURNEY_STACK_TOUCHES];
 	int32	   *channels = stack_channels;
 	int32		capacity = JOURNEY_STACK_TOUCHES;
-	Size		key_bytes = 0;
 	int32		n;
 	int32		i;
 
 	omnikpi_journal_reader_init(&reader, journal);
-	for (i = 0; i < nnames; i++)
-		key_bytes += key_area_bytes(reader.dictionary.lens[i]);
-	reserve_channels(ref, nnames, key_bytes);
+	if (omnikpi_state_table(ref->body, STATE_TABLE_CHANNELS)->nentries == 0)
+	{
+		Size		key_bytes = 0;
+
+		for (i = 0; i < nnames; i++)
+			key_bytes += key_area_bytes(reader.dictionary.lens[i]);
+		reserve_channels(ref, nnames, key_bytes);
+	}
 	for (i = 0; i < nnames; i++)
 		channel_of[i] = omnikpi_state_channel(ref, reader.dictionary.names[i],
 											  reader.dictionary.lens[i]);
@@ -728,19 +734,19 @@ omnikpi_state_add_journey(StateRef *ref, const JourneyRow *row, bool collapse)
 								  journal_limit(ref->body) - journal_end(ref->body)))
 			omnikpi_journal_add(journal_room(ref, entry.names_bytes + entry.record_bytes),
 								&entry, &touches, row);
-		else if (ref->body->layout == STATE_JOURNAL)
-		{
-			int			shift;
-
-			build_tables(ref);
-			shift = pending_shift(ref);
-			if (shift >= 0)
-				make_pending(ref, shift);
-			add_touches(ref, &touches, row);
-		}
 		else
 		{
-			add_pending(ref);
+			if (ref->body->layout == STATE_JOURNAL)
+			{
+				int			shift;
+
+				build_tables(ref);
+				shift = pending_shift(ref);
+				if (shift >= 0)
+					make_pending(ref, shift);
+			}
+			else
+				add_pending(ref);
 			add_touches(ref, &touches, row);
 		}
 		omnikpi_journal_entry_free(&entry);
