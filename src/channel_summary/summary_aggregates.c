@@ -96,6 +96,7 @@ transition(FunctionCallInfo fcinfo, const SummaryScale *scale, SummaryMeasure me
 	 * It needs no aggregate context; creating or copying a state asks for
 	 * it, which is where a call outside an aggregate fails.
 	 */
+	omnikpi_state_prefetch_arg(fcinfo, 0);
 	body = PG_ARGISNULL(0) ? NULL :
 		omnikpi_state_body_of(PG_GETARG_DATUM(0), &omnikpi_summary_family, SUMMARY_FAMILY_ID);
 	if (likely(body != NULL) && likely(summary_state_on_scale(body, *scale)))
@@ -103,7 +104,7 @@ transition(FunctionCallInfo fcinfo, const SummaryScale *scale, SummaryMeasure me
 		KeyTable   *channels;
 		int32		i;
 
-		omnikpi_state_prefetch(body);
+		omnikpi_state_prefetch_row(fcinfo, body);
 		channels = summary_channels(body);
 		i = key_table_find_tagged(channels, &channel);
 

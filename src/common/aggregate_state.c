@@ -69,6 +69,21 @@ among_hashed_groups(FunctionCallInfo fcinfo, uint64 groups)
 		aggstate->hash_ngroups_current >= groups;
 }
 
+/* Keep in the transition's fn_extra how much of its state it asked for (bytes > 0). */
+void
+omnikpi_state_remember_prefetch(FunctionCallInfo fcinfo, uint32 bytes)
+{
+	StatePrefetchHint *hint = fcinfo->flinfo->fn_extra;
+
+	Assert(bytes > 0);
+	if (hint == NULL)
+	{
+		hint = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(StatePrefetchHint));
+		fcinfo->flinfo->fn_extra = hint;
+	}
+	hint->bytes = bytes;
+}
+
 static Size
 headers_size(const StateFamily *family)
 {

@@ -42,7 +42,9 @@
  *     instead, which costs no memory and saves growing;
  *   - hash aggregation of many groups marks its states, and a row, a
  *     merge or the final function asks for the first bytes of such a
- *     state at once (omnikpi_state_prefetch);
+ *     state at once (omnikpi_state_prefetch); a row asks before it
+ *     reads the state, as many bytes as its last state's
+ *     (omnikpi_state_prefetch_arg);
  *   - a state that outgrows STATE_PROMOTE_BYTES moves into an expanded
  *     object with a context of its own, which then grows in place; such
  *     states take a megabyte each, so there are few of them;
@@ -291,6 +293,26 @@ state_prefetch_line(const char *at)
 #endif
 }
 
+/* Ask for the lines of bytes from to to of the state at at, its first line left out. */
+static inline void
+state_prefetch_range(const void *at, Size from, Size to)
+{
+	/* lines of 64 bytes, those of the processors we run on */
+	const char *second = (const char *) ((uintptr_t) at & ~(uintptr_t) 63) + 64;
+	const char *line = (const char *) ((uintptr_t) ((const char *) at + from) & ~(uintptr_t) 63);
+	const char *end = (const char *) at + to;
+
+	for (line = Max(line, second); line < end; line += 64)
+		state_prefetch_line(line);
+}
+
+/* The first bytes of the state asked for at once: STATE_PREFETCH_BYTES of one of many. */
+static inline uint32
+state_prefetch_bytes(const StateBody *body)
+{
+	return body->prefetch ? Min(body->size, STATE_PREFETCH_BYTES) : 0;
+}
+
 /*
  * Ask for the rest of a state's first STATE_PREFETCH_BYTES at once, when it
  * is one of many groups' states of hash aggregation; the caller has read
@@ -309,14 +331,63 @@ state_prefetch_line(const char *at)
 static inline void
 omnikpi_state_prefetch(const StateBody *body)
 {
-	if (body->prefetch)
-	{
-		/* lines of 64 bytes, those of the processors we run on, from the second on */
-		const char *line = (const char *) ((uintptr_t) body & ~(uintptr_t) 63) + 64;
-		const char *end = (const char *) body + Min(body->size, STATE_PREFETCH_BYTES);
+	state_prefetch_range(body, 0, state_prefetch_bytes(body));
+}
 
-		for (; line < end; line += 64)
-			state_prefetch_line(line);
+/*
+ * What a transition function keeps in its fn_extra: how many of its last
+ * state's first bytes it asked for (omnikpi_state_prefetch_row).
+ */
+typedef struct StatePrefetchHint
+{
+	uint32		bytes;
+} StatePrefetchHint;
+
+extern void omnikpi_state_remember_prefetch(FunctionCallInfo fcinfo, uint32 bytes);
+
+/*
+ * A transition function's first request, before it reads its state: as
+ * many of the state argument's first bytes as its last state had asked
+ * for.  omnikpi_state_prefetch asks for a state's lines once its first line
+ * has come, a second trip to memory a row; the states of one hash
+ * aggregation are much alike, so the last one's bytes are a good guess,
+ * and the lines guessed come with the first.  A guess past a smaller
+ * state's end asks for lines of the aggregate's memory that the row does
+ * not read, which costs a request and no more.  Only a state asked for
+ * makes a hint: sorted and plain aggregation find none.
+ */
+static inline void
+omnikpi_state_prefetch_arg(FunctionCallInfo fcinfo, int argno)
+{
+	const StatePrefetchHint *hint = (const StatePrefetchHint *) fcinfo->flinfo->fn_extra;
+
+	if (hint != NULL && !PG_ARGISNULL(argno))
+		state_prefetch_range(DatumGetPointer(PG_GETARG_DATUM(argno)), 0, hint->bytes);
+}
+
+/*
+ * A transition's omnikpi_state_prefetch, after omnikpi_state_prefetch_arg:
+ * it asks for what the guess left out, and keeps this state's bytes as the
+ * next row's guess.  Sorted and plain aggregation pass its first test
+ * only.  A state with a pending journal is left out: its row reads the
+ * journal's head and dictionary and writes at its end, none of the
+ * journeys between, which most of its first kilobyte is.
+ */
+static inline void
+omnikpi_state_prefetch_row(FunctionCallInfo fcinfo, const StateBody *body)
+{
+	const StatePrefetchHint *hint;
+	uint32		want;
+
+	if (!body->prefetch || body->layout >= STATE_TABLES_PENDING)
+		return;
+	want = state_prefetch_bytes(body);
+	hint = (const StatePrefetchHint *) fcinfo->flinfo->fn_extra;
+	if (unlikely(hint == NULL || hint->bytes != want))
+	{
+		if (hint == NULL || hint->bytes < want)
+			state_prefetch_range(body, hint != NULL ? hint->bytes : 0, want);
+		omnikpi_state_remember_prefetch(fcinfo, want);
 	}
 }
 

@@ -26,7 +26,14 @@ add_path(FunctionCallInfo fcinfo, JourneyShape shape)
 
 	if (!omnikpi_journey_row(fcinfo, shape, &row))
 		return omnikpi_state_unchanged(fcinfo);
-	if (!omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_jp_family))
+	/*
+	 * after the row's arguments: asked for before them, 1k groups (where
+	 * nothing is asked for) took 3 to 5% more time
+	 */
+	omnikpi_state_prefetch_arg(fcinfo, 0);
+	if (omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_jp_family))
+		omnikpi_state_prefetch_row(fcinfo, ref.body);
+	else
 	{
 		/* a journey without channels leaves a group without journeys NULL */
 		if (!omnikpi_path_has_channel(row.path))

@@ -62,7 +62,9 @@ add_journey(FunctionCallInfo fcinfo, int order, bool keep_repeats, const Journey
 {
 	StateRef	ref;
 
-	if (!omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_markov_family))
+	if (omnikpi_state_of_arg(&ref, fcinfo, 0, &omnikpi_markov_family))
+		omnikpi_state_prefetch_row(fcinfo, ref.body);
+	else
 	{
 		/* a path without channels before any other row: still no state */
 		if (!omnikpi_path_has_channel(row->path))
@@ -92,6 +94,7 @@ omnikpi_markov_trans(PG_FUNCTION_ARGS)
 	bool		keep_repeats = keep_repeats_arg(fcinfo, 5);
 	JourneyRow	row;
 
+	omnikpi_state_prefetch_arg(fcinfo, 0);
 	if (!omnikpi_journey_row(fcinfo, PG_NARGS() >= 4 ? JOURNEY_ONE_VALUED : JOURNEY_ONE, &row))
 		return omnikpi_state_unchanged(fcinfo);
 	return add_journey(fcinfo, order, keep_repeats, &row);
@@ -111,6 +114,7 @@ omnikpi_markov_counted_trans(PG_FUNCTION_ARGS)
 	bool		keep_repeats = keep_repeats_arg(fcinfo, 6);
 	JourneyRow	row;
 
+	omnikpi_state_prefetch_arg(fcinfo, 0);
 	if (!omnikpi_journey_row(fcinfo, JOURNEY_COUNTED, &row))
 		return omnikpi_state_unchanged(fcinfo);
 	return add_journey(fcinfo, order, keep_repeats, &row);
