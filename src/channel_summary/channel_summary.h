@@ -60,7 +60,8 @@ typedef struct KpiMean
 {
 	double		scale_min;
 	double		factor;			/* 100 / (scale_max - scale_min) */
-	double		total;
+	double		total;			/* the percentages' sum as they came */
+	double		total_low;		/* the sum of its additions' errors */
 	int			counted;
 } KpiMean;
 
