@@ -246,36 +246,45 @@ FROM (VALUES (1), (3)) v(o);
 -- grouped the same way: avg() for channel_summary (channel read too), and
 -- array_agg() of each path's length for the journey aggregates (a state
 -- per group that grows with its rows, reading each path).  The same 1M rows
--- grouped into 1k, 44k (the materialized daily table's shape) and 1M
--- groups; and, for linearity, 10k groups of one row each (the first 10k
+-- grouped into 1k, 44k (as many as the materialized daily table has) and 1M
+-- groups; for channel_summary also into 44k groups of one channel each,
+-- grouped by a key and the channel, the daily table's own shape (GROUP BY
+-- day, channel, phase), where the other counts give a group all 8
+-- channels; and, for linearity, 10k groups of one row each (the first 10k
 -- rows) against the 1M groups of one row: with time linear in the groups
 -- the time per row is the same.  (Every journey of the bench has a channel,
 -- so each counts once in its model.)  work_mem is 2GB for these, so no hash
 -- aggregation spills and the plans compare CPU and memory.
-CREATE TEMP TABLE group_family (ord, family, tbl, key, omnikpi, floor, floor_name, checks) AS VALUES
-	(1, 'channel_summary', 'interactions_small', 'id', 'channel_summary(channel, rating)',
+SELECT count(DISTINCT channel) AS bench_channels FROM interactions_small \gset
+CREATE TEMP TABLE group_family (ord, family, tbl, key, has_channel, omnikpi, floor, floor_name, checks) AS VALUES
+	(1, 'channel_summary', 'interactions_small', 'id', true, 'channel_summary(channel, rating)',
 		'avg(rating), count(channel)', 'avg()',
 		'SELECT count(*) = {groups} AND sum(n) = {rows} FROM (SELECT (SELECT sum(n) FROM channels(s)) AS n FROM ({q}) q(g, s)) x'),
-	(2, 'markov_model', 'markov_journeys', 'journey', 'markov_model(path, converted, value)',
+	(2, 'markov_model', 'markov_journeys', 'journey', false, 'markov_model(path, converted, value)',
 		'array_agg(cardinality(path))', 'array_agg()',
 		'SELECT count(*) = {groups} AND sum(n) = {rows}
 		 FROM (SELECT (SELECT sum(transitions) FROM transitions(s) WHERE from_state = ''(start)'') AS n FROM ({q}) q(g, s)) x'),
-	(3, 'journey_paths', 'markov_journeys', 'journey', 'journey_paths(path, converted, value)',
+	(3, 'journey_paths', 'markov_journeys', 'journey', false, 'journey_paths(path, converted, value)',
 		'array_agg(cardinality(path))', 'array_agg()',
 		'SELECT count(*) = {groups} AND sum(n) = {rows}
 		 FROM (SELECT (SELECT sum(conversions + non_conversions) FROM paths(s)) AS n FROM ({q}) q(g, s)) x');
-CREATE TEMP TABLE group_count (ord, dataset, groups, rows) AS VALUES
-	(1, '1k groups', 1000, 1000000), (2, '44k groups', 44000, 1000000),
-	(3, '1M groups', 1000000, 1000000), (4, '10k groups of 1 row', 10000, 10000);
+CREATE TEMP TABLE group_count (ord, dataset, groups, rows, by_channel) AS VALUES
+	(1, '1k groups', 1000, 1000000, false), (2, '44k groups', 44000, 1000000, false),
+	(3, '44k groups of one channel', 44000, 1000000, true),
+	(4, '1M groups', 1000000, 1000000, false), (5, '10k groups of 1 row', 10000, 10000, false);
 CREATE TEMP VIEW group_queries AS
 SELECT f.ord AS family_ord, c.ord AS count_ord, f.family, f.floor_name, c.dataset,
-	   c.groups / :scale AS groups, c.rows / :scale AS rows, f.checks,
-	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g',
-			  f.key, c.groups / :scale, f.omnikpi, f.tbl, c.rows / :scale) AS omnikpi,
-	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g',
-			  f.key, c.groups / :scale, f.floor, f.tbl, c.rows / :scale) AS floor
+	   k.keys * CASE WHEN c.by_channel THEN :bench_channels ELSE 1 END AS groups,
+	   c.rows / :scale AS rows, f.checks,
+	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g%6$s',
+			  f.key, k.keys, f.omnikpi, f.tbl, c.rows / :scale, k.channel) AS omnikpi,
+	   format('SELECT %1$s %% %2$s AS g, %3$s FROM (SELECT * FROM %4$I LIMIT %5$s) t GROUP BY g%6$s',
+			  f.key, k.keys, f.floor, f.tbl, c.rows / :scale, k.channel) AS floor
 FROM group_family f CROSS JOIN group_count c
-WHERE (SELECT rows FROM table_rows WHERE tbl = f.tbl) >= c.rows / :scale;
+	 CROSS JOIN LATERAL (SELECT c.groups / :scale / CASE WHEN c.by_channel THEN :bench_channels ELSE 1 END AS keys,
+								CASE WHEN c.by_channel THEN ', channel' ELSE '' END AS channel) k
+WHERE (SELECT rows FROM table_rows WHERE tbl = f.tbl) >= c.rows / :scale
+  AND (f.has_channel OR NOT c.by_channel);
 
 INSERT INTO bench_case (run, section, subject, dataset, part, role, contender, nrows, settings, query)
 SELECT 'groups: ' || q.family, 'groups', q.family, q.dataset, p.part, r.role || ' ' || p.part,

@@ -252,11 +252,14 @@ SELECT $$
 ## 7. The aggregate families by number of groups: hash and sort aggregation
 
 Each family over the same 1M rows (interactions for `channel_summary`, journeys for
-`markov_model` and `journey_paths`) grouped into 1k, 44k (the shape of the materialized
-daily table) and 1M groups, with hash aggregation (`enable_sort = off`) and with sort
-aggregation (`enable_hashagg = off`), beside PostgreSQL's own aggregates grouped the same
-way: `avg(rating), count(channel)` for `channel_summary`, `array_agg(cardinality(path))` (a
-state per group that grows with its rows) for the journey aggregates. Then 10k groups of one
+`markov_model` and `journey_paths`) grouped into 1k, 44k (as many as the materialized daily
+table has) and 1M groups, where a group of more than a few rows has all 8 channels, and
+`channel_summary` also into 44k groups of one channel each, by a key and the channel: the
+daily table's own shape (a day, a channel and a phase). With hash aggregation
+(`enable_sort = off`) and with sort aggregation (`enable_hashagg = off`), beside
+PostgreSQL's own aggregates grouped the same way: `avg(rating), count(channel)` for
+`channel_summary`, `array_agg(cardinality(path))` (a state per group that grows with its
+rows) for the journey aggregates. Then 10k groups of one
 row (the first 10k rows) against the 1M groups of one row: a state per group costing the same
 whatever the number of groups gives the same time per row; hash aggregation with a memory
 context per state (omnikpi 0.2.0 before the shared state engine) gave a cost that grew with
