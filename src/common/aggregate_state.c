@@ -113,18 +113,11 @@ StaticAssertDecl(STATE_JOURNAL_BYTES <= JOURNAL_MAX_BYTES &&
 				 STATE_PENDING_MIN_BYTES << STATE_PENDING_MAX_SHIFT <= JOURNAL_MAX_BYTES,
 				 "a journal head cannot describe a journal that big");
 
-/* Does a pending journal lie before the body's tables? */
-static inline bool
-has_pending(const StateBody *body)
-{
-	return body->layout >= STATE_TABLES_PENDING;
-}
-
 /* The bytes of a body's pending journal, its head included. */
 static inline Size
 pending_bytes(const StateBody *body)
 {
-	Assert(has_pending(body));
+	Assert(omnikpi_state_has_pending(body));
 	return (Size) STATE_PENDING_MIN_BYTES << (body->layout - STATE_TABLES_PENDING);
 }
 
@@ -133,7 +126,7 @@ journal_head(const StateBody *body)
 {
 	Assert(body->layout != STATE_TABLES);
 	return (JournalHead *) ((char *) body + body->table_offset[0] -
-							(has_pending(body) ? pending_bytes(body) : 0));
+							(omnikpi_state_has_pending(body) ? pending_bytes(body) : 0));
 }
 
 /* Bytes of a body up to the end of its journal's last record. */
@@ -436,7 +429,7 @@ add_pending(StateRef *ref)
 	Size		bytes = sizeof(JournalHead) + head->used;
 	JournalHead *pending;
 
-	Assert(has_pending(ref->body));
+	Assert(omnikpi_state_has_pending(ref->body));
 	if (head->used == 0)
 		return;
 	pending = memcpy(palloc(bytes), head, bytes);
@@ -538,7 +531,7 @@ omnikpi_state_writable(StateRef *ref, FunctionCallInfo fcinfo, const StateFamily
 	{
 		if (ref->body->layout == STATE_JOURNAL && !journal)
 			build_tables(ref);
-		else if (has_pending(ref->body) && !journal)
+		else if (omnikpi_state_has_pending(ref->body) && !journal)
 			add_pending(ref);
 		return;
 	}
@@ -605,7 +598,7 @@ rebuild(StateRef *ref, const int32 *capacity, const Size *key_capacity)
 	if (size > PG_UINT32_MAX)
 		omnikpi_report_too_large(family->type_name, NULL);
 	/* tables grow while a pending journal is empty (add_pending) */
-	Assert(!has_pending(old) || journal_head(old)->used == 0);
+	Assert(!omnikpi_state_has_pending(old) || journal_head(old)->used == 0);
 	body = allocate_grown(ref, size);
 	memcpy(body, old, offset);
 	/* a promoted state, one of few, adds its journeys at once */
@@ -909,7 +902,7 @@ omnikpi_state_store(const StateBody *body, const StateFamily *family)
 		omnikpi_state_free(&built);
 		return stored;
 	}
-	if (has_pending(body) && journal_head(body)->used > 0)
+	if (omnikpi_state_has_pending(body) && journal_head(body)->used > 0)
 	{
 		StateRef	copy;
 

@@ -157,6 +157,13 @@ typedef struct StateBody
 	/* the family's header follows, then its tables or its journal */
 } StateBody;
 
+/* Does a pending journal lie before the body's tables? */
+static inline bool
+omnikpi_state_has_pending(const StateBody *body)
+{
+	return body->layout >= STATE_TABLES_PENDING;
+}
+
 struct StateRef;
 
 /* What the engine knows of a family. */
@@ -379,7 +386,7 @@ omnikpi_state_prefetch_row(FunctionCallInfo fcinfo, const StateBody *body)
 	const StatePrefetchHint *hint;
 	uint32		want;
 
-	if (!body->prefetch || body->layout >= STATE_TABLES_PENDING)
+	if (!body->prefetch || omnikpi_state_has_pending(body))
 		return;
 	want = state_prefetch_bytes(body);
 	hint = (const StatePrefetchHint *) fcinfo->flinfo->fn_extra;
