@@ -194,6 +194,33 @@ FROM (VALUES ('SELECT k, channel_summary(channel, rating) FROM small_groups GROU
 			 ('SELECT k, markov_model(path, converted) FROM small_groups GROUP BY k'),
 			 ('SELECT k, journey_paths(path, converted) FROM small_groups GROUP BY k')) v(q);
 
+-- A hash aggregation that outgrows work_mem keeps the groups it has and
+-- writes the rows of new ones to disk, to aggregate them in later batches
+-- into fresh states, after the first batch's states are freed: the plan a
+-- GROUP BY by customer or day gets at the default work_mem of 4 MB once its
+-- groups are many or the planner expects them to be.  Its batches (more
+-- than one, or it did not spill) give the same states as sort aggregation.
+CREATE FUNCTION spilled_by_group(query text, OUT batches int, OUT result text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan		jsonb;
+BEGIN
+	PERFORM set_config('work_mem', '64kB', true);
+	PERFORM set_config('max_parallel_workers_per_gather', '0', true);
+	PERFORM set_config('enable_hashagg', 'on', true);
+	PERFORM set_config('enable_sort', 'off', true);
+	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || query INTO plan;
+	batches := jsonb_path_query_first(plan, 'strict $.**."HashAgg Batches"')::int;
+	result := by_group(query, true);
+END
+$$;
+SELECT s.batches > 1 AS spilled, s.result = by_group(q, false) AS spilled_hash_same_as_sort, q
+FROM (VALUES ('SELECT k, channel_summary(channel, rating) FROM small_groups GROUP BY k'),
+			 ('SELECT k, omni_experience_rating(channel, rating) FROM small_groups GROUP BY k'),
+			 ('SELECT k, markov_model(path, converted) FROM small_groups GROUP BY k'),
+			 ('SELECT k, journey_paths(path, converted) FROM small_groups GROUP BY k')) v(q),
+	 LATERAL spilled_by_group(q) s;
+
 -- 3. States that grow past a megabyte move into an expanded object of their
 -- own; the result is the same as when the rows come in small states rolled
 -- up: 40,000 channels in one summary, 3,007 channels and 48,000

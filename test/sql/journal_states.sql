@@ -119,6 +119,27 @@ SELECT count(*) AS groups, count(*) FILTER (WHERE g.result = e.result) AS sorted
 FROM journal_grouped g JOIN journal_expected e USING (k);
 RESET enable_hashagg;
 
+-- Hash aggregation that outgrows work_mem (test/sql/aggregate_states.sql):
+-- the groups it has no room for wait on disk and are aggregated in later
+-- batches into fresh states, journals or built, after the first batch's
+-- are freed.  More than one batch, or it did not spill.
+CREATE FUNCTION journal_hash_batches() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	plan		jsonb;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) SELECT * FROM journal_grouped' INTO plan;
+	RETURN jsonb_path_query_first(plan, 'strict $.**."HashAgg Batches"')::int;
+END
+$$;
+BEGIN;
+SET LOCAL enable_sort = off;
+SET LOCAL work_mem = '64kB';
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT journal_hash_batches() > 1 AS spilled;
+SELECT count(*) AS groups, count(*) FILTER (WHERE g.result = e.result) AS spilled_same_as_rolled_up
+FROM journal_grouped g JOIN journal_expected e USING (k);
+COMMIT;
+
 -- Through two parallel workers, whose partial states (journals or built)
 -- the leader's combine function reads: the whole table and by group.
 BEGIN;
