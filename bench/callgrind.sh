@@ -35,7 +35,8 @@ if omnikpi_is_root; then
 fi
 trap 'omnikpi_cluster_stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 omnikpi_cluster_start "$work/cluster" >&2
-omnikpi_psql -q <<'SQL'
+# stdout is the report: the SELECT's empty row must not reach it
+omnikpi_psql -q >/dev/null <<'SQL'
 CREATE EXTENSION omnikpi;
 CREATE FUNCTION callgrind_table(tbl text, nrows int) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
